@@ -1,0 +1,1 @@
+"""Forecasters, allocators, backtest, metrics and statistical tests."""

@@ -1,0 +1,1 @@
+"""Experiment layer: config schema, registries, runner, sweeps, run catalog, figures, report, CLI."""

@@ -1,0 +1,96 @@
+"""Read a published data file as text lines, from a plain file or a zip.
+
+Publishers ship the same table either as a plain CSV or zipped (the Ken
+French library serves ``*_CSV.zip`` holding one ``.CSV``, or ``.csv`` since its
+2025 revision). Every reader goes through :func:`read_lines`, so every reader
+rejects the same bad payloads the same way: an empty file, an HTML error page
+saved under a data file's name, a truncated or corrupt zip, binary content.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+from regimes.errors import DataError
+
+_HTML_MARKERS = ("<!doctype html", "<html", "<head", "<body", "<?xml")
+
+
+def read_bytes(path: str | Path) -> bytes:
+    """Return the raw bytes of ``path`` or raise :class:`DataError`."""
+    p = Path(path)
+    if not p.exists():
+        raise DataError(p, "file not found")
+    if p.is_dir():
+        raise DataError(p, "expected a file, found a directory")
+    return p.read_bytes()
+
+
+def unzip_single_csv(payload: bytes, name: str) -> tuple[str, bytes]:
+    """Return ``(member name, bytes)`` of the one CSV inside a zip payload.
+
+    Raises
+    ------
+    DataError
+        When the zip is truncated or corrupt, or does not hold exactly one
+        ``.csv`` member (case-insensitive).
+    """
+    try:
+        with zipfile.ZipFile(io.BytesIO(payload)) as zf:
+            members = [m for m in zf.namelist() if m.lower().endswith(".csv")]
+            if len(members) != 1:
+                raise DataError(name, f"expected one .csv file inside the zip, found {len(members)}")
+            bad = zf.testzip()
+            if bad is not None:
+                raise DataError(name, f"corrupt zip: member {bad!r} fails its CRC check")
+            return members[0], zf.read(members[0])
+    except zipfile.BadZipFile as exc:
+        raise DataError(name, f"not a valid zip file (truncated or corrupt download?): {exc}") from None
+    except (EOFError, zipfile.LargeZipFile, OSError) as exc:
+        raise DataError(name, f"cannot read zip (truncated?): {exc}") from None
+
+
+def decode_lines(payload: bytes, name: str) -> list[str]:
+    """Decode a text payload into lines, rejecting empty, binary and HTML content.
+
+    Parameters
+    ----------
+    payload : bytes
+        File content. UTF-8 (with or without BOM) or Latin-1.
+    name : str
+        Used in error messages.
+
+    Returns
+    -------
+    list of str
+        Lines without their line endings (CRLF and LF both accepted).
+    """
+    if not payload.strip():
+        raise DataError(name, "file is empty")
+    if b"\x00" in payload[:4096]:
+        raise DataError(name, "binary content where a CSV text file was expected")
+    try:
+        text = payload.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = payload.decode("latin-1")
+    head = text.lstrip()[:512].lower()
+    if head.startswith("<") or any(marker in head for marker in _HTML_MARKERS):
+        raise DataError(name, "looks like an HTML page (an error page saved as data?), expected CSV text", line=1)
+    return text.splitlines()
+
+
+def read_lines(path: str | Path) -> tuple[str, list[str]]:
+    """Return ``(display name, lines)`` of a CSV file, unzipping ``.zip`` files.
+
+    The display name is the path, or ``path!member`` for a zip member, so error
+    messages point at the exact file.
+    """
+    p = Path(path)
+    payload = read_bytes(p)
+    name = str(p)
+    if p.suffix.lower() == ".zip" or payload[:4] == b"PK\x03\x04":
+        member, payload = unzip_single_csv(payload, name)
+        name = f"{p}!{member}"
+    return name, decode_lines(payload, name)

@@ -1,0 +1,140 @@
+"""Readers for CBOE, FRED, Yahoo-style and user tidy CSV files.
+
+Each reader validates the header, parses every row with line-numbered errors
+(:func:`regimes.data._table.parse_rows`) and checks that the values are
+plausible for what the file claims to be. All return a float DataFrame with a
+strictly increasing DatetimeIndex named ``date``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from regimes.data._table import expect_header, parse_rows, split_header
+from regimes.data._text import read_lines
+from regimes.errors import DataError
+
+CBOE_HEADER = ("DATE", "OPEN", "HIGH", "LOW", "CLOSE")
+YAHOO_HEADERS = (
+    ("Date", "Open", "High", "Low", "Close", "Adj Close", "Volume"),
+    ("Date", "Open", "High", "Low", "Close", "Volume"),
+)
+FRED_DATE_HEADERS = ("DATE", "observation_date")
+
+
+def _snake(name: str) -> str:
+    return name.strip().lower().replace(" ", "_").replace("-", "_")
+
+
+def read_cboe_vix(path: str | Path) -> pd.DataFrame:
+    """Read CBOE's ``VIX_History.csv`` (``DATE,OPEN,HIGH,LOW,CLOSE``, dates MM/DD/YYYY).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``open, high, low, close`` in index points (VIX is a level,
+        not a return, so it is not rescaled), one row per trading day.
+        Use ``close``: CBOE's legacy open/high/low contain known errors.
+    """
+    name, lines = read_lines(path)
+    expect_header(name, lines[0], 0, CBOE_HEADER)
+    frame = parse_rows(name, lines, 1, [_snake(c) for c in CBOE_HEADER[1:]], "MM/DD/YYYY", missing=frozenset({""}))
+    _check_vix_level(name, frame["close"])
+    return frame
+
+
+def _check_vix_level(name: str, close: pd.Series) -> None:
+    values = close.dropna()
+    if len(values) and not (1.0 <= values.median() <= 200.0):
+        raise DataError(name, f"VIX closes should be index points between 1 and 200 (median {values.median():.4g}); "
+                              "is the file in decimals?")
+
+
+def read_fred(path: str | Path, percent: bool = False) -> pd.DataFrame:
+    """Read a FRED series CSV (``DATE,X`` or ``observation_date,X``).
+
+    Parameters
+    ----------
+    path : str or Path
+        The downloaded ``fredgraph.csv`` (or ``SERIES.csv``).
+    percent : bool, default False
+        The series is in percent (yields, spreads, rates): divide by 100.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One column named after the series id, as dated by FRED (monthly
+        series are dated the first day of the month they describe); ``.``
+        and empty cells are NaN.
+    """
+    name, lines = read_lines(path)
+    header = split_header(lines[0])
+    if len(header) != 2 or header[0] not in FRED_DATE_HEADERS or not header[1]:
+        raise DataError(name, f"expected a FRED header 'observation_date,SERIES' or 'DATE,SERIES', "
+                              f"found {lines[0].strip()!r}", line=1)
+    frame = parse_rows(name, lines, 1, [header[1]], "YYYY-MM-DD", missing=frozenset({"", "."}))
+    return frame / 100.0 if percent else frame
+
+
+def read_yahoo(path: str | Path) -> pd.DataFrame:
+    """Read a Yahoo-style OHLC CSV (``Date,Open,High,Low,Close[,Adj Close],Volume``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``open, high, low, close[, adj_close], volume``; prices as
+        published (index points or dollars). ``adj_close`` includes
+        dividends for ETFs. ``null`` cells (Yahoo's missing marker) and zero
+        open/high/low prices (Yahoo's marker for an unknown price) are NaN.
+    """
+    name, lines = read_lines(path)
+    header = split_header(lines[0])
+    if tuple(h.lower() for h in header) not in {tuple(c.lower() for c in h) for h in YAHOO_HEADERS}:
+        raise DataError(name, f"expected a Yahoo header {','.join(YAHOO_HEADERS[0])!r} "
+                              f"(Adj Close optional), found {lines[0].strip()!r}", line=1)
+    frame = parse_rows(name, lines, 1, [_snake(c) for c in header[1:]], "YYYY-MM-DD",
+                       missing=frozenset({"", "null", "NaN", "nan"}))
+    # Yahoo writes 0 where an open/high/low is unknown (for example the
+    # S&P 500's opens from 1962 into the 1980s): those are missing, not prices.
+    for col in ("open", "high", "low"):
+        frame.loc[frame[col] == 0, col] = np.nan
+    closes = frame.filter(like="close")
+    bad = (closes <= 0).any(axis=1).to_numpy()
+    if bad.any():
+        first = int(np.argmax(bad))
+        raise DataError(name, f"closing prices must be positive, found {closes.iloc[first].min()} on "
+                              f"{frame.index[first].date()}", line=first + 2)
+    return frame
+
+
+def read_tidy(path: str | Path, date_column: str | None = None, percent: bool = False) -> pd.DataFrame:
+    """Read a user's tidy CSV: one date column and named numeric columns.
+
+    Parameters
+    ----------
+    path : str or Path
+        CSV with a header. Dates as ``YYYY-MM-DD``; empty cells are missing.
+    date_column : str, optional
+        Name of the date column; default the first column.
+    percent : bool, default False
+        Values are in percent: divide by 100.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The numeric columns, named as in the header.
+    """
+    name, lines = read_lines(path)
+    header = split_header(lines[0])
+    if len(header) < 2 or any(not h for h in header):
+        raise DataError(name, f"expected a header 'date,NAME[,NAME...]', found {lines[0].strip()!r}", line=1)
+    date_col = date_column or header[0]
+    if header[0] != date_col:
+        raise DataError(name, f"expected the date column {date_col!r} first, found {header[0]!r}", line=1)
+    if len(set(header)) != len(header):
+        raise DataError(name, f"duplicate column names in header {lines[0].strip()!r}", line=1)
+    frame = parse_rows(name, lines, 1, header[1:], "YYYY-MM-DD", missing=frozenset({"", "NA", "NaN", "nan"}))
+    return frame / 100.0 if percent else frame

@@ -1,0 +1,206 @@
+"""Data sources: where the catalog's series come from.
+
+* :class:`LocalSource` reads a directory of official published files
+  (``--data-dir`` or ``FACTOR_REGIMES_DATA_DIR``).
+* :class:`regimes.data.download.DownloadSource` fetches them from the
+  publishers into a user cache.
+* :class:`regimes.data.sample.SampleSource` builds an offline sample from data
+  that installed packages ship; everything built from it is labelled a sample.
+
+Every source returns :class:`LoadedSeries`: the validated frame plus a
+:class:`FileRecord` (path, sha256, coverage) that runs write to their manifest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from abc import ABC, abstractmethod
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from regimes.data.catalog import CATALOG, spec
+from regimes.errors import DataError
+
+DATA_DIR_ENV = "FACTOR_REGIMES_DATA_DIR"
+
+
+@dataclass(frozen=True)
+class FileRecord:
+    """Provenance of one loaded series.
+
+    Attributes
+    ----------
+    key : str
+        Catalog key.
+    path : str
+        File read (or package resource for the sample).
+    sha256 : str
+        Hash of the file's bytes.
+    origin : {"local", "download", "sample"}
+        Which kind of source supplied it.
+    first, last : str
+        ISO dates of the first and last row.
+    rows : int
+        Number of rows.
+    note : str
+        Free text (URL fetched, sample caveat, ...).
+    """
+
+    key: str
+    path: str
+    sha256: str
+    origin: str
+    first: str
+    last: str
+    rows: int
+    note: str = ""
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class LoadedSeries:
+    """A validated series and where it came from."""
+
+    frame: pd.DataFrame
+    record: FileRecord
+
+
+def sha256_file(path: str | Path) -> str:
+    """Hex sha256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def make_record(key: str, path: str | Path, frame: pd.DataFrame, origin: str, note: str = "",
+                sha256: str | None = None) -> FileRecord:
+    """Build the :class:`FileRecord` of a frame read from ``path``."""
+    return FileRecord(
+        key=key, path=str(path), sha256=sha256 or sha256_file(path), origin=origin,
+        first=frame.index[0].date().isoformat(), last=frame.index[-1].date().isoformat(),
+        rows=len(frame), note=note,
+    )
+
+
+class DataSource(ABC):
+    """Supplies catalog series by key; subclasses say from where."""
+
+    #: Short name shown to users ("local", "download", "sample").
+    name: str = ""
+
+    def __init__(self) -> None:
+        self._loaded: dict[str, LoadedSeries] = {}
+
+    @abstractmethod
+    def has(self, key: str) -> bool:
+        """Whether this source can supply ``key`` (without reading it)."""
+
+    @abstractmethod
+    def _load(self, key: str) -> LoadedSeries:
+        """Read and validate ``key``."""
+
+    def keys(self) -> list[str]:
+        """Catalog keys this source can supply."""
+        return [k for k in CATALOG if self.has(k)]
+
+    def load(self, key: str) -> LoadedSeries:
+        """Return the validated series ``key`` (read once, then memoized).
+
+        Raises
+        ------
+        DataError
+            When the source lacks the series or its file is malformed.
+        """
+        spec(key)
+        if key not in self._loaded:
+            self._loaded[key] = self._load(key)
+        return self._loaded[key]
+
+    def load_optional(self, key: str) -> LoadedSeries | None:
+        """Like :meth:`load`, or None when the source does not have ``key``."""
+        return self.load(key) if self.has(key) else None
+
+    def describe(self) -> str:
+        """One line saying what this source is."""
+        return self.name
+
+
+class LocalSource(DataSource):
+    """A directory of official published files.
+
+    Parameters
+    ----------
+    directory : str or Path
+        Folder holding files under their publishers' names (see
+        :data:`regimes.data.catalog.CATALOG`), e.g. ``F-F_Momentum_Factor.CSV``
+        or ``F-F_Momentum_Factor_CSV.zip``, ``VIX_History.csv``, ``GSPC.csv``.
+    """
+
+    name = "local"
+
+    def __init__(self, directory: str | Path):
+        super().__init__()
+        self.directory = Path(directory)
+        if not self.directory.is_dir():
+            raise DataError(self.directory, "data directory not found (set --data-dir or "
+                                            f"{DATA_DIR_ENV} to a folder of published data files)")
+        self._index = {
+            p.relative_to(self.directory).as_posix().lower(): p
+            for p in self.directory.rglob("*") if p.is_file()
+        }
+
+    def path_of(self, key: str) -> Path | None:
+        """The file that supplies ``key``, or None."""
+        for candidate in spec(key).filenames:
+            found = self._index.get(candidate.lower())
+            if found is not None:
+                return found
+        return None
+
+    def has(self, key: str) -> bool:
+        return self.path_of(key) is not None
+
+    def _load(self, key: str) -> LoadedSeries:
+        path = self.path_of(key)
+        if path is None:
+            names = " or ".join(spec(key).filenames)
+            raise DataError(self.directory, f"no file for series {key!r} (expected {names})")
+        frame = spec(key).read(path)
+        return LoadedSeries(frame, make_record(key, path, frame, origin=self.name))
+
+    def describe(self) -> str:
+        return f"local files in {self.directory}"
+
+
+def default_data_dir() -> Path | None:
+    """The data directory named by ``FACTOR_REGIMES_DATA_DIR``, if set."""
+    value = os.environ.get(DATA_DIR_ENV)
+    return Path(value) if value else None
+
+
+def make_source(name: str = "local", data_dir: str | Path | None = None,
+                cache_dir: str | Path | None = None) -> DataSource:
+    """Build a source by name: ``local``, ``download`` or ``sample``.
+
+    ``local`` uses ``data_dir`` or else ``FACTOR_REGIMES_DATA_DIR``.
+    """
+    if name == "local":
+        directory = data_dir if data_dir is not None else default_data_dir()
+        if directory is None:
+            raise DataError(None, f"source 'local' needs a data directory: pass --data-dir DIR or set {DATA_DIR_ENV} "
+                                  "(or use --source download or --source sample)")
+        return LocalSource(directory)
+    if name == "download":
+        from regimes.data.download import DownloadSource
+        return DownloadSource(cache_dir=cache_dir)
+    if name == "sample":
+        from regimes.data.sample import SampleSource
+        return SampleSource()
+    raise DataError(None, f"unknown data source {name!r}; choose local, download or sample")

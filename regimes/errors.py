@@ -1,0 +1,47 @@
+"""Errors that reach the user as one line and exit status 2.
+
+Every problem caused by the user's input (a malformed data file, a failed
+download, a bad configuration) is raised as a :class:`FactorRegimesError`.
+The command-line interface prints ``str(error)`` on one line and exits with
+status 2; anything else is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+from os import PathLike
+
+
+class FactorRegimesError(Exception):
+    """Base class of errors caused by user input (exit status 2)."""
+
+    exit_status: int = 2
+
+
+class DataError(FactorRegimesError):
+    """A data file is missing, malformed or implausible.
+
+    Parameters
+    ----------
+    path : str or PathLike or None
+        The file (or URL) that is at fault.
+    message : str
+        What was expected and what was found.
+    line : int or None
+        1-based line number in the file, when one line is at fault.
+    """
+
+    def __init__(self, path: str | PathLike[str] | None, message: str, line: int | None = None):
+        self.path = None if path is None else str(path)
+        self.line = line
+        self.message = message
+        super().__init__(self._render())
+
+    def _render(self) -> str:
+        where = self.path or "<data>"
+        if self.line is not None:
+            where = f"{where}, line {self.line}"
+        return f"{where}: {self.message}"
+
+
+class DownloadError(DataError):
+    """A publisher's file could not be fetched or was not what it should be."""
