@@ -37,9 +37,9 @@ class DataError(FactorRegimesError):
         super().__init__(self._render())
 
     def _render(self) -> str:
-        where = self.path or "<data>"
-        if self.line is not None:
-            where = f"{where}, line {self.line}"
+        if self.path is None:
+            return self.message
+        where = self.path if self.line is None else f"{self.path}, line {self.line}"
         return f"{where}: {self.message}"
 
 

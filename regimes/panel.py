@@ -11,7 +11,9 @@ Missing-value policy (:class:`MissingPolicy`), reported in
 :attr:`Panel.missing`:
 
 * levels (VIX, spreads, prices for drawdowns) are carried forward over at most
-  ``level_ffill_days`` trading days, never further;
+  ``level_ffill_days`` trading days, never further. The fill is causal: it
+  depends only on earlier values, so it cannot differ between a series that
+  stops at t and one that continues;
 * returns are never filled;
 * a daily series contributes to a month only when it reaches that month's
   last business day (a file that stops mid-month does not make a month-end).
@@ -23,11 +25,13 @@ in index points.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from regimes.data.sources import DataSource, FileRecord
+from regimes.data.readers import read_tidy
+from regimes.data.sources import DataSource, FileRecord, make_record
 from regimes.errors import DataError
 
 FACTOR_COLUMNS = ("Mkt-RF", "SMB", "HML", "RF", "UMD", "RMW", "CMA")
@@ -57,9 +61,9 @@ class MissingPolicy:
     rv_min_days: int = 10
 
     def describe(self) -> str:
-        return (f"levels (VIX, spreads, S&P 500 close) carried forward at most {self.level_ffill_days} trading days "
-                "and never past a series' last published value; returns never filled; realized volatility "
-                f"needs {self.rv_min_days}+ daily returns")
+        return (f"levels (VIX, spreads, S&P 500 close) carried forward at most {self.level_ffill_days} trading days; "
+                "returns never filled; a daily series that stops before a month's last business day gives that "
+                f"month no value; realized volatility needs {self.rv_min_days}+ daily returns")
 
 
 @dataclass
@@ -176,7 +180,7 @@ class _Builder:
         """
         observed = series.dropna()
         on_calendar = observed.reindex(calendar.union(observed.index))
-        filled = on_calendar.ffill(limit=self.policy.level_ffill_days, limit_area="inside").reindex(calendar)
+        filled = on_calendar.ffill(limit=self.policy.level_ffill_days).reindex(calendar)
         self.fill_masks[name] = filled.notna() & ~calendar.isin(observed.index)
         return filled
 
@@ -227,7 +231,8 @@ def _missing_report(frame: pd.DataFrame, fill_masks: dict[str, pd.Series]) -> pd
 
 
 def build_panel(source: DataSource, frequency: str = "monthly", start: str | None = None,
-                end: str | None = None, policy: MissingPolicy | None = None) -> Panel:
+                end: str | None = None, policy: MissingPolicy | None = None,
+                extra_csv: list[str | Path] | tuple[str | Path, ...] = ()) -> Panel:
     """Build the monthly or daily panel from a data source.
 
     Parameters
@@ -242,6 +247,12 @@ def build_panel(source: DataSource, frequency: str = "monthly", start: str | Non
         First and last decision dates kept (``YYYY-MM`` or ``YYYY-MM-DD``);
         must lie inside the factors' coverage.
     policy : MissingPolicy, optional
+    extra_csv : list of path, optional
+        The user's own tidy CSV files (``date,NAME,...``, see
+        :func:`regimes.data.readers.read_tidy`), added as columns: in a
+        monthly panel the last value dated within month t, in a daily panel
+        the value at t carried forward as levels are. The user vouches that
+        a value dated d was known at the close of d.
 
     Returns
     -------
@@ -261,6 +272,8 @@ def build_panel(source: DataSource, frequency: str = "monthly", start: str | Non
         raise DataError(None, f"frequency must be 'monthly' or 'daily', not {frequency!r}")
     b = _Builder(source, policy or MissingPolicy())
     frame = _monthly(b) if frequency == "monthly" else _daily(b)
+    for path in extra_csv:
+        _add_user_csv(b, frame, Path(path), frequency)
     frame = _clip(frame, start, end, frequency)
     frame.index.name = "date"
     if source.name == "sample":
@@ -311,7 +324,7 @@ def _monthly(b: _Builder) -> pd.DataFrame:
     last_days = _last_days(calendar)
     monthly: dict[str, pd.Series] = {}
     if sp:
-        close_m = _month_end_value(b.level("sp500_close", sp["close"], calendar), last_days)
+        close_m = _month_end_value(b.level("sp500_close", _complete_months(sp["close"]), calendar), last_days)
         monthly["sp500_ret"] = close_m.pct_change(fill_method=None)
         monthly["sp500_logret"] = np.log1p(monthly["sp500_ret"])
     rv = pd.Series(np.nan, index=months)
@@ -331,20 +344,36 @@ def _monthly(b: _Builder) -> pd.DataFrame:
     if sp or mkt is not None:
         monthly["rv"] = rv
     if sp:
-        monthly["drawdown"] = _month_end_value(b.level("drawdown", sp["drawdown"], calendar), last_days)
+        monthly["drawdown"] = _month_end_value(b.level("drawdown", _complete_months(sp["drawdown"]), calendar),
+                                               last_days)
     if vix is not None:
-        monthly["vix"] = _month_end_value(b.level("vix", vix, calendar), last_days)
+        monthly["vix"] = _month_end_value(b.level("vix", _complete_months(vix), calendar), last_days)
         vix_days = _complete_months(vix)
         monthly["vix_mean"] = vix_days.groupby(vix_days.index + pd.offsets.MonthEnd(0)).mean()
     for key, col in _SPREADS.items():
         data = b.load_optional(key)
         if data is not None:
-            monthly[col] = _month_end_value(b.level(col, data.iloc[:, 0], calendar), last_days)
+            monthly[col] = _month_end_value(b.level(col, _complete_months(data.iloc[:, 0]), calendar), last_days)
     for col, values in monthly.items():
         frame[col] = values.reindex(months)
     b.fill_masks = {col: _month_end_value(mask, last_days) for col, mask in b.fill_masks.items()}
     _add_recessions(b, frame)
     return frame
+
+
+def _add_user_csv(b: _Builder, frame: pd.DataFrame, path: Path, frequency: str) -> None:
+    data = read_tidy(path)
+    clash = [c for c in data.columns if c in frame.columns]
+    if clash:
+        raise DataError(path, f"column(s) {clash} already exist in the panel; rename them in the file")
+    b.records.append(make_record(f"csv:{path.name}", path, data, origin="csv"))
+    for col in data.columns:
+        series = data[col].dropna()
+        if frequency == "monthly":
+            by_month = series.groupby(series.index + pd.offsets.MonthEnd(0)).last()
+            frame[col] = by_month.reindex(frame.index)
+        else:
+            frame[col] = b.level(col, series, frame.index)
 
 
 def _add_recessions(b: _Builder, frame: pd.DataFrame) -> None:

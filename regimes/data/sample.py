@@ -26,7 +26,7 @@ import pandas as pd
 
 from regimes.data._table import parse_rows, split_header
 from regimes.data._text import decode_lines
-from regimes.data.sources import DataSource, LoadedSeries, make_record
+from regimes.data.sources import DataSource, LoadedSeries, make_record, sha256_file
 
 SAMPLE_NOTE = "SAMPLE: offline data shipped by an installed package, not the publisher's current file"
 
@@ -70,7 +70,7 @@ class SampleSource(DataSource):
         frame = frame.rename(columns=rename)
         version = metadata.version(package)
         note = f"{SAMPLE_NOTE} ({package} {version})"
-        return LoadedSeries(frame, make_record(key, path, frame, origin=self.name, note=note))
+        return LoadedSeries(frame, make_record(key, name, frame, origin=self.name, note=note, sha256=sha256_file(path)))
 
     def describe(self) -> str:
         return "offline SAMPLE data shipped by installed packages (arch, linearmodels)"

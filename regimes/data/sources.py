@@ -167,6 +167,12 @@ class LocalSource(DataSource):
     def has(self, key: str) -> bool:
         return self.path_of(key) is not None
 
+    def unrecognised(self) -> list[str]:
+        """Files in the directory that no catalog series reads (other vintages, notes, ...)."""
+        used = {self.path_of(k) for k in self.keys()}
+        return sorted(p.relative_to(self.directory).as_posix() for p in self._index.values()
+                      if p not in used and not p.name.startswith(".") and p.suffix.lower() != ".md")
+
     def _load(self, key: str) -> LoadedSeries:
         path = self.path_of(key)
         if path is None:
@@ -204,3 +210,54 @@ def make_source(name: str = "local", data_dir: str | Path | None = None,
         from regimes.data.sample import SampleSource
         return SampleSource()
     raise DataError(None, f"unknown data source {name!r}; choose local, download or sample")
+
+
+class MemorySource(DataSource):
+    """Series given as DataFrames (already validated by the caller), keyed like the catalog.
+
+    Useful to build a panel from data a user already holds, and in tests.
+    Frames must use the columns the catalog's readers return (for example
+    ``close`` for ``vix`` and ``sp500``, ``Mom`` for ``mom_monthly``).
+    """
+
+    name = "memory"
+
+    def __init__(self, frames: dict[str, pd.DataFrame], origin: str = "memory"):
+        super().__init__()
+        for key in frames:
+            spec(key)
+        self.frames = frames
+        self.name = origin
+
+    def has(self, key: str) -> bool:
+        return key in self.frames
+
+    def _load(self, key: str) -> LoadedSeries:
+        frame = self.frames[key]
+        digest = hashlib.sha256(pd.util.hash_pandas_object(frame, index=True).to_numpy().tobytes()).hexdigest()
+        return LoadedSeries(frame, make_record(key, f"<{self.name}:{key}>", frame, origin=self.name, sha256=digest))
+
+
+class TruncatedSource(DataSource):
+    """Another source's series cut at ``end`` (inclusive): the data as it stood at that date.
+
+    Prefix-invariance tests compare what a component computes from this with
+    what it computes from the full source, for dates <= ``end``.
+    """
+
+    def __init__(self, base: DataSource, end: str | pd.Timestamp):
+        super().__init__()
+        self.base = base
+        self.end = pd.Timestamp(end)
+        self.name = base.name
+
+    def has(self, key: str) -> bool:
+        return self.base.has(key)
+
+    def _load(self, key: str) -> LoadedSeries:
+        loaded = self.base.load(key)
+        frame = loaded.frame.loc[: self.end]
+        return LoadedSeries(frame, loaded.record)
+
+    def describe(self) -> str:
+        return f"{self.base.describe()} cut at {self.end.date()}"

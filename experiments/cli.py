@@ -1,0 +1,185 @@
+"""The ``factor-regimes`` command line.
+
+Errors caused by the user's input (bad data, bad config, failed download) end
+with one line on standard error and exit status 2; ``--debug`` shows the
+traceback instead. Usage errors (unknown option, missing argument) also exit
+with status 2, as click does.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from regimes.data.catalog import CATALOG, DEFAULT_DOWNLOADS
+from regimes.data.sources import DataSource, make_source
+from regimes.errors import FactorRegimesError
+
+# Wide output when piped (a log file should not wrap tables); the terminal's width otherwise.
+console = Console(highlight=False, width=None if sys.stdout.isatty() else 140)
+err_console = Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else 200)
+
+source_option = click.option("--source", type=click.Choice(["local", "download", "sample"]), default=None,
+                             help="Where data comes from: local files, downloads from the publishers (cached), "
+                                  "or the offline sample. Default: local if a data directory is known, else sample.")
+data_dir_option = click.option("--data-dir", type=click.Path(path_type=Path), default=None,
+                               help="Folder of published data files (default: $FACTOR_REGIMES_DATA_DIR).")
+cache_dir_option = click.option("--cache-dir", type=click.Path(path_type=Path), default=None,
+                                help="Download cache (default: $FACTOR_REGIMES_CACHE or the per-user cache dir).")
+
+
+def resolve_source(source: str | None, data_dir: Path | None, cache_dir: Path | None) -> DataSource:
+    """The data source the options name; ``local`` when a data directory is known, else ``sample``."""
+    from regimes.data.sources import default_data_dir
+
+    if source is None:
+        source = "local" if (data_dir is not None or default_data_dir() is not None) else "sample"
+    return make_source(source, data_dir=data_dir, cache_dir=cache_dir)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option("--debug", is_flag=True, help="Show full tracebacks for errors.")
+@click.version_option(package_name="factor-regimes")
+def cli(debug: bool) -> None:
+    """factor-regimes: market regimes and regime-aware timing of the momentum (UMD) and value (HML) factors.
+
+    Every number used for a decision at date t is computed from data dated <= t.
+    """
+
+
+@cli.group()
+def data() -> None:
+    """Inspect, fetch and align market data."""
+
+
+@data.command("info")
+@source_option
+@data_dir_option
+@cache_dir_option
+def data_info(source: str | None, data_dir: Path | None, cache_dir: Path | None) -> None:
+    """List every series the source holds: file, first and last date, rows, rows with a missing value.
+
+    Every file is fully parsed and validated; a malformed file stops the
+    listing with an error naming the file and line.
+    """
+    src = resolve_source(source, data_dir, cache_dir)
+    keys = src.keys()
+    if src.name == "download":
+        keys = [k for k in keys if src.cached(k)]  # type: ignore[attr-defined]
+    table = Table(title=f"Series in {src.describe()}", title_justify="left")
+    for col in ("series", "file", "first", "last", "rows", "missing", "sha256"):
+        table.add_column(col, justify="right" if col in ("rows", "missing") else "left", overflow="fold")
+    for key in keys:
+        loaded = src.load(key)
+        rec = loaded.record
+        missing = int(loaded.frame.isna().any(axis=1).sum())
+        table.add_row(key, _short(rec.path, src), rec.first, rec.last, f"{rec.rows:,}", f"{missing:,}",
+                      rec.sha256[:12])
+    console.print(table)
+    unused = getattr(src, "unrecognised", lambda: [])()
+    if unused:
+        console.print(f"Not used (no catalog entry): {', '.join(unused)}")
+    if not keys:
+        console.print("No series found." + (" Run `factor-regimes data fetch` first." if src.name == "download" else ""))
+    if src.name == "sample":
+        console.print("[bold]SAMPLE data[/bold]: shipped by installed packages, older vintages; for trying the "
+                      "framework, not for research conclusions.")
+
+
+def _short(path: str, src: DataSource) -> str:
+    base = getattr(src, "directory", None) or getattr(src, "cache_dir", None)
+    if base is not None:
+        try:
+            return str(Path(path).relative_to(base))
+        except ValueError:
+            pass
+    return path
+
+
+@data.command("fetch")
+@click.option("--series", "series", multiple=True, type=click.Choice(sorted(k for k, s in CATALOG.items()
+                                                                            if s.publisher)),
+              help="Series to download (repeatable). Default: everything the panel uses.")
+@cache_dir_option
+@click.option("--timeout", type=click.FloatRange(min=0.1), default=30.0, show_default=True,
+              help="Seconds to wait for a server.")
+@click.option("--retries", type=click.IntRange(min=1), default=3, show_default=True, help="Attempts per file.")
+def data_fetch(series: tuple[str, ...], cache_dir: Path | None, timeout: float, retries: int) -> None:
+    """Download the official files from their publishers into the cache.
+
+    Each payload is validated before it replaces a cached copy, and a
+    manifest (URL, time, sha256, coverage) is written beside it.
+    """
+    from regimes.data.download import DownloadSource
+
+    src = DownloadSource(cache_dir=cache_dir, timeout=timeout, retries=retries)
+    failures: list[FactorRegimesError] = []
+    for key in series or DEFAULT_DOWNLOADS:
+        try:
+            rec = src.fetch(key)
+            console.print(f"fetched {key:<12} {rec.first}..{rec.last} {rec.rows:>6,} rows  -> {rec.path}")
+        except FactorRegimesError as exc:
+            err_console.print(f"failed  {key:<12} {exc}")
+            failures.append(exc)
+    if failures:
+        raise FactorRegimesError(f"{len(failures)} of {len(series or DEFAULT_DOWNLOADS)} downloads failed "
+                                 f"(first: {failures[0]})")
+
+
+@data.command("panel")
+@source_option
+@data_dir_option
+@cache_dir_option
+@click.option("--frequency", type=click.Choice(["monthly", "daily"]), default="monthly", show_default=True)
+@click.option("--start", default=None, help="First decision date (YYYY-MM or YYYY-MM-DD).")
+@click.option("--end", default=None, help="Last decision date.")
+@click.option("--out", type=click.Path(path_type=Path), default=None, help="Write the panel to this CSV file.")
+def data_panel(source: str | None, data_dir: Path | None, cache_dir: Path | None, frequency: str,
+               start: str | None, end: str | None, out: Path | None) -> None:
+    """Build the aligned panel and print its coverage and missing-value report."""
+    from regimes.panel import build_panel
+
+    panel = build_panel(resolve_source(source, data_dir, cache_dir), frequency=frequency, start=start, end=end)
+    table = Table(title=f"{frequency} panel from {panel.source}: {len(panel.frame):,} rows", title_justify="left")
+    table.add_column("column")
+    for col in panel.missing.columns:
+        table.add_column(col, justify="right")
+    for name, row in panel.missing.iterrows():
+        table.add_row(str(name), *[str(v) for v in row])
+    console.print(table)
+    for note in panel.notes:
+        console.print(f"- {note}")
+    if out is not None:
+        from experiments.io import atomic_write_text
+        atomic_write_text(out, panel.frame.to_csv(float_format="%.10g"))
+        console.print(f"wrote {out}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run the CLI, turning user-input errors into one line and exit status 2."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args
+    try:
+        cli.main(args=args, prog_name="factor-regimes", standalone_mode=False)
+    except click.exceptions.Abort:
+        err_console.print("interrupted")
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except FactorRegimesError as exc:
+        if debug:
+            raise
+        err_console.print(f"error: {exc}", soft_wrap=True)
+        sys.exit(exc.exit_status)
+    except KeyboardInterrupt:
+        err_console.print("interrupted")
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

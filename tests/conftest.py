@@ -1,0 +1,44 @@
+"""Shared fixtures.
+
+Tests that read the real published files get them from
+``FACTOR_REGIMES_DATA_DIR`` (CI sets it to ``../shared/data``). When the
+folder is missing they fail under ``CI=true`` and are skipped, with a reason,
+only on a developer's machine without the data.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from regimes.data.sources import LocalSource
+
+
+def _data_dir() -> Path | None:
+    value = os.environ.get("FACTOR_REGIMES_DATA_DIR")
+    return Path(value) if value else None
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """The folder of real published files (``FACTOR_REGIMES_DATA_DIR``)."""
+    path = _data_dir()
+    if path is None or not path.is_dir():
+        message = f"FACTOR_REGIMES_DATA_DIR is not a folder of published data (got {path})"
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail(message + " - required in CI", pytrace=False)
+        pytest.skip(message)
+    return path
+
+
+@pytest.fixture(scope="session")
+def local_source(shared_data: Path) -> LocalSource:
+    return LocalSource(shared_data)
+
+
+@pytest.fixture(scope="session")
+def monthly_panel(local_source: LocalSource):
+    from regimes.panel import build_panel
+    return build_panel(local_source, "monthly")
