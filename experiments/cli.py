@@ -15,7 +15,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from regimes.data.catalog import CATALOG, DEFAULT_DOWNLOADS
+from regimes.data.catalog import CATALOG, DEFAULT_DOWNLOADS, PUBLISHERS
 from regimes.data.sources import DataSource, make_source
 from regimes.errors import FactorRegimesError
 
@@ -108,15 +108,27 @@ def _short(path: str, src: DataSource) -> str:
 @click.option("--timeout", type=click.FloatRange(min=0.1), default=30.0, show_default=True,
               help="Seconds to wait for a server.")
 @click.option("--retries", type=click.IntRange(min=1), default=3, show_default=True, help="Attempts per file.")
-def data_fetch(series: tuple[str, ...], cache_dir: Path | None, timeout: float, retries: int) -> None:
+@click.option("--mirror", "mirrors", multiple=True, metavar="PUBLISHER=URL",
+              help=f"Fetch a publisher's files from another base URL (publishers: {', '.join(PUBLISHERS)}).")
+def data_fetch(series: tuple[str, ...], cache_dir: Path | None, timeout: float, retries: int,
+               mirrors: tuple[str, ...]) -> None:
     """Download the official files from their publishers into the cache.
 
     Each payload is validated before it replaces a cached copy, and a
-    manifest (URL, time, sha256, coverage) is written beside it.
+    manifest (URL, time, sha256, coverage) is written beside it. The S&P 500
+    comes from Stooq's free CSV endpoint; if it is unavailable, put a
+    Yahoo-layout GSPC.csv in a folder and use --data-dir.
     """
     from regimes.data.download import DownloadSource
 
-    src = DownloadSource(cache_dir=cache_dir, timeout=timeout, retries=retries)
+    publishers: dict[str, str] = {}
+    for item in mirrors:
+        name, sep, url = item.partition("=")
+        if not sep or name not in PUBLISHERS or not url:
+            raise click.BadParameter(f"{item!r}: expected PUBLISHER=URL with PUBLISHER one of "
+                                     f"{', '.join(PUBLISHERS)}", param_hint="--mirror")
+        publishers[name] = url
+    src = DownloadSource(cache_dir=cache_dir, publishers=publishers, timeout=timeout, retries=retries)
     failures: list[FactorRegimesError] = []
     for key in series or DEFAULT_DOWNLOADS:
         try:

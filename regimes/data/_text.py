@@ -90,7 +90,10 @@ def read_lines(path: str | Path) -> tuple[str, list[str]]:
     p = Path(path)
     payload = read_bytes(p)
     name = str(p)
-    if p.suffix.lower() == ".zip" or payload[:4] == b"PK\x03\x04":
+    if payload[:4] == b"PK\x03\x04":
         member, payload = unzip_single_csv(payload, name)
         name = f"{p}!{member}"
+    elif p.suffix.lower() == ".zip":
+        decode_lines(payload, name)  # names the problem: empty, HTML page, binary
+        raise DataError(name, "expected a zip archive, found text", line=1)
     return name, decode_lines(payload, name)
