@@ -1,0 +1,36 @@
+"""Regime detectors: one estimator contract, causal (filtered) outputs, canonical state order.
+
+Registered names (YAML ``detectors: [{name: hmm, ...}]``):
+
+========================  ==================================================
+``hmm``                   Gaussian HMM (hmmlearn fit, own forward filter)
+``jump``                  statistical jump model, causal online labels
+``changepoint``           ruptures, re-segmenting the data seen so far
+``bocpd``                 Bayesian online change-point detection
+``garch``                 GJR-GARCH(1,1) one-step-ahead volatility (arch)
+``vix_threshold``         VIX above a level or its expanding quantile
+``markov_switching``      statsmodels Markov-switching, Hamilton filter
+``ensemble``              average of member probabilities
+========================  ==================================================
+"""
+
+from regimes.detectors._base import RegimeDetector, forward_filter, rank_to_proba
+from regimes.detectors.bocpd import BOCPDDetector
+from regimes.detectors.changepoint import ChangePointDetector
+from regimes.detectors.ensemble import EnsembleDetector
+from regimes.detectors.garch import GarchDetector
+from regimes.detectors.hmm import GaussianHMMDetector
+from regimes.detectors.jump import JumpModelDetector
+from regimes.detectors.markov_switching import MarkovSwitchingDetector
+from regimes.detectors.vix_threshold import VixThresholdDetector
+from regimes.registry import Registry
+
+DETECTORS: Registry[RegimeDetector] = Registry("detector")
+for _name, _cls in [("hmm", GaussianHMMDetector), ("jump", JumpModelDetector), ("changepoint", ChangePointDetector),
+                    ("bocpd", BOCPDDetector), ("garch", GarchDetector), ("vix_threshold", VixThresholdDetector),
+                    ("markov_switching", MarkovSwitchingDetector), ("ensemble", EnsembleDetector)]:
+    DETECTORS.register(_name)(_cls)
+
+__all__ = ["DETECTORS", "BOCPDDetector", "ChangePointDetector", "EnsembleDetector", "GarchDetector",
+           "GaussianHMMDetector", "JumpModelDetector", "MarkovSwitchingDetector", "RegimeDetector",
+           "VixThresholdDetector", "forward_filter", "rank_to_proba"]

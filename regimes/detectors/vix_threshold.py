@@ -1,0 +1,67 @@
+"""The naive baseline: risk-off when the VIX is above a level.
+
+Every other detector must beat this to earn its complexity. Two rules:
+
+* fixed level (default 20): risk-off at t when ``VIX_t > level``;
+* expanding quantile: risk-off at t when ``VIX_t`` exceeds the ``quantile``
+  of VIX closes up to and including t (needs ``min_history`` values).
+
+Hard labels: probabilities are 0 or 1. Inputs are raw VIX levels in index
+points (the engine does not standardize them).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from regimes.detectors._base import RegimeDetector, two_state
+from regimes.errors import FactorRegimesError
+
+
+class VixThresholdDetector(RegimeDetector):
+    """VIX above a fixed level or above its expanding quantile.
+
+    Parameters
+    ----------
+    level : float, default 20.0
+        Fixed threshold in index points (used when ``quantile`` is None).
+    quantile : float or None, default None
+        Expanding-quantile rule instead of the fixed level, e.g. 0.75.
+    min_history : int, default 24
+        Values before the quantile rule gives a label.
+    risk_column : int, default 0
+        Column holding the VIX level.
+    risk_stat : {"mean"}, default "mean"
+    """
+
+    output_kind = "label"
+    standardize_inputs = False
+
+    def __init__(self, level: float = 20.0, quantile: float | None = None, min_history: int = 24,
+                 risk_column: int = 0, risk_stat: str = "mean"):
+        self.level = level
+        self.quantile = quantile
+        self.min_history = min_history
+        self.risk_column = risk_column
+        self.risk_stat = risk_stat
+
+    def _fit(self, X: np.ndarray) -> None:
+        if self.quantile is not None and not 0 < self.quantile < 1:
+            raise FactorRegimesError(f"vix_threshold: quantile must be in (0, 1), not {self.quantile!r}")
+        if np.median(X[:, self.risk_column]) < 1:
+            raise FactorRegimesError("vix_threshold: expects VIX levels in index points (e.g. 20), "
+                                     "not standardized or decimal values")
+
+    def thresholds(self, X) -> np.ndarray:
+        """Threshold in force at each date, shape ``(n_samples,)``; uses rows <= t."""
+        X = self._validate(X, reset=False)
+        if self.quantile is None:
+            return np.full(len(X), float(self.level))
+        vix = pd.Series(X[:, self.risk_column])
+        return vix.expanding(min_periods=self.min_history).quantile(self.quantile).to_numpy()
+
+    def _filtered(self, X: np.ndarray, start: int) -> np.ndarray:
+        limit = self.thresholds(X)
+        above = np.where(np.isnan(limit), np.nan, (X[:, self.risk_column] > limit).astype(float))
+        return two_state(above)[start:]

@@ -1,0 +1,133 @@
+"""Regime features computed from the panel, each using data dated <= t only.
+
+A feature is named in configs (``features: [log_vix, sp500_ret_1m, rv]``).
+Each has a *risk statistic*: how a detector decides which of its states is
+riskier on that feature (``mean`` for levels where high is risky, such as
+VIX; ``std`` for returns, whose dispersion is the risk; ``-mean`` where low
+is risky, such as drawdown). Detectors order their states by the first
+feature's risk statistic unless told otherwise.
+
+Standardization is not done here: the walk-forward engine standardizes with
+training-window statistics only (a scaler fitted at each refit).
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from regimes.errors import FactorRegimesError
+from regimes.panel import EX_POST_COLUMNS, Panel
+
+
+@dataclass(frozen=True)
+class Feature:
+    """A named feature: how to compute it and how it ranks risk.
+
+    Attributes
+    ----------
+    name : str
+    compute : callable
+        ``compute(frame, periods_per_year) -> Series`` using rows <= t for row t.
+    risk_stat : {"mean", "std", "-mean"}
+        Which per-state statistic of this feature is higher in riskier states.
+    description : str
+    """
+
+    name: str
+    compute: Callable[[pd.DataFrame, int], pd.Series]
+    risk_stat: str
+    description: str
+
+
+def _col(name: str) -> Callable[[pd.DataFrame, int], pd.Series]:
+    def compute(frame: pd.DataFrame, ppy: int) -> pd.Series:
+        return frame[name]
+    return compute
+
+
+def _months(ppy: int, months: int) -> int:
+    return max(1, round(months * ppy / 12))
+
+
+def _cum_logret(months: int) -> Callable[[pd.DataFrame, int], pd.Series]:
+    def compute(frame: pd.DataFrame, ppy: int) -> pd.Series:
+        n = _months(ppy, months)
+        return frame["sp500_logret"].rolling(n, min_periods=n).sum()
+    return compute
+
+
+FEATURES: dict[str, Feature] = {f.name: f for f in [
+    Feature("vix", _col("vix"), "mean", "VIX close at t (index points)"),
+    Feature("log_vix", lambda f, p: np.log(f["vix"]), "mean", "log of the VIX close at t"),
+    Feature("vix_change", lambda f, p: np.log(f["vix"]).diff(), "mean", "log change of the VIX over period t"),
+    Feature("vix_mean", _col("vix_mean"), "mean", "mean VIX close over month t"),
+    Feature("sp500_ret", _col("sp500_ret"), "std", "S&P 500 simple return over period t"),
+    Feature("sp500_ret_1m", _cum_logret(1), "std", "S&P 500 log return over the month to t"),
+    Feature("sp500_ret_3m", _cum_logret(3), "-mean", "S&P 500 log return over the 3 months to t"),
+    Feature("rv", _col("rv"), "mean", "realized volatility of daily S&P 500 returns (annualized)"),
+    Feature("log_rv", lambda f, p: np.log(f["rv"]), "mean", "log realized volatility"),
+    Feature("drawdown", _col("drawdown"), "-mean", "S&P 500 drawdown from its running peak"),
+    Feature("term_spread", _col("term_spread"), "-mean", "10y-2y Treasury spread (inversions precede risk-off)"),
+    Feature("credit_spread", _col("credit_spread"), "mean", "Baa-10y credit spread"),
+    Feature("mkt_ret", lambda f, p: f["Mkt-RF"] + f["RF"], "std", "market total return over period t (Fama-French)"),
+]}
+
+
+def _unknown(name: str) -> FactorRegimesError:
+    if name in EX_POST_COLUMNS:
+        return FactorRegimesError(f"feature {name!r} is dated with hindsight (ex post) and cannot be a feature")
+    close = difflib.get_close_matches(name, FEATURES, n=3)
+    hint = f"; did you mean {', '.join(close)}?" if close else ""
+    return FactorRegimesError(f"unknown feature {name!r}{hint} (known: {', '.join(FEATURES)})")
+
+
+def feature(name: str) -> Feature:
+    """The registered feature ``name`` (error lists close matches)."""
+    if name not in FEATURES:
+        raise _unknown(name)
+    return FEATURES[name]
+
+
+def build_features(panel: Panel, names: Sequence[str]) -> pd.DataFrame:
+    """Compute named features from a panel.
+
+    Parameters
+    ----------
+    panel : Panel
+    names : sequence of str
+        Keys of :data:`FEATURES`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Shape ``(n_dates, len(names))``, same index as the panel. Row t uses
+        panel rows <= t only. Leading rows where a feature is undefined
+        (before its data start, or within a rolling window's warm-up) are
+        NaN; the engine drops them.
+
+    Raises
+    ------
+    FactorRegimesError
+        For an unknown or ex-post feature, or one whose panel column is absent.
+    """
+    if not names:
+        raise FactorRegimesError("at least one feature is needed")
+    columns = {}
+    for name in names:
+        feat = feature(name)
+        try:
+            columns[name] = feat.compute(panel.frame, panel.periods_per_year).astype(float)
+        except KeyError as exc:
+            raise FactorRegimesError(f"feature {name!r} needs panel column {exc.args[0]!r}, which the data "
+                                     "source does not provide") from None
+    return pd.DataFrame(columns, index=panel.frame.index)
+
+
+def risk_stat_of(names: Sequence[str]) -> str:
+    """Risk statistic of the first feature (how detectors order states by default)."""
+    return feature(names[0]).risk_stat
