@@ -166,7 +166,7 @@ def data_panel(source: str | None, data_dir: Path | None, cache_dir: Path | None
     for note in panel.notes:
         console.print(f"- {note}")
     if out is not None:
-        from experiments.io import atomic_write_text
+        from regimes.atomic import atomic_write_text
         atomic_write_text(out, panel.frame.to_csv(float_format="%.10g"))
         console.print(f"wrote {out}")
 

@@ -30,6 +30,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from regimes.atomic import atomic_write_bytes
 from regimes.data.catalog import PUBLISHERS, spec
 from regimes.data.sources import DataSource, FileRecord, LoadedSeries, make_record, sha256_file
 from regimes.errors import DataError, DownloadError
@@ -47,19 +48,6 @@ def default_cache_dir() -> Path:
         return Path(value)
     import platformdirs
     return Path(platformdirs.user_cache_dir("factor-regimes")) / "data"
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 class DownloadSource(DataSource):
@@ -167,7 +155,7 @@ class DownloadSource(DataSource):
             tmp.unlink(missing_ok=True)
         manifest = {**record.to_dict(), "url": url, "bytes": len(body),
                     "fetched_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
-        _atomic_write(self.manifest_path(key), json.dumps(manifest, indent=2).encode())
+        atomic_write_bytes(self.manifest_path(key), json.dumps(manifest, indent=2).encode())
         return record
 
     def _load(self, key: str) -> LoadedSeries:

@@ -20,8 +20,10 @@ Default penalty (BIC-style, recomputed from the data seen so far): for the
 ``(d + 1) * log(n) * s2`` with ``s2`` the mean per-feature noise variance
 estimated robustly from first differences, ``(median |dx| / 0.6745)**2 / 2``;
 for ``normal`` ``(d + d (d + 1) / 2 + 1) * log(n)``; for ``rbf`` ``log(n)``
-(a heuristic: set ``penalty`` for serious work). ``penalty_scale``
-multiplies it.
+(a heuristic: set ``penalty`` for serious work). ``penalty_scale`` (default
+3) multiplies it: a causal detector re-tests the whole history at every date,
+so BIC's false alarms would accumulate; and the robust noise estimate is
+itself noisy on short histories.
 """
 
 from __future__ import annotations
@@ -63,7 +65,7 @@ class ChangePointDetector(RegimeDetector):
         Segment cost (``kernel`` supports ``l2``, as its linear kernel, and ``rbf``).
     penalty : float or None, default None
         Penalty per change point; None uses the default rule.
-    penalty_scale : float, default 1.0
+    penalty_scale : float, default 3.0
     min_size : int, default 6
         Shortest segment, in periods.
     max_window : int or None, default None
@@ -85,7 +87,7 @@ class ChangePointDetector(RegimeDetector):
     output_kind = "score"
 
     def __init__(self, method: str = "kernel", cost: str = "l2", penalty: float | None = None,
-                 penalty_scale: float = 1.0, min_size: int = 6, max_window: int | None = None,
+                 penalty_scale: float = 3.0, min_size: int = 6, max_window: int | None = None,
                  threshold: float = 0.75, width: float = 0.05, min_history: int = 24, risk_column: int = 0,
                  risk_stat: str = "mean"):
         self.method = method

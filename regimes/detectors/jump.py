@@ -79,9 +79,12 @@ class JumpModelDetector(RegimeDetector):
     Parameters
     ----------
     n_states : int, default 2
-    jump_penalty : float, default 50.0
+    jump_penalty : float, default 10.0
         ``lambda``, in units of squared distance of standardized features.
-        Larger values give fewer, longer regimes.
+        Larger values give fewer, longer regimes. 10 suits monthly data
+        (about 0.2 switches a year on VIX and S&P 500 features 2000-2024);
+        daily features want larger values (Shu et al. use 50-100), and a
+        penalty too large for the sample collapses the fit to one regime.
     n_init : int, default 10
         Seeded k-means++ starts.
     max_iter : int, default 30
@@ -112,7 +115,7 @@ class JumpModelDetector(RegimeDetector):
         Standard deviation of the features within each state.
     """
 
-    def __init__(self, n_states: int = 2, jump_penalty: float = 50.0, n_init: int = 10, max_iter: int = 30,
+    def __init__(self, n_states: int = 2, jump_penalty: float = 10.0, n_init: int = 10, max_iter: int = 30,
                  temperature: float | None = None, risk_column: int = 0, risk_stat: str = "mean",
                  random_state=None):
         self.n_states = n_states

@@ -1,0 +1,233 @@
+"""Walk-forward regime engine: filtered risk-off probabilities for every decision date.
+
+At each scheduled refit date r the detector is fitted only on feature rows
+dated <= r (the whole history, or the last ``window_length`` rows), with
+features standardized by that training window's mean and standard deviation.
+Until the next refit, the probability at each decision date t is the fitted
+detector's filtered probability at the last feature row dated <= t (rows
+dated after the previous decision date; otherwise there is no new
+information and the value is NaN). So every probability is computable at
+its own date: appending data never changes an earlier output (tested).
+
+Results are cached on disk under a content hash of the detector's class and
+parameters, the feature values, the decision dates, the schedule and the
+scaling, so a repeated experiment reuses them.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import pickle
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.base import clone
+from sklearn.preprocessing import StandardScaler
+
+from regimes.atomic import atomic_write_bytes
+from regimes.detectors._base import RegimeDetector
+from regimes.errors import FactorRegimesError
+
+CACHE_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """When to refit and on which rows.
+
+    Attributes
+    ----------
+    refit_every : int
+        Decision dates between refits (12 = yearly for monthly decisions).
+    window : {"expanding", "rolling"}
+    window_length : int or None
+        Feature rows in a rolling window.
+    min_history : int
+        Feature rows needed before the first fit.
+    """
+
+    refit_every: int = 12
+    window: str = "expanding"
+    window_length: int | None = None
+    min_history: int = 60
+
+    def validate(self) -> None:
+        if self.refit_every < 1:
+            raise FactorRegimesError(f"schedule: refit_every must be >= 1, not {self.refit_every}")
+        if self.window not in ("expanding", "rolling"):
+            raise FactorRegimesError(f"schedule: window must be 'expanding' or 'rolling', not {self.window!r}")
+        if self.window == "rolling" and (self.window_length is None or self.window_length < 2):
+            raise FactorRegimesError("schedule: a rolling window needs window_length >= 2")
+        if self.min_history < 2:
+            raise FactorRegimesError(f"schedule: min_history must be >= 2, not {self.min_history}")
+
+
+@dataclass
+class RegimePath:
+    """Walk-forward output of one detector.
+
+    Attributes
+    ----------
+    name : str
+    proba : pandas.DataFrame
+        Shape ``(n_decision_dates, n_states)``, columns ``state_0`` (risk-on)
+        .. ``state_{K-1}`` (risk-off). Row t: filtered probabilities from a
+        model fit on data <= t, evaluated on data <= t. NaN before the first
+        fit or without new data.
+    next_proba : pandas.DataFrame
+        One-step-ahead probabilities for period t+1, ``proba @ transmat_`` of
+        the model in force at t (``proba`` itself for detectors without a
+        transition matrix). Uses data <= t.
+    refit_dates : pandas.DatetimeIndex
+    detector : RegimeDetector
+        The last fitted detector (parameters for reports).
+    info : dict
+        Parameters, features, schedule, cache key, fit seconds.
+    """
+
+    name: str
+    proba: pd.DataFrame
+    next_proba: pd.DataFrame
+    refit_dates: pd.DatetimeIndex
+    detector: RegimeDetector
+    info: dict = field(default_factory=dict)
+
+    @property
+    def risk_off(self) -> pd.Series:
+        """Filtered risk-off probability at each decision date."""
+        return self.proba.iloc[:, -1].rename(self.name)
+
+    @property
+    def labels(self) -> pd.Series:
+        """Argmax state (NaN where no probability)."""
+        values = self.proba.to_numpy()
+        ok = ~np.isnan(values).any(axis=1)
+        out = np.full(len(values), np.nan)
+        out[ok] = values[ok].argmax(axis=1)
+        return pd.Series(out, index=self.proba.index, name=self.name)
+
+
+def _hash_frame(frame: pd.DataFrame | pd.Index) -> str:
+    values = pd.util.hash_pandas_object(frame, index=True).to_numpy().tobytes()
+    cols = "|".join(map(str, getattr(frame, "columns", [])))
+    return hashlib.sha256(values + cols.encode()).hexdigest()
+
+
+def cache_key(detector: RegimeDetector, features: pd.DataFrame, decision_dates: pd.DatetimeIndex,
+              schedule: Schedule, standardize: bool) -> str:
+    """Content hash identifying a walk-forward result."""
+    params = {k: repr(v) for k, v in sorted(detector.get_params(deep=False).items())}
+    payload = {"version": CACHE_VERSION, "detector": type(detector).__qualname__, "params": params,
+               "features": _hash_frame(features), "dates": _hash_frame(pd.DataFrame(index=decision_dates)),
+               "schedule": asdict(schedule), "standardize": standardize}
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:32]
+
+
+class _Identity:
+    def fit(self, X: np.ndarray) -> _Identity:
+        return self
+
+    def transform(self, X: np.ndarray) -> np.ndarray:
+        return X
+
+
+def walk_forward(detector: RegimeDetector, features: pd.DataFrame, decision_dates: pd.DatetimeIndex | None = None,
+                 schedule: Schedule | None = None, standardize: bool | None = None, name: str | None = None,
+                 cache_dir: str | Path | None = None) -> RegimePath:
+    """Run ``detector`` walk-forward over ``features``.
+
+    Parameters
+    ----------
+    detector : RegimeDetector
+        Unfitted template (cloned at the first refit; later refits start
+        from a copy of the previous fit, so warm starts work).
+    features : pandas.DataFrame
+        Shape ``(n_rows, n_features)``, DatetimeIndex; rows with a missing
+        value are dropped. May be daily while decisions are monthly.
+    decision_dates : pandas.DatetimeIndex, optional
+        Default: the feature dates.
+    schedule : Schedule, optional
+    standardize : bool, optional
+        Scale features with training-window statistics; default the
+        detector's ``standardize_inputs`` (True except for detectors that
+        need raw levels or returns).
+    name : str, optional
+        Label of the path (default the detector class).
+    cache_dir : path, optional
+        Folder for cached results; None disables caching.
+
+    Returns
+    -------
+    RegimePath
+    """
+    schedule = schedule or Schedule()
+    schedule.validate()
+    dates = pd.DatetimeIndex(features.index if decision_dates is None else decision_dates).sort_values()
+    feats = features.dropna().loc[: dates[-1]]  # later rows cannot affect any output
+    if feats.empty:
+        raise FactorRegimesError("walk-forward: no complete feature rows")
+    scale = getattr(detector, "standardize_inputs", True) if standardize is None else standardize
+    name = name or type(detector).__name__
+    key = cache_key(detector, feats, dates, schedule, scale)
+    cached = _cache_path(cache_dir, key)
+    if cached is not None and cached.exists():
+        with open(cached, "rb") as fh:
+            path: RegimePath = pickle.load(fh)
+        path.name = name
+        path.info["cache"] = "hit"
+        return path
+    started = time.perf_counter()
+    path = _run(detector, feats, dates, schedule, scale, name)
+    path.info.update({"cache_key": key, "cache": "miss", "seconds": time.perf_counter() - started,
+                      "features": list(features.columns), "schedule": asdict(schedule), "standardize": scale,
+                      "params": {k: repr(v) for k, v in detector.get_params(deep=False).items()}})
+    if cached is not None:
+        atomic_write_bytes(cached, pickle.dumps(path, protocol=pickle.HIGHEST_PROTOCOL))
+    return path
+
+
+def _cache_path(cache_dir: str | Path | None, key: str) -> Path | None:
+    return None if cache_dir is None else Path(cache_dir) / "regimes" / f"{key}.pkl"
+
+
+def _run(template: RegimeDetector, feats: pd.DataFrame, dates: pd.DatetimeIndex, schedule: Schedule, scale: bool,
+         name: str) -> RegimePath:
+    values = feats.to_numpy(dtype=float)
+    pos = feats.index.searchsorted(dates, side="right") - 1  # last feature row dated <= t
+    fresh = pos >= 0
+    previous = np.concatenate([[-1], pos[:-1]])
+    fresh &= pos > previous  # a row dated after the previous decision date
+    eligible = np.flatnonzero(fresh & (pos + 1 >= schedule.min_history))
+    proba: np.ndarray | None = None
+    next_proba: np.ndarray | None = None
+    refits: list[pd.Timestamp] = []
+    fitted: RegimeDetector | None = None
+    for block_start in range(0, len(eligible), schedule.refit_every):
+        block = eligible[block_start: block_start + schedule.refit_every]
+        train_end = pos[block[0]]
+        train_start = 0 if schedule.window == "expanding" else max(0, train_end + 1 - schedule.window_length)
+        scaler = (StandardScaler() if scale else _Identity()).fit(values[train_start: train_end + 1])
+        fitted = clone(template) if fitted is None else copy.deepcopy(fitted)
+        fitted.fit(scaler.transform(values[train_start: train_end + 1]))
+        refits.append(dates[block[0]])
+        first_row, last_row = pos[block].min(), pos[block].max()
+        out = fitted.filtered_proba(scaler.transform(values[train_start: last_row + 1]), start=first_row - train_start)
+        if proba is None:
+            proba = np.full((len(dates), out.shape[1]), np.nan)
+            next_proba = np.full_like(proba, np.nan)
+        rows = out[pos[block] - first_row]
+        proba[block] = rows
+        trans = getattr(fitted, "transmat_", None)
+        next_proba[block] = rows @ trans if trans is not None and np.isfinite(trans).all() else rows
+    if fitted is None or proba is None:
+        raise FactorRegimesError(f"walk-forward: fewer than min_history={schedule.min_history} complete feature rows "
+                                 f"before the last decision date ({len(feats)} rows available)")
+    columns = [f"state_{k}" for k in range(proba.shape[1])]
+    return RegimePath(name=name, proba=pd.DataFrame(proba, index=dates, columns=columns),
+                      next_proba=pd.DataFrame(next_proba, index=dates, columns=columns),
+                      refit_dates=pd.DatetimeIndex(refits), detector=fitted)
