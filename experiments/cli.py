@@ -171,6 +171,108 @@ def data_panel(source: str | None, data_dir: Path | None, cache_dir: Path | None
         console.print(f"wrote {out}")
 
 
+@cli.group()
+def regimes() -> None:
+    """Walk-forward regime detection: timelines and detector comparisons."""
+
+
+@regimes.command("list")
+def regimes_list() -> None:
+    """List the registered detectors with their default features and parameters."""
+    from regimes.detectors import DETECTORS
+    from regimes.specs import DEFAULTS
+
+    table = Table(title="Regime detectors", title_justify="left")
+    for col in ("name", "features", "frequency", "parameters"):
+        table.add_column(col, overflow="fold")
+    for name in DETECTORS.names():
+        feats, freq, _ = DEFAULTS[name]
+        table.add_row(name, ", ".join(feats), freq, ", ".join(DETECTORS.parameters(name)))
+    console.print(table)
+
+
+@regimes.command("plot")
+@click.option("--detector", "detectors", multiple=True, default=("hmm",), show_default=True,
+              help="Registered detector (repeatable); several also give a stacked comparison.")
+@click.option("--param", "params", multiple=True, metavar="DETECTOR.KEY=VALUE",
+              help="Detector parameter (value parsed as YAML), e.g. hmm.n_states=3.")
+@click.option("--features", "feature_lists", multiple=True, metavar="DETECTOR=F1,F2",
+              help="Features of a detector, e.g. hmm=log_vix,rv.")
+@source_option
+@data_dir_option
+@cache_dir_option
+@click.option("--start", default="2000-01", show_default=True, help="First decision date.")
+@click.option("--end", default=None, help="Last decision date (default: end of data).")
+@click.option("--history-start", default="1990-01", show_default=True,
+              help="First date of data the detectors may learn from.")
+@click.option("--refit-every", type=click.IntRange(min=1), default=12, show_default=True,
+              help="Months between refits.")
+@click.option("--min-history", type=click.IntRange(min=2), default=60, show_default=True,
+              help="Months of data before the first fit.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--out", type=click.Path(path_type=Path), default=Path("figures"), show_default=True,
+              help="Folder for the PNG files.")
+def regimes_plot(detectors: tuple[str, ...], params: tuple[str, ...], feature_lists: tuple[str, ...],
+                 source: str | None, data_dir: Path | None, cache_dir: Path | None, start: str, end: str | None,
+                 history_start: str, refit_every: int, min_history: int, seed: int, out: Path) -> None:
+    """Run detectors walk-forward (filtered, refit on data up to each date) and plot their timelines."""
+    import yaml
+
+    from experiments.figures import regime_comparison, regime_timeline
+    from experiments.figures.style import save
+    from regimes.data.download import cache_root
+    from regimes.evaluation import path_summary
+    from regimes.panel import build_panel
+    from regimes.specs import DetectorSpec, run_spec
+    from regimes.walkforward import Schedule
+
+    overrides: dict[str, dict] = {d: {} for d in detectors}
+    for item in params:
+        key, sep, value = item.partition("=")
+        det, dot, name = key.partition(".")
+        if not sep or not dot or det not in overrides:
+            raise click.BadParameter(f"{item!r}: expected DETECTOR.KEY=VALUE for one of {', '.join(detectors)}",
+                                     param_hint="--param")
+        overrides[det][name] = yaml.safe_load(value)
+    feats: dict[str, list[str]] = {}
+    for item in feature_lists:
+        det, sep, value = item.partition("=")
+        if not sep or det not in overrides or not value:
+            raise click.BadParameter(f"{item!r}: expected DETECTOR=F1,F2", param_hint="--features")
+        feats[det] = [v.strip() for v in value.split(",") if v.strip()]
+    src = resolve_source(source, data_dir, cache_dir)
+    specs = [DetectorSpec.from_dict({"name": d, "params": overrides[d], "features": feats.get(d)}) for d in detectors]
+    panels = {"monthly": build_panel(src, "monthly", start=history_start)}
+    if any(s.frequency == "daily" for s in specs):
+        panels["daily"] = build_panel(src, "daily", start=history_start)
+    frame = panels["monthly"].frame
+    dates = frame.loc[start:end].index if end else frame.loc[start:].index
+    schedule = Schedule(refit_every=refit_every, min_history=min_history)
+    table = Table(title=f"Walk-forward regimes {dates[0].date()}..{dates[-1].date()} ({src.describe()})",
+                  title_justify="left")
+    for col in ("detector", "risk-off share", "switches/yr", "Sep-2008", "Aug-2011", "Feb-2020", "file"):
+        table.add_column(col, justify="left" if col in ("detector", "file") else "right")
+    paths = []
+    for spec in specs:
+        path = run_spec(spec, panels, dates, schedule, seed=seed, cache_dir=cache_root())
+        paths.append(path)
+        file = save(regime_timeline(path, panels["monthly"]), out / f"regimes_{spec.label}.png")
+        s = path_summary(path.risk_off)
+        delay = [("-" if pd_isnan(s[k]) else f"{s[k]:.0f}") for k in ("delay_Sep-2008", "delay_Aug-2011",
+                                                                       "delay_Feb-2020")]
+        table.add_row(spec.label, f"{s['share_risk_off']:.2f}", f"{s['switches_per_year']:.2f}", *delay, str(file))
+    if len(paths) > 1:
+        save(regime_comparison(paths, panels["monthly"]), out / "regimes_comparison.png")
+    console.print(table)
+    console.print("Delays: months from the onset to the first filtered risk-off label ('-': none within 12).")
+    if len(paths) > 1:
+        console.print(f"Comparison: {out / 'regimes_comparison.png'}")
+
+
+def pd_isnan(value: float) -> bool:
+    return value != value
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the CLI, turning user-input errors into one line and exit status 2."""
     args = list(sys.argv[1:] if argv is None else argv)

@@ -131,3 +131,39 @@ def regime_scores(true: np.ndarray, pred: np.ndarray) -> dict[str, float]:
         "mean_delay": float(np.mean(finite)) if finite else np.nan,
         "missed": int(sum(np.isinf(delays))),
     }
+
+
+#: Crisis onsets used to measure how fast a detector flags risk-off on real data.
+CRISIS_ONSETS: dict[str, str] = {"Sep-2008": "2008-09-30", "Aug-2011": "2011-08-31", "Feb-2020": "2020-02-29"}
+
+
+def path_summary(risk_off: pd.Series, threshold: float = 0.5,
+                 onsets: dict[str, str] | None = None) -> dict[str, float]:
+    """Describe a filtered risk-off path on real data.
+
+    Parameters
+    ----------
+    risk_off : pandas.Series
+        Filtered risk-off probability by decision date (NaN = no output).
+    onsets : dict, optional
+        Name -> date of a crisis onset; default :data:`CRISIS_ONSETS`.
+
+    Returns
+    -------
+    dict
+        ``share_risk_off``, ``switches_per_year``, and for each onset
+        ``delay_<name>``: periods from the onset to the first risk-off label
+        at or after it (within 12 periods; NaN if none, 0 if already risk-off).
+    """
+    valid = risk_off.dropna()
+    labels = (valid > threshold).astype(int)
+    years = max((valid.index[-1] - valid.index[0]).days / 365.25, 1e-9) if len(valid) > 1 else np.nan
+    out: dict[str, float] = {
+        "share_risk_off": float(labels.mean()) if len(labels) else np.nan,
+        "switches_per_year": switches(labels.to_numpy()) / years if len(labels) > 1 else np.nan,
+    }
+    for name, date in (onsets or CRISIS_ONSETS).items():
+        after = labels.loc[pd.Timestamp(date):].iloc[:13]
+        hits = np.flatnonzero(after.to_numpy() == 1)
+        out[f"delay_{name}"] = float(hits[0]) if len(hits) else np.nan
+    return out

@@ -260,7 +260,8 @@ def build_panel(source: DataSource, frequency: str = "monthly", start: str | Non
         Row t uses data dated <= t only. Columns (when their data exist):
         ``Mkt-RF, SMB, HML, RF, UMD[, RMW, CMA]`` (factor returns over t),
         ``vix`` (close at t), ``vix_mean`` (mean close over month t, monthly
-        only), ``sp500_ret, sp500_logret`` (S&P 500 return over t), ``rv``
+        only), ``sp500`` (S&P 500 close at t), ``sp500_ret, sp500_logret``
+        (S&P 500 return over t), ``rv``
         (annualized realized volatility of daily index log returns within
         month t, or over the 21 days to t for daily panels; Fama-French
         daily market where S&P 500 days are missing), ``drawdown`` (S&P 500
@@ -324,7 +325,8 @@ def _monthly(b: _Builder) -> pd.DataFrame:
     last_days = _last_days(calendar)
     monthly: dict[str, pd.Series] = {}
     if sp:
-        close_m = _month_end_value(b.level("sp500_close", _complete_months(sp["close"]), calendar), last_days)
+        close_m = _month_end_value(b.level("sp500", _complete_months(sp["close"]), calendar), last_days)
+        monthly["sp500"] = close_m
         monthly["sp500_ret"] = close_m.pct_change(fill_method=None)
         monthly["sp500_logret"] = np.log1p(monthly["sp500_ret"])
     rv = pd.Series(np.nan, index=months)
@@ -406,6 +408,7 @@ def _daily(b: _Builder) -> pd.DataFrame:
                        "enough S&P 500 days")
     frame["rv"] = rv.where(~use_ff, rv_ff.reindex(days))
     if sp:
+        frame["sp500"] = b.level("sp500", sp["close"], days)
         frame["drawdown"] = b.level("drawdown", sp["drawdown"], days)
     if vix is not None:
         frame["vix"] = b.level("vix", vix, days)

@@ -34,7 +34,8 @@ DEFAULTS: dict[str, tuple[tuple[str, ...], str, dict[str, Any]]] = {
     "garch": (("sp500_ret",), "daily", {}),
     "vix_threshold": (("vix",), "monthly", {}),
     "markov_switching": (("sp500_ret_1m",), "monthly", {}),
-    "ensemble": (("log_vix", "sp500_ret_1m"), "monthly", {"members": [{"name": "hmm"}, {"name": "jump"}]}),
+    "ensemble": (("log_vix", "sp500_ret_1m"), "monthly",
+                 {"members": [{"name": "hmm"}, {"name": "jump"}, {"name": "bocpd"}]}),
 }
 
 #: Feature rows per decision period when features are daily and decisions monthly.

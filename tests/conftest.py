@@ -42,3 +42,16 @@ def local_source(shared_data: Path) -> LocalSource:
 def monthly_panel(local_source: LocalSource):
     from regimes.panel import build_panel
     return build_panel(local_source, "monthly")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _isolated_cache(tmp_path_factory: pytest.TempPathFactory):
+    """Every cache (downloads, regime paths) goes to a temporary folder, never the user's."""
+    path = tmp_path_factory.mktemp("cache")
+    previous = os.environ.get("FACTOR_REGIMES_CACHE")
+    os.environ["FACTOR_REGIMES_CACHE"] = str(path)
+    yield path
+    if previous is None:
+        os.environ.pop("FACTOR_REGIMES_CACHE", None)
+    else:
+        os.environ["FACTOR_REGIMES_CACHE"] = previous

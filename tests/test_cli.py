@@ -90,3 +90,29 @@ def test_fetch_through_a_mirror(shared_data: Path, tmp_path: Path) -> None:
 def test_bad_mirror_option(mirror: str, tmp_path: Path) -> None:
     result = run_cli("data", "fetch", "--cache-dir", str(tmp_path), "--mirror", mirror)
     assert result.returncode == 2 and "PUBLISHER=URL" in result.stderr
+
+
+def test_regimes_plot_writes_figures_and_summary(shared_data: Path, tmp_path: Path) -> None:
+    out = tmp_path / "figs"
+    result = run_cli("regimes", "plot", "--data-dir", str(shared_data), "--detector", "jump",
+                     "--detector", "vix_threshold", "--param", "jump.jump_penalty=8", "--start", "2005-01",
+                     "--end", "2012-12", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    files = sorted(p.name for p in out.iterdir())
+    assert files == ["regimes_comparison.png", "regimes_jump.png", "regimes_vix_threshold.png"]
+    for f in files:
+        assert (out / f).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and (out / f).stat().st_size > 20_000
+    assert "vix_threshold" in result.stdout and "Sep-2008" in result.stdout
+
+
+def test_regimes_plot_bad_input_is_one_line(shared_data: Path, tmp_path: Path) -> None:
+    typo = run_cli("regimes", "plot", "--data-dir", str(shared_data), "--detector", "hmmm", "--out", str(tmp_path))
+    assert typo.returncode == 2 and "unknown detector 'hmmm'; did you mean hmm" in typo.stderr
+    assert "Traceback" not in typo.stderr
+    param = run_cli("regimes", "plot", "--data-dir", str(shared_data), "--detector", "jump", "--param",
+                    "jump.penalty=3", "--out", str(tmp_path))
+    assert param.returncode == 2 and "no parameter 'penalty'" in param.stderr
+    feats = run_cli("regimes", "plot", "--data-dir", str(shared_data), "--detector", "jump", "--features",
+                    "jump=log_vix,nber_recession", "--out", str(tmp_path))
+    assert feats.returncode == 2 and "hindsight" in feats.stderr
+    assert list(tmp_path.iterdir()) == []

@@ -41,13 +41,18 @@ OFFLINE_HINT = ("use local files with --data-dir DIR (or FACTOR_REGIMES_DATA_DIR
                 "or the offline sample with --source sample")
 
 
-def default_cache_dir() -> Path:
-    """``FACTOR_REGIMES_CACHE`` or the per-user cache directory."""
+def cache_root() -> Path:
+    """Root of every cache: ``FACTOR_REGIMES_CACHE`` or the per-user cache directory."""
     value = os.environ.get(CACHE_ENV)
     if value:
         return Path(value)
     import platformdirs
-    return Path(platformdirs.user_cache_dir("factor-regimes")) / "data"
+    return Path(platformdirs.user_cache_dir("factor-regimes"))
+
+
+def default_cache_dir() -> Path:
+    """Download cache: ``<cache root>/data``."""
+    return cache_root() / "data"
 
 
 class DownloadSource(DataSource):

@@ -1,0 +1,94 @@
+"""Regime timelines: one detector in detail, or several stacked for comparison."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from experiments.figures.style import RECESSION, RISK_OFF, WIDTH, date_axis, finite, log_price_axis, shade, style
+from regimes.panel import Panel
+from regimes.walkforward import RegimePath
+
+
+def _window(panel: Panel, paths: list[RegimePath]) -> pd.DataFrame:
+    start = min(p.proba.dropna().index[0] for p in paths)
+    end = max(p.proba.index[-1] for p in paths)
+    return panel.frame.loc[start:end]
+
+
+def _recessions(ax, frame: pd.DataFrame) -> None:
+    if "nber_recession" in frame:
+        shade(ax, frame["nber_recession"] == 1, color=RECESSION, alpha=0.22, label="NBER recession (ex post)")
+
+
+def regime_timeline(path: RegimePath, panel: Panel, threshold: float = 0.5):
+    """S&P 500 (log scale) with risk-off shading, VIX, and the filtered probability.
+
+    Parameters
+    ----------
+    path : RegimePath
+        Walk-forward output; shading marks dates where the filtered risk-off
+        probability (information up to that date) exceeds ``threshold``.
+    panel : Panel
+        Monthly panel with ``sp500`` and, when present, ``vix`` and
+        ``nber_recession``.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    frame = _window(panel, [path])
+    risk_off = path.risk_off.reindex(frame.index)
+    with style():
+        fig, axes = plt.subplots(3, 1, figsize=(WIDTH, 7.5), sharex=True,
+                                 gridspec_kw={"height_ratios": [3, 1.3, 1.3], "hspace": 0.08})
+        ax = axes[0]
+        if "sp500" in frame:
+            ax.plot(finite(frame["sp500"]), color="black", lw=1.1, label="S&P 500")
+            log_price_axis(ax)
+        shade(ax, risk_off > threshold, label=f"risk-off (filtered p > {threshold:g})")
+        _recessions(ax, frame)
+        ax.set_ylabel("S&P 500 (log scale)")
+        ax.legend(loc="upper left")
+        ax.set_title(f"Regimes: {path.name} (walk-forward, filtered; refits: {len(path.refit_dates)})")
+        ax = axes[1]
+        if "vix" in frame:
+            ax.plot(finite(frame["vix"]), color="#5d6d7e", lw=1.0)
+        shade(ax, risk_off > threshold)
+        ax.set_ylabel("VIX")
+        ax = axes[2]
+        ax.fill_between(risk_off.index, 0, risk_off.fillna(0).to_numpy(), color=RISK_OFF, alpha=0.6, step="post",
+                        lw=0)
+        ax.axhline(threshold, color="black", lw=0.6, ls="--")
+        _recessions(ax, frame)
+        ax.set_ylim(0, 1)
+        ax.set_ylabel("P(risk-off)")
+        date_axis(ax)
+    return fig
+
+
+def regime_comparison(paths: list[RegimePath], panel: Panel):
+    """S&P 500 on top, then one strip of filtered risk-off probability per detector."""
+    frame = _window(panel, paths)
+    with style():
+        fig, axes = plt.subplots(len(paths) + 1, 1, figsize=(WIDTH, 2.2 + 0.75 * len(paths)), sharex=True,
+                                 gridspec_kw={"height_ratios": [2.5] + [1] * len(paths), "hspace": 0.12})
+        ax = axes[0]
+        if "sp500" in frame:
+            ax.plot(finite(frame["sp500"]), color="black", lw=1.0)
+            log_price_axis(ax)
+        _recessions(ax, frame)
+        ax.set_ylabel("S&P 500")
+        ax.set_title("Filtered risk-off probability by detector (walk-forward)")
+        if "nber_recession" in frame:
+            ax.legend(loc="upper left")
+        for ax, path in zip(axes[1:], paths):
+            p = path.risk_off.reindex(frame.index)
+            _recessions(ax, frame)
+            ax.fill_between(p.index, 0, p.fillna(0).to_numpy(), color=RISK_OFF, alpha=0.7, step="post", lw=0)
+            ax.set_ylim(0, 1)
+            ax.set_yticks([])
+            ax.set_ylabel(path.name, rotation=0, ha="right", va="center")
+            ax.grid(False)
+        date_axis(axes[-1])
+    return fig
