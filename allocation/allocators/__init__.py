@@ -1,0 +1,25 @@
+"""Allocators: forecasts (and regimes, risk estimates) to target weights. Registered names:
+
+``static``, ``binary``, ``sign``, ``proportional``, ``mean_variance``,
+``risk_parity``, ``vol_target``, ``regime_tilt``.
+"""
+
+from allocation.allocators._base import AllocationInputs, Allocator, weight_vector
+from allocation.allocators.portfolio import MeanVarianceAllocator, RiskParityAllocator, VolTargetAllocator
+from allocation.allocators.rules import (
+    BinaryAllocator,
+    ProportionalAllocator,
+    RegimeTiltAllocator,
+    SignAllocator,
+    StaticAllocator,
+)
+from regimes.registry import Registry
+
+ALLOCATORS: Registry[Allocator] = Registry("allocator")
+for _name, _cls in [("static", StaticAllocator), ("binary", BinaryAllocator), ("sign", SignAllocator),
+                    ("proportional", ProportionalAllocator), ("mean_variance", MeanVarianceAllocator),
+                    ("risk_parity", RiskParityAllocator), ("vol_target", VolTargetAllocator),
+                    ("regime_tilt", RegimeTiltAllocator)]:
+    ALLOCATORS.register(_name)(_cls)
+
+__all__ = ["ALLOCATORS", "AllocationInputs", "Allocator", "weight_vector"]

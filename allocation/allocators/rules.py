@@ -1,0 +1,93 @@
+"""Forecast-to-weight rules and fixed exposures.
+
+* ``static`` - fixed weights (100 % UMD, 50/50, ...), the benchmark every strategy faces.
+* ``binary`` - long the factor when its forecast is positive, else cash.
+* ``sign`` - long when positive, short when negative.
+* ``proportional`` - ``forecast / variance`` (a one-asset mean-variance rule), scaled and capped.
+* ``regime_tilt`` - fixed weights per regime, mixed by next-period regime probabilities.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from regimes.errors import FactorRegimesError
+
+from allocation.allocators._base import AllocationInputs, Allocator, weight_vector
+
+
+class StaticAllocator(Allocator):
+    """Fixed weights. ``weights``: a number (each asset), a list, or ``{asset: weight}``."""
+
+    uses_forecasts = False
+
+    def __init__(self, weights=1.0):
+        self.weights = weights
+
+    def _row(self, inputs: AllocationInputs, i: int) -> np.ndarray:
+        return weight_vector(self.weights, inputs.assets)
+
+
+class BinaryAllocator(Allocator):
+    """``scale`` in an asset whose forecast is > 0, else 0 (cash)."""
+
+    def __init__(self, scale: float = 1.0):
+        self.scale = scale
+
+    def _row(self, inputs: AllocationInputs, i: int) -> np.ndarray:
+        f = inputs.forecasts.iloc[i].to_numpy(dtype=float)
+        return np.where(np.isfinite(f), (f > 0) * self.scale, np.nan)
+
+
+class SignAllocator(Allocator):
+    """``scale * sign(forecast)``: long when positive, short when negative."""
+
+    def __init__(self, scale: float = 1.0):
+        self.scale = scale
+
+    def _row(self, inputs: AllocationInputs, i: int) -> np.ndarray:
+        f = inputs.forecasts.iloc[i].to_numpy(dtype=float)
+        return np.sign(f) * self.scale
+
+
+class ProportionalAllocator(Allocator):
+    """``forecast / (risk_aversion * variance)``, capped at ``cap`` in absolute value.
+
+    The variance is the trailing annualized volatility squared, de-annualized
+    to the forecast's period.
+    """
+
+    def __init__(self, risk_aversion: float = 5.0, cap: float = 2.0):
+        self.risk_aversion = risk_aversion
+        self.cap = cap
+
+    def _row(self, inputs: AllocationInputs, i: int) -> np.ndarray:
+        f = inputs.forecasts.iloc[i].to_numpy(dtype=float)
+        var = inputs.vol.iloc[i].to_numpy(dtype=float) ** 2 / inputs.periods_per_year
+        with np.errstate(divide="ignore", invalid="ignore"):
+            w = f / (self.risk_aversion * var)
+        return np.clip(w, -self.cap, self.cap)
+
+
+class RegimeTiltAllocator(Allocator):
+    """Weights per regime mixed by ``P(state_{t+1} | data <= t)``.
+
+    ``weights_by_regime``: one entry per regime (state 0 = risk-on first), each
+    a number, list or ``{asset: weight}``.
+    """
+
+    uses_forecasts = False
+    uses_regimes = True
+
+    def __init__(self, weights_by_regime: list | None = None):
+        self.weights_by_regime = weights_by_regime
+
+    def _row(self, inputs: AllocationInputs, i: int) -> np.ndarray:
+        if inputs.regime_next is None:
+            raise FactorRegimesError("regime_tilt needs a regime detector")
+        table = self.weights_by_regime or [1.0, 0.0]
+        p = inputs.regime_next.iloc[i].to_numpy(dtype=float)
+        if len(table) != len(p):
+            raise FactorRegimesError(f"regime_tilt: {len(table)} weight sets for {len(p)} regimes")
+        w = np.vstack([weight_vector(t, inputs.assets) for t in table])
+        return p @ w if np.isfinite(p).all() else np.full(len(inputs.assets), np.nan)

@@ -1,0 +1,176 @@
+"""Backtest: target weights chosen at t earn the returns of period t+1, net of costs.
+
+At each decision date t:
+
+1. the portfolio holds the weights of the last rebalance, *drifted* by the
+   returns since: ``w_i (1 + r_i) / (1 + sum_j w_j r_j)``;
+2. the allocator's target is passed through the constraints
+   (:class:`Constraints`), which may cap the trade or move only part way;
+3. turnover is ``sum |w_new - w_drifted|``; the cost ``cost_bps / 1e4 *
+   turnover`` is charged in period t+1;
+4. the period t+1 return is ``sum w_new * r_{t+1} - cost`` (plus the
+   risk-free rate on the cash weight when ``cash_return`` is given, for
+   fully-invested assets that earn total returns).
+
+Factor returns are excess returns, so cash earns zero excess return by
+default. The returned series are indexed by the END of the period they
+cover (t+1); weights by their decision date t.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from regimes.errors import FactorRegimesError
+
+
+@dataclass(frozen=True)
+class Constraints:
+    """Constraints applied to every target, in this order.
+
+    Attributes
+    ----------
+    long_only : bool
+        Clip negative weights to 0.
+    max_weight : float or None
+        Per-asset cap on the absolute weight.
+    max_gross : float or None
+        Cap on ``sum |w|`` (scaled down proportionally).
+    fully_invested : bool
+        Rescale to ``sum w = 1`` (ETF-style portfolios; needs long_only).
+    max_turnover : float or None
+        Cap on ``sum |w_new - w_drifted|`` per rebalance (trade scaled down).
+    adjustment : float
+        Partial adjustment: move this fraction of the way from the drifted
+        weights to the target (1 = all the way).
+    """
+
+    long_only: bool = False
+    max_weight: float | None = None
+    max_gross: float | None = None
+    fully_invested: bool = False
+    max_turnover: float | None = None
+    adjustment: float = 1.0
+
+    def validate(self) -> None:
+        if not 0 < self.adjustment <= 1:
+            raise FactorRegimesError(f"constraints: adjustment must be in (0, 1], not {self.adjustment}")
+        if self.fully_invested and not self.long_only:
+            raise FactorRegimesError("constraints: fully_invested needs long_only")
+        for name in ("max_weight", "max_gross", "max_turnover"):
+            value = getattr(self, name)
+            if value is not None and value <= 0:
+                raise FactorRegimesError(f"constraints: {name} must be positive, not {value}")
+
+    def apply(self, target: np.ndarray, drifted: np.ndarray) -> np.ndarray:
+        """The weights actually held: ``target`` constrained, given the drifted current weights."""
+        w = np.where(np.isfinite(target), target, 0.0).astype(float)
+        if self.long_only:
+            w = np.maximum(w, 0.0)
+        if self.max_weight is not None:
+            w = np.clip(w, -self.max_weight, self.max_weight)
+        if self.max_gross is not None and np.abs(w).sum() > self.max_gross:
+            w *= self.max_gross / np.abs(w).sum()
+        if self.fully_invested:
+            total = w.sum()
+            w = w / total if total > 0 else np.full(len(w), 1.0 / len(w))
+        w = drifted + self.adjustment * (w - drifted)
+        trade = w - drifted
+        turnover = np.abs(trade).sum()
+        if self.max_turnover is not None and turnover > self.max_turnover:
+            w = drifted + trade * (self.max_turnover / turnover)
+        return w
+
+
+@dataclass
+class BacktestResult:
+    """Output of :func:`run_backtest`.
+
+    Attributes
+    ----------
+    returns : pandas.Series
+        Net return of each period t+1, indexed by its end date.
+    gross_returns : pandas.Series
+        Before costs.
+    weights : pandas.DataFrame
+        Weights held after rebalancing at each decision date t.
+    turnover : pandas.Series
+        ``sum |w_new - w_drifted|`` at each decision date.
+    costs : pandas.Series
+        Cost charged in period t+1, indexed by its end date.
+    """
+
+    returns: pd.Series
+    gross_returns: pd.Series
+    weights: pd.DataFrame
+    turnover: pd.Series
+    costs: pd.Series
+    info: dict = field(default_factory=dict)
+
+
+def run_backtest(targets: pd.DataFrame, asset_returns: pd.DataFrame, constraints: Constraints | None = None,
+                 cost_bps: float = 0.0, cash_return: pd.Series | None = None, name: str = "") -> BacktestResult:
+    """Hold constrained targets chosen at t over period t+1.
+
+    Parameters
+    ----------
+    targets : pandas.DataFrame
+        Shape ``(n_dates, n_assets)``: target weights chosen at decision
+        date t (rows with NaN targets hold zero). Only information dated
+        <= t may have produced row t.
+    asset_returns : pandas.DataFrame
+        Returns over each period, indexed by the period's end date, the same
+        columns; row ``t+1`` is the return earned by weights chosen at t.
+    constraints : Constraints, optional
+    cost_bps : float
+        Cost in basis points per unit of turnover.
+    cash_return : pandas.Series, optional
+        Return of cash per period (index like ``asset_returns``); default 0
+        (factor returns are excess returns).
+    """
+    constraints = constraints or Constraints()
+    constraints.validate()
+    missing = [c for c in targets.columns if c not in asset_returns.columns]
+    if missing:
+        raise FactorRegimesError(f"backtest: no returns for asset(s) {missing}")
+    if cost_bps < 0:
+        raise FactorRegimesError(f"backtest: cost_bps must be >= 0, not {cost_bps}")
+    dates = targets.index
+    future = asset_returns.index.searchsorted(dates, side="right")  # first return period after t
+    n, k = targets.shape
+    held = np.zeros((n, k))
+    turnover = np.zeros(n)
+    gross = np.full(n, np.nan)
+    costs = np.zeros(n)
+    end_dates: list[pd.Timestamp] = []
+    drifted = np.zeros(k)
+    rets = asset_returns[targets.columns].to_numpy(dtype=float)
+    cash = None if cash_return is None else cash_return.reindex(asset_returns.index).to_numpy(dtype=float)
+    for i in range(n):
+        w = constraints.apply(targets.iloc[i].to_numpy(dtype=float), drifted)
+        held[i] = w
+        turnover[i] = np.abs(w - drifted).sum()
+        costs[i] = cost_bps / 1e4 * turnover[i]
+        j = future[i]
+        if j >= len(asset_returns):
+            end_dates.append(pd.NaT)
+            drifted = w
+            continue
+        r = np.where(np.isfinite(rets[j]), rets[j], 0.0)
+        cash_r = 0.0 if cash is None or not np.isfinite(cash[j]) else cash[j]
+        port = float(w @ r + (1.0 - w.sum()) * cash_r)
+        gross[i] = port
+        end_dates.append(asset_returns.index[j])
+        drifted = w * (1.0 + r) / (1.0 + port) if (1.0 + port) != 0 else np.zeros(k)
+    index = pd.DatetimeIndex(end_dates, name="date")
+    keep = ~index.isna()
+    gross_s = pd.Series(gross[keep], index=index[keep], name=name)
+    cost_s = pd.Series(costs[keep], index=index[keep], name=name)
+    return BacktestResult(
+        returns=(gross_s - cost_s).rename(name), gross_returns=gross_s, weights=pd.DataFrame(held, index=dates,
+                                                                                           columns=targets.columns),
+        turnover=pd.Series(turnover, index=dates, name=name), costs=cost_s,
+        info={"cost_bps": cost_bps, "constraints": constraints})

@@ -1,0 +1,65 @@
+"""Trailing risk estimates known at each decision date.
+
+:func:`trailing_vol` is what volatility-scaled allocators use: at decision
+date t, the annualized volatility ``sqrt(ppy_daily * mean(r**2))`` of the
+last ``window_days`` daily returns up to t (Barroso & Santa-Clara 2015 use
+126 days), or, without daily data, of the last ``window_periods`` periodic
+returns up to t.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+
+def trailing_vol(decision_dates: pd.DatetimeIndex, periodic: pd.DataFrame, periods_per_year: int = 12,
+                 daily: pd.DataFrame | None = None, window_days: int = 126, window_periods: int = 36,
+                 min_fraction: float = 0.8) -> pd.DataFrame:
+    """Annualized trailing volatility per asset at each decision date (uses returns dated <= t).
+
+    Parameters
+    ----------
+    decision_dates : DatetimeIndex
+    periodic : pandas.DataFrame
+        Periodic returns (e.g. monthly), indexed by period end.
+    daily : pandas.DataFrame, optional
+        Daily returns of the same assets; preferred where they cover the window.
+    min_fraction : float
+        Share of the window that must be present.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Shape ``(n_dates, n_assets)``.
+    """
+    out = pd.DataFrame(index=decision_dates, columns=periodic.columns, dtype=float)
+    per = np.sqrt(periods_per_year * (periodic ** 2).rolling(window_periods,
+                                                            min_periods=int(window_periods * min_fraction)).mean())
+    out[:] = per.reindex(decision_dates, method="ffill").to_numpy()
+    if daily is not None:
+        cols = [c for c in periodic.columns if c in daily.columns]
+        day = np.sqrt(252.0 * (daily[cols] ** 2).rolling(window_days, min_periods=int(window_days * min_fraction)).mean())
+        at = day.reindex(decision_dates, method="ffill")
+        # only where the daily data reach the decision date (no stale values)
+        last_daily = daily[cols].apply(lambda s: s.last_valid_index())
+        for c in cols:
+            ok = at[c].notna() & (at.index <= last_daily[c] + pd.Timedelta(days=7))
+            out.loc[ok, c] = at.loc[ok, c]
+    return out
+
+
+def trailing_cov(returns: pd.DataFrame, date: pd.Timestamp, window: int, weights: np.ndarray | None = None,
+                 periods_per_year: int = 12) -> np.ndarray:
+    """Annualized covariance of the last ``window`` returns dated <= ``date`` (optionally weighted)."""
+    hist = returns.loc[:date].dropna().iloc[-window:]
+    if len(hist) < 2:
+        return np.full((returns.shape[1],) * 2, np.nan)
+    x = hist.to_numpy()
+    if weights is None:
+        return np.cov(x, rowvar=False, ddof=1).reshape(x.shape[1], x.shape[1]) * periods_per_year
+    w = np.asarray(weights)[-len(x):]
+    w = w / w.sum()
+    mu = w @ x
+    d = x - mu
+    return (d * w[:, None]).T @ d * periods_per_year

@@ -1,0 +1,255 @@
+"""Statistics for an honest comparison of strategies.
+
+* :func:`sharpe_ci` - stationary-bootstrap confidence interval (arch).
+* :func:`sharpe_difference_test` - Ledoit & Wolf (2008) HAC test of equal Sharpe ratios.
+* :func:`probabilistic_sharpe`, :func:`expected_max_sharpe`, :func:`deflated_sharpe` -
+  Bailey & Lopez de Prado (2012, 2014).
+* :func:`spa_test` - Hansen's SPA (and White's Reality Check) over all strategies (arch).
+* :func:`hlz_hurdle` - the Harvey, Liu & Zhu (2016) t > 3 hurdle.
+* :func:`pbo_cscv` - probability of backtest overfitting by combinatorially
+  symmetric cross-validation (Bailey, Borwein, Lopez de Prado & Zhu 2017).
+* :func:`newey_west_regression` - alphas and loadings with HAC t-statistics.
+
+Sharpe ratios inside the tests are per period (not annualized) unless stated.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import statsmodels.api as sm
+from scipy import stats
+
+EULER_GAMMA = 0.5772156649015329
+
+
+def _per_period_sharpe(r: np.ndarray) -> float:
+    sd = r.std(ddof=1)
+    return float(r.mean() / sd) if sd > 0 else np.nan
+
+
+def sharpe_ci(returns, periods_per_year: int = 12, level: float = 0.95, reps: int = 1000,
+              block: int | None = None, seed: int = 0) -> tuple[float, float]:
+    """Stationary-bootstrap percentile interval for the annualized Sharpe ratio.
+
+    ``block`` is the mean block length (default ``n ** (1/3)``, rounded).
+    """
+    from arch.bootstrap import StationaryBootstrap
+
+    r = np.asarray(returns, dtype=float)
+    r = r[np.isfinite(r)]
+    if len(r) < 10:
+        return (np.nan, np.nan)
+    bs = StationaryBootstrap(block or max(2, round(len(r) ** (1 / 3))), r, seed=np.random.default_rng(seed))
+    draws = np.array([_per_period_sharpe(data[0][0]) for data in bs.bootstrap(reps)]) * np.sqrt(periods_per_year)
+    draws = draws[np.isfinite(draws)]
+    alpha = (1 - level) / 2
+    return float(np.quantile(draws, alpha)), float(np.quantile(draws, 1 - alpha))
+
+
+def _hac_cov(y: np.ndarray, lags: int) -> np.ndarray:
+    """Newey-West (Bartlett) long-run covariance of the rows of ``y`` (demeaned), shape (k, k)."""
+    y = y - y.mean(axis=0)
+    n = len(y)
+    cov = y.T @ y / n
+    for lag in range(1, lags + 1):
+        w = 1.0 - lag / (lags + 1.0)
+        g = y[lag:].T @ y[:-lag] / n
+        cov += w * (g + g.T)
+    return cov
+
+
+def sharpe_difference_test(a, b, lags: int | None = None) -> dict[str, float]:
+    """Ledoit & Wolf (2008) test of equal Sharpe ratios with a HAC (Newey-West) kernel.
+
+    Parameters
+    ----------
+    a, b : array-like of shape (n,)
+        Paired excess returns (same periods).
+    lags : int, optional
+        Bartlett lags; default ``floor(4 * (n / 100) ** (2 / 9))``.
+
+    Returns
+    -------
+    dict
+        ``diff`` (per-period Sharpe of a minus b), ``se``, ``z``, ``p_value`` (two-sided).
+    """
+    x = np.column_stack([np.asarray(a, dtype=float), np.asarray(b, dtype=float)])
+    x = x[np.isfinite(x).all(axis=1)]
+    n = len(x)
+    if n < 10:
+        return {"diff": np.nan, "se": np.nan, "z": np.nan, "p_value": np.nan}
+    mu = x.mean(axis=0)
+    gamma = (x ** 2).mean(axis=0)
+    var = gamma - mu ** 2
+    diff = mu[0] / np.sqrt(var[0]) - mu[1] / np.sqrt(var[1])
+    grad = np.array([gamma[0] / var[0] ** 1.5, -gamma[1] / var[1] ** 1.5,
+                     -mu[0] / (2 * var[0] ** 1.5), mu[1] / (2 * var[1] ** 1.5)])
+    y = np.column_stack([x[:, 0], x[:, 1], x[:, 0] ** 2, x[:, 1] ** 2])
+    lags = int(np.floor(4 * (n / 100) ** (2 / 9))) if lags is None else lags
+    psi = _hac_cov(y, lags)
+    se = float(np.sqrt(grad @ psi @ grad / n))
+    z = diff / se if se > 0 else np.nan
+    return {"diff": float(diff), "se": se, "z": float(z), "p_value": float(2 * stats.norm.sf(abs(z)))}
+
+
+def probabilistic_sharpe(returns, benchmark: float = 0.0) -> float:
+    """PSR: ``P(true SR > benchmark)`` given skewness and kurtosis (per-period Sharpe units).
+
+    ``Z[(SR - SR*) sqrt(n - 1) / sqrt(1 - g3 SR + (g4 - 1) / 4 SR^2)]`` with g3 the
+    skewness and g4 the (non-excess) kurtosis of the returns.
+    """
+    r = np.asarray(returns, dtype=float)
+    r = r[np.isfinite(r)]
+    if len(r) < 10:
+        return np.nan
+    return _psr(_per_period_sharpe(r), len(r), float(stats.skew(r)), float(stats.kurtosis(r, fisher=False)),
+                benchmark)
+
+
+def _psr(sr: float, n: int, skew: float, kurt: float, benchmark: float) -> float:
+    denom = 1.0 - skew * sr + (kurt - 1.0) / 4.0 * sr ** 2
+    if not np.isfinite(sr) or denom <= 0:
+        return np.nan
+    return float(stats.norm.cdf((sr - benchmark) * np.sqrt(n - 1) / np.sqrt(denom)))
+
+
+def expected_max_sharpe(n_trials: int, sr_variance: float, sr_mean: float = 0.0) -> float:
+    """Expected maximum of ``n_trials`` Sharpe ratios with mean ``sr_mean`` and variance ``sr_variance``.
+
+    ``E[max] ~ mean + sqrt(V) ((1 - gamma) Z^-1(1 - 1/N) + gamma Z^-1(1 - 1/(N e)))``.
+    """
+    if n_trials < 2:
+        return sr_mean
+    z1 = stats.norm.ppf(1 - 1 / n_trials)
+    z2 = stats.norm.ppf(1 - 1 / (n_trials * np.e))
+    return float(sr_mean + np.sqrt(sr_variance) * ((1 - EULER_GAMMA) * z1 + EULER_GAMMA * z2))
+
+
+def deflated_sharpe(sr: float, n_obs: int, n_trials: int, sr_variance: float, skew: float = 0.0,
+                    kurt: float = 3.0) -> float:
+    """Deflated Sharpe ratio: PSR against the expected maximum Sharpe of ``n_trials`` (per-period units).
+
+    Parameters
+    ----------
+    sr : float
+        The selected strategy's per-period Sharpe ratio.
+    n_obs : int
+        Its number of returns.
+    n_trials : int
+        Strategies tried.
+    sr_variance : float
+        Variance of the per-period Sharpe ratios across the trials.
+    skew, kurt : float
+        Skewness and (non-excess) kurtosis of the selected strategy's returns.
+    """
+    return _psr(sr, n_obs, skew, kurt, expected_max_sharpe(n_trials, sr_variance))
+
+
+def deflated_sharpe_of(returns, all_returns: pd.DataFrame) -> float:
+    """DSR of ``returns`` given every strategy tried (columns of ``all_returns``)."""
+    r = np.asarray(returns, dtype=float)
+    r = r[np.isfinite(r)]
+    srs = all_returns.apply(lambda c: _per_period_sharpe(c.dropna().to_numpy())).to_numpy()
+    srs = srs[np.isfinite(srs)]
+    if len(r) < 10 or len(srs) < 2:
+        return probabilistic_sharpe(r)
+    return deflated_sharpe(_per_period_sharpe(r), len(r), len(srs), float(np.var(srs, ddof=1)),
+                           float(stats.skew(r)), float(stats.kurtosis(r, fisher=False)))
+
+
+def spa_test(benchmark, strategies: pd.DataFrame, reps: int = 1000, block: int | None = None,
+             seed: int = 0) -> dict[str, float]:
+    """Hansen's SPA test (and White's Reality Check): does any strategy beat the benchmark?
+
+    Losses are negative returns; H0: no strategy has a lower expected loss than
+    the benchmark. Returns the consistent, lower and upper SPA p-values
+    (``upper`` equals White's Reality Check).
+    """
+    from arch.bootstrap import SPA
+
+    data = pd.concat([pd.Series(np.asarray(benchmark, dtype=float), index=strategies.index), strategies], axis=1)
+    data = data.dropna()
+    if len(data) < 20 or strategies.shape[1] == 0:
+        return {"spa_consistent": np.nan, "spa_lower": np.nan, "reality_check": np.nan}
+    spa = SPA(-data.iloc[:, 0].to_numpy(), -data.iloc[:, 1:].to_numpy(),
+              block_size=block or max(2, round(len(data) ** (1 / 3))), reps=reps,
+              bootstrap="stationary", seed=np.random.default_rng(seed))
+    spa.compute()
+    p = spa.pvalues
+    return {"spa_consistent": float(p["consistent"]), "spa_lower": float(p["lower"]),
+            "reality_check": float(p["upper"])}
+
+
+def hlz_hurdle(t_stat: float, hurdle: float = 3.0) -> bool:
+    """Whether a t-statistic clears the Harvey-Liu-Zhu multiple-testing hurdle (t > 3)."""
+    return bool(np.isfinite(t_stat) and t_stat > hurdle)
+
+
+def pbo_cscv(returns: pd.DataFrame, n_blocks: int = 16) -> dict[str, float]:
+    """Probability of backtest overfitting by CSCV (Bailey et al. 2017).
+
+    The sample (rows) is cut into ``n_blocks`` contiguous blocks; for every
+    way of choosing half of them as in-sample, the strategy with the best
+    in-sample Sharpe ratio is ranked out of sample. PBO is the share of
+    splits where that strategy ranks at or below the out-of-sample median
+    (logit <= 0).
+
+    Returns
+    -------
+    dict
+        ``pbo``, ``n_splits``, ``mean_logit``.
+    """
+    data = returns.dropna()
+    n_strat = data.shape[1]
+    if n_strat < 2 or len(data) < 2 * n_blocks:
+        return {"pbo": np.nan, "n_splits": 0, "mean_logit": np.nan}
+    blocks = np.array_split(np.arange(len(data)), n_blocks)
+    values = data.to_numpy()
+    logits = []
+    for chosen in itertools.combinations(range(n_blocks), n_blocks // 2):
+        is_rows = np.concatenate([blocks[i] for i in chosen])
+        oos_rows = np.concatenate([blocks[i] for i in range(n_blocks) if i not in chosen])
+        sr_is = values[is_rows].mean(0) / values[is_rows].std(0, ddof=1)
+        sr_oos = values[oos_rows].mean(0) / values[oos_rows].std(0, ddof=1)
+        best = int(np.nanargmax(sr_is))
+        rank = stats.rankdata(sr_oos)[best]  # 1 = worst
+        omega = rank / (n_strat + 1)
+        logits.append(np.log(omega / (1 - omega)))
+    logits = np.asarray(logits)
+    return {"pbo": float(np.mean(logits <= 0)), "n_splits": len(logits), "mean_logit": float(logits.mean())}
+
+
+@dataclass(frozen=True)
+class RegressionResult:
+    """Alpha and loadings of a time-series regression with Newey-West t-statistics."""
+
+    alpha: float
+    alpha_t: float
+    alpha_p: float
+    betas: dict[str, float]
+    beta_t: dict[str, float]
+    r2: float
+    systematic_share: float
+    n_obs: int
+
+
+def newey_west_regression(y, X: pd.DataFrame, lags: int | None = None) -> RegressionResult:
+    """OLS of ``y`` on ``X`` plus a constant, HAC (Newey-West) standard errors.
+
+    ``systematic_share`` is the share of the variance of ``y`` explained by the
+    factors (R^2); the rest is idiosyncratic. Alpha is per period.
+    """
+    data = pd.concat([pd.Series(np.asarray(y, dtype=float), index=X.index, name="y"), X], axis=1).dropna()
+    n = len(data)
+    lags = int(np.floor(4 * (n / 100) ** (2 / 9))) if lags is None else lags
+    res = sm.OLS(data["y"], sm.add_constant(data[X.columns])).fit(cov_type="HAC", cov_kwds={"maxlags": lags})
+    names = list(X.columns)
+    return RegressionResult(alpha=float(res.params["const"]), alpha_t=float(res.tvalues["const"]),
+                            alpha_p=float(res.pvalues["const"]),
+                            betas={k: float(res.params[k]) for k in names},
+                            beta_t={k: float(res.tvalues[k]) for k in names},
+                            r2=float(res.rsquared), systematic_share=float(res.rsquared), n_obs=n)
