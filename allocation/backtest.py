@@ -119,8 +119,10 @@ def run_backtest(targets: pd.DataFrame, asset_returns: pd.DataFrame, constraints
     ----------
     targets : pandas.DataFrame
         Shape ``(n_dates, n_assets)``: target weights chosen at decision
-        date t (rows with NaN targets hold zero). Only information dated
-        <= t may have produced row t.
+        date t. A row with a NaN target means the strategy is not live yet
+        (no forecast): no position and a NaN return for the next period,
+        rather than a zero return that would pass for cash. Only information
+        dated <= t may have produced row t.
     asset_returns : pandas.DataFrame
         Returns over each period, indexed by the period's end date, the same
         columns; row ``t+1`` is the return earned by weights chosen at t.
@@ -149,12 +151,19 @@ def run_backtest(targets: pd.DataFrame, asset_returns: pd.DataFrame, constraints
     drifted = np.zeros(k)
     rets = asset_returns[targets.columns].to_numpy(dtype=float)
     cash = None if cash_return is None else cash_return.reindex(asset_returns.index).to_numpy(dtype=float)
+    target_values = targets.to_numpy(dtype=float)
     for i in range(n):
-        w = constraints.apply(targets.iloc[i].to_numpy(dtype=float), drifted)
+        j = future[i]
+        if not np.isfinite(target_values[i]).all():  # not live yet (no forecast): no position, no return
+            held[i] = np.nan
+            turnover[i] = np.nan
+            drifted = np.zeros(k)
+            end_dates.append(asset_returns.index[j] if j < len(asset_returns) else pd.NaT)
+            continue
+        w = constraints.apply(target_values[i], drifted)
         held[i] = w
         turnover[i] = np.abs(w - drifted).sum()
         costs[i] = cost_bps / 1e4 * turnover[i]
-        j = future[i]
         if j >= len(asset_returns):
             end_dates.append(pd.NaT)
             drifted = w

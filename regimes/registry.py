@@ -56,7 +56,8 @@ class Registry(Generic[T]):
     def parameters(self, name: str) -> list[str]:
         """Keyword parameters the component accepts."""
         sig = inspect.signature(self.get(name))
-        return [p for p, v in sig.parameters.items() if v.kind in (v.POSITIONAL_OR_KEYWORD, v.KEYWORD_ONLY)]
+        return [p for p, v in sig.parameters.items()
+                if v.kind in (v.POSITIONAL_OR_KEYWORD, v.KEYWORD_ONLY) and not p.startswith("_")]
 
     def create(self, name: str, **params: Any) -> T:
         """Build ``name`` with ``params``; unknown parameters are named with the valid ones."""

@@ -112,6 +112,15 @@ class RegimePath:
         return pd.Series(out, index=self.proba.index, name=self.name)
 
 
+def state_names(n_states: int) -> list[str]:
+    """Names of canonical states: ``risk-on``, (``neutral``,) ``risk-off``."""
+    if n_states == 2:
+        return ["risk-on", "risk-off"]
+    if n_states == 3:
+        return ["risk-on", "neutral", "risk-off"]
+    return ["risk-on", *[f"state {k}" for k in range(1, n_states - 1)], "risk-off"]
+
+
 def _hash_frame(frame: pd.DataFrame | pd.Index) -> str:
     values = pd.util.hash_pandas_object(frame, index=True).to_numpy().tobytes()
     cols = "|".join(map(str, getattr(frame, "columns", [])))

@@ -1,0 +1,131 @@
+"""Unconditional forecasters: the historical mean and scikit-learn regressors.
+
+Each scikit-learn model is a pipeline ``StandardScaler -> regressor`` fitted on
+the training window only (so scaling uses training statistics), with
+hyperparameters chosen by an inner time-series cross-validation on that
+window: ``TimeSeriesSplit(n_splits, gap=gap)`` - each validation fold lies
+after its training fold, separated by ``gap`` periods (purge/embargo).
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+from sklearn.ensemble import HistGradientBoostingRegressor, RandomForestRegressor
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import ElasticNet, Lasso, Ridge
+from sklearn.model_selection import GridSearchCV, TimeSeriesSplit
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+
+from allocation.forecasters._base import Forecaster, RegimeInputs
+
+
+class HistoricalMean(Forecaster):
+    """The expanding mean of the target (Campbell & Thompson 2008's benchmark)."""
+
+    def fit(self, X, y, regimes: RegimeInputs | None = None) -> HistoricalMean:
+        self.mean_ = float(np.mean(y))
+        return self
+
+    def predict(self, X, regimes: RegimeInputs | None = None) -> np.ndarray:
+        return np.full(len(X), self.mean_)
+
+
+class SklearnForecaster(Forecaster):
+    """A scaled scikit-learn regressor with optional time-series CV over ``param_grid``.
+
+    Parameters
+    ----------
+    model : str
+        ``ridge``, ``lasso``, ``elastic_net``, ``random_forest`` or ``gradient_boosting``.
+    params : dict, optional
+        Fixed parameters of the regressor.
+    param_grid : dict, optional
+        Grid searched by inner CV (keys are regressor parameters); default
+        per model (:data:`DEFAULT_GRIDS`).
+    cv_splits : int, default 5
+    gap : int, default 1
+        Periods between each CV training fold and its validation fold.
+    random_state : int, default 0
+    """
+
+    def __init__(self, model: str = "ridge", params: dict | None = None, param_grid: dict | None = None,
+                 cv_splits: int = 5, gap: int = 1, random_state: int = 0):
+        self.model = model
+        self.params = params
+        self.param_grid = param_grid
+        self.cv_splits = cv_splits
+        self.gap = gap
+        self.random_state = random_state
+
+    def _estimator(self):
+        params = dict(self.params or {})
+        if self.model in ("random_forest", "gradient_boosting", "lasso", "elastic_net"):
+            params.setdefault("random_state", self.random_state)
+        return {
+            "ridge": Ridge,
+            "lasso": Lasso,
+            "elastic_net": ElasticNet,
+            "random_forest": lambda **p: RandomForestRegressor(**{"n_estimators": 200, "max_depth": 3,
+                                                                   "min_samples_leaf": 10, "n_jobs": 1, **p}),
+            "gradient_boosting": lambda **p: HistGradientBoostingRegressor(**{"max_iter": 100, "learning_rate": 0.05,
+                                                                             "max_depth": 3, "min_samples_leaf": 10,
+                                                                             "early_stopping": False, **p}),
+        }[self.model](**params)
+
+    def fit(self, X, y, regimes: RegimeInputs | None = None, sample_weight: np.ndarray | None = None):
+        pipe = Pipeline([("scale", StandardScaler()), ("model", self._estimator())])
+        grid = DEFAULT_GRIDS.get(self.model, {}) if self.param_grid is None else self.param_grid
+        fit_params = {} if sample_weight is None else {"model__sample_weight": sample_weight}
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            if grid and len(X) >= 4 * (self.cv_splits + 1):
+                search = GridSearchCV(pipe, {f"model__{k}": v for k, v in grid.items()},
+                                      cv=TimeSeriesSplit(n_splits=self.cv_splits, gap=self.gap),
+                                      scoring="neg_mean_squared_error")
+                search.fit(X, y, **fit_params)
+                self.pipeline_ = search.best_estimator_
+                self.best_params_ = {k.removeprefix("model__"): v for k, v in search.best_params_.items()}
+            else:
+                self.pipeline_ = pipe.fit(X, y, **fit_params)
+                self.best_params_ = {}
+        return self
+
+    def predict(self, X, regimes: RegimeInputs | None = None) -> np.ndarray:
+        return self.pipeline_.predict(X)
+
+    def feature_importances(self, feature_names: list[str]) -> dict[str, float] | None:
+        model = self.pipeline_.named_steps["model"]
+        values = getattr(model, "feature_importances_", None)
+        if values is None:
+            return None
+        return dict(zip(feature_names, map(float, values)))
+
+
+#: Inner-CV grids by model (linear penalties on standardized features).
+DEFAULT_GRIDS: dict[str, dict[str, list]] = {
+    "ridge": {"alpha": [0.1, 1.0, 10.0, 100.0, 1000.0]},
+    "lasso": {"alpha": [1e-4, 1e-3, 3e-3, 1e-2]},
+    "elastic_net": {"alpha": [1e-4, 1e-3, 1e-2], "l1_ratio": [0.2, 0.5, 0.8]},
+}
+
+
+class EnsembleForecaster(Forecaster):
+    """Average of member forecasters' predictions."""
+
+    def __init__(self, members: list | None = None):
+        self.members = members
+
+    @property
+    def uses_regimes(self) -> bool:  # type: ignore[override]
+        return any(getattr(m, "uses_regimes", False) for m in self.members or [])
+
+    def fit(self, X, y, regimes: RegimeInputs | None = None) -> EnsembleForecaster:
+        from sklearn.base import clone
+        self.members_ = [clone(m).fit(X, y, regimes) for m in self.members]
+        return self
+
+    def predict(self, X, regimes: RegimeInputs | None = None) -> np.ndarray:
+        return np.mean([m.predict(X, regimes) for m in self.members_], axis=0)

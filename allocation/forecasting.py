@@ -1,0 +1,131 @@
+"""Walk-forward forecasting: at each decision date t, fit only on targets realized by t.
+
+Training pairs are ``(x_u, y_u)`` with ``x_u`` the features dated u and
+``y_u`` the return over period u+1, for every u < t (so ``y_u`` is realized at
+u+1 <= t). The model refit at date r (every ``refit_every`` decision dates,
+expanding or rolling window, at least ``min_train`` pairs) predicts
+``y_t`` from ``x_t`` for each t until the next refit. Scaling and
+hyperparameter search happen inside the forecaster on the training rows only.
+Regime inputs come from a walk-forward regime path, so they too are known at
+their dates.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from sklearn.base import clone
+
+from allocation.forecasters import Forecaster, RegimeInputs
+from regimes.errors import FactorRegimesError
+from regimes.walkforward import RegimePath
+
+
+@dataclass(frozen=True)
+class ForecastSchedule:
+    """Refit schedule of the forecasting engine (in decision periods)."""
+
+    refit_every: int = 12
+    window: str = "expanding"
+    window_length: int | None = None
+    min_train: int = 60
+
+    def validate(self) -> None:
+        if self.refit_every < 1 or self.min_train < 2:
+            raise FactorRegimesError("forecast schedule: refit_every >= 1 and min_train >= 2 are required")
+        if self.window not in ("expanding", "rolling"):
+            raise FactorRegimesError(f"forecast schedule: window must be expanding or rolling, not {self.window!r}")
+        if self.window == "rolling" and (self.window_length or 0) < self.min_train:
+            raise FactorRegimesError("forecast schedule: a rolling window needs window_length >= min_train")
+
+
+@dataclass
+class ForecastResult:
+    """Walk-forward forecasts of one model for one target.
+
+    Attributes
+    ----------
+    frame : pandas.DataFrame
+        Index: decision dates t. Columns ``forecast`` (of the return over
+        t+1, made at t) and ``realized`` (that return; NaN when not yet known).
+    fits : list of tuple
+        ``(refit date, fitted forecaster, first and last decision date it served)``.
+    """
+
+    name: str
+    target: str
+    frame: pd.DataFrame
+    fits: list = field(default_factory=list)
+    feature_names: list[str] = field(default_factory=list)
+    info: dict = field(default_factory=dict)
+
+
+def regime_inputs(path: RegimePath, index: pd.DatetimeIndex) -> RegimeInputs:
+    """Regime arrays aligned with feature rows (see :class:`allocation.forecasters.RegimeInputs`)."""
+    now = path.proba.reindex(index)
+    realized = now.shift(-1)  # filtered probabilities at the target's period end (u+1)
+    return RegimeInputs(now=now.to_numpy(), realized=realized.to_numpy(),
+                        next=path.next_proba.reindex(index).to_numpy())
+
+
+def forecast_walk_forward(forecaster: Forecaster, X: pd.DataFrame, y: pd.Series, dates: pd.DatetimeIndex | None = None,
+                          schedule: ForecastSchedule | None = None, regimes: RegimePath | None = None,
+                          name: str = "", target: str = "") -> ForecastResult:
+    """Run ``forecaster`` walk-forward.
+
+    Parameters
+    ----------
+    forecaster : Forecaster
+        Unfitted template, cloned at every refit.
+    X : pandas.DataFrame
+        Features, row t known at t, shape ``(n_rows, n_features)``.
+    y : pandas.Series
+        Target over period t+1 indexed by t (``Panel.targets``); same index as ``X``.
+    dates : DatetimeIndex, optional
+        Decision dates to forecast at (default every row of ``X``).
+    regimes : RegimePath, optional
+        Required by regime-aware forecasters.
+    """
+    schedule = schedule or ForecastSchedule()
+    schedule.validate()
+    if forecaster.uses_regimes and regimes is None:
+        raise FactorRegimesError(f"forecaster {name or type(forecaster).__name__} needs a regime detector")
+    index = X.index
+    y = y.reindex(index)
+    dates = index if dates is None else pd.DatetimeIndex(dates)
+    xv = X.to_numpy(dtype=float)
+    yv = y.to_numpy(dtype=float)
+    reg = regime_inputs(regimes, index) if regimes is not None else None
+    usable = np.isfinite(xv).all(axis=1) & np.isfinite(yv)
+    if reg is not None and forecaster.uses_regimes:
+        usable &= np.isfinite(reg.now).all(axis=1) & np.isfinite(reg.realized).all(axis=1)
+    predictable = np.isfinite(xv).all(axis=1)
+    if reg is not None and forecaster.uses_regimes:
+        predictable &= np.isfinite(reg.now).all(axis=1) & np.isfinite(reg.next).all(axis=1)
+    pos = index.get_indexer(dates)
+    if (pos < 0).any():
+        raise FactorRegimesError("forecast: decision dates must be rows of the feature frame")
+    # training pairs available at t: rows u < t (their targets are realized by t)
+    n_train = np.cumsum(np.concatenate([[0], usable[:-1]]))
+    eligible = [i for i, p in enumerate(pos) if n_train[p] >= schedule.min_train and predictable[p]]
+    forecast = np.full(len(dates), np.nan)
+    fits = []
+    started = time.perf_counter()
+    for block_start in range(0, len(eligible), schedule.refit_every):
+        block = eligible[block_start: block_start + schedule.refit_every]
+        cut = pos[block[0]]
+        rows = np.flatnonzero(usable[:cut])
+        if schedule.window == "rolling":
+            rows = rows[-schedule.window_length:]
+        model = clone(forecaster).fit(xv[rows], yv[rows], reg.take(rows) if reg is not None else None)
+        at = pos[block]
+        forecast[block] = model.predict(xv[at], reg.take(at) if reg is not None else None)
+        fits.append((dates[block[0]], model, dates[block[0]], dates[block[-1]]))
+    frame = pd.DataFrame({"forecast": forecast, "realized": yv[pos]}, index=dates)
+    frame.index.name = "date"
+    return ForecastResult(name=name or type(forecaster).__name__, target=target or str(y.name), frame=frame,
+                          fits=fits, feature_names=list(X.columns),
+                          info={"seconds": time.perf_counter() - started, "refits": len(fits)})

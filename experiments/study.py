@@ -1,0 +1,290 @@
+"""The walk-forward comparison: regimes -> forecasts -> weights -> backtests -> statistics.
+
+:func:`run_study` answers the framework's question for a :class:`StudySpec`:
+does knowing the regime improve next-period forecasts of the factors, and does
+it survive costs and multiple testing, against static exposure and against the
+same machine learning without regimes?
+
+Every regime path is computed once and shared by every forecaster and
+allocator that uses it. Forecasts, strategies and statistics are evaluated on
+one common window (the dates where every strategy has a return), so no
+strategy is compared on a friendlier sample than its benchmark.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from allocation.allocators import ALLOCATORS, AllocationInputs
+from allocation.backtest import BacktestResult, Constraints, run_backtest
+from allocation.evaluation import regime_breakdown, spa_by_benchmark, strategy_statistics
+from allocation.forecast_eval import forecast_table
+from allocation.forecasters import FORECASTERS, make_forecaster
+from allocation.forecasting import ForecastResult, ForecastSchedule, forecast_walk_forward
+from allocation.risk import trailing_vol
+from allocation.stats import pbo_cscv
+from regimes.data.sources import DataSource
+from regimes.errors import DataError, FactorRegimesError
+from regimes.features import FEATURES, build_features
+from regimes.panel import EX_POST_COLUMNS, Panel, build_panel
+from regimes.specs import DetectorSpec, run_spec
+from regimes.walkforward import RegimePath, Schedule
+
+BENCHMARK_FORECASTER = "historical_mean"
+
+
+@dataclass(frozen=True)
+class StudySpec:
+    """What to compare (the Python form of an experiment config)."""
+
+    targets: tuple[str, ...] = ("UMD", "HML")
+    features: tuple[str, ...] = ("UMD", "HML", "vix", "sp500_ret")
+    detectors: tuple[DetectorSpec, ...] = ()
+    forecasters: tuple[dict, ...] = ({"name": "ridge"}, {"name": "regime_conditioned"}, {"name": "per_regime"})
+    allocators: tuple[dict, ...] = ({"name": "binary"},)
+    static_weight: float = 1.0
+    start: str = "2000-01"
+    end: str | None = "2024-12"
+    history_start: str = "1990-01"
+    regime_schedule: Schedule = Schedule(refit_every=12, min_history=60)
+    forecast_schedule: ForecastSchedule = ForecastSchedule(refit_every=12, min_train=60)
+    cost_bps: float = 10.0
+    constraints: Constraints = Constraints()
+    vol_window_days: int = 126
+    seed: int = 0
+    bootstrap_reps: int = 1000
+    spa_reps: int = 1000
+    regime_cache: Any = None
+
+
+@dataclass
+class StudyResult:
+    """Everything a run produces (written to a run directory by the runner)."""
+
+    spec: StudySpec
+    panel: Panel
+    regimes: dict[str, RegimePath]
+    forecasts: dict[tuple[str, str], ForecastResult]
+    forecast_metrics: pd.DataFrame
+    strategies: pd.DataFrame
+    backtests: dict[str, BacktestResult]
+    returns: pd.DataFrame
+    metrics: pd.DataFrame
+    spa: dict
+    pbo: dict
+    breakdown: pd.DataFrame
+    window: tuple[str, str]
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def forecast_features(panel: Panel, names: tuple[str, ...]) -> pd.DataFrame:
+    """Forecast inputs at t: registered features or panel columns (ex-post columns refused)."""
+    columns = {}
+    for name in names:
+        if name in EX_POST_COLUMNS:
+            raise FactorRegimesError(f"feature {name!r} is dated with hindsight (ex post) and cannot be a feature")
+        if name in FEATURES:
+            columns[name] = build_features(panel, [name])[name]
+        elif name in panel.frame.columns:
+            columns[name] = panel.frame[name]
+        else:
+            raise FactorRegimesError(f"unknown forecast feature {name!r}: not a registered feature "
+                                     f"({', '.join(FEATURES)}) nor a panel column ({', '.join(panel.frame.columns)})")
+    return pd.DataFrame(columns, index=panel.frame.index)
+
+
+def _label(config: dict) -> str:
+    if config.get("label"):
+        return str(config["label"])
+    params = config.get("params") or {}
+    base = params.get("base")
+    if isinstance(base, dict):
+        base = base.get("name")
+    return f"{config['name']}[{base}]" if base else str(config["name"])
+
+
+def _base_name(config: dict) -> str | None:
+    """The unconditional model a regime-aware forecaster is built on (None for regime_only)."""
+    if config["name"] == "regime_only":
+        return None
+    base = (config.get("params") or {}).get("base", "ridge")
+    return base.get("name") if isinstance(base, dict) else str(base)
+
+
+def _build_forecaster(config: dict, seed: int):
+    FORECASTERS.get(config.get("name", ""))
+    return make_forecaster(config["name"], random_state=seed, **dict(config.get("params") or {}))
+
+
+def run_study(spec: StudySpec, source: DataSource, progress=None) -> StudyResult:
+    """Run the comparison (see module docstring). ``progress(stage, detail)`` is called as stages advance."""
+    say = progress or (lambda stage, detail="": None)
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    say("panel", "building monthly panel")
+    panel = build_panel(source, "monthly", start=spec.history_start)
+    for t in spec.targets:
+        if t not in panel.frame.columns:
+            raise DataError(None, f"target {t!r} is not a panel column ({', '.join(panel.frame.columns)})")
+    daily = None
+    if source.has("ff3_daily") and source.has("mom_daily"):
+        daily = build_panel(source, "daily", start=spec.history_start)
+    frame = panel.frame
+    end = spec.end or frame.index[-1]
+    dates = frame.loc[spec.start:end].index
+    if len(dates) == 0:
+        raise FactorRegimesError(f"no decision dates between {spec.start} and {end}; the panel covers "
+                                 f"{frame.index[0].date()}..{frame.index[-1].date()}")
+    timings["panel"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    panels = {"monthly": panel, **({"daily": daily} if daily is not None else {})}
+    paths: dict[str, RegimePath] = {}
+    # regime paths cover every month of the history, not only the decision dates, so that regime-aware
+    # forecasters can train on filtered probabilities from before the first decision date
+    regime_dates = frame.loc[:end].index
+    for det in spec.detectors:
+        say("regimes", det.label)
+        paths[det.label] = run_spec(det, panels, regime_dates, spec.regime_schedule, seed=spec.seed,
+                                    cache_dir=spec.regime_cache)
+    timings["regimes"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    X = forecast_features(panel, spec.features)
+    targets = panel.targets(list(spec.targets))
+    models = [{"name": BENCHMARK_FORECASTER}, *spec.forecasters]
+    bases = {_base_name(m) for m in spec.forecasters if _build_forecaster(m, spec.seed).uses_regimes} - {None}
+    for b in sorted(bases - {m["name"] for m in models}):
+        models.append({"name": b})
+    forecasts: dict[tuple[str, str], ForecastResult] = {}
+    for target in spec.targets:
+        for config in models:
+            model = _build_forecaster(config, spec.seed)
+            base = _base_name(config) if model.uses_regimes else None
+            for det in (list(paths) if model.uses_regimes else [None]):
+                label = _label(config) + (f"@{det}" if det else "")
+                if (target, label) in forecasts:
+                    continue
+                say("forecasts", f"{target} {label}")
+                result = forecast_walk_forward(model, X, targets[target], dates, spec.forecast_schedule,
+                                               regimes=paths.get(det) if det else None, name=label, target=target)
+                result.info.update({"forecaster": _label(config), "base": base, "regime_model": det or "none"})
+                forecasts[(target, label)] = result
+    timings["forecasts"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    strategies, backtests, benchmarks = _strategies(spec, panel, daily, dates, paths, forecasts, say)
+    timings["backtests"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    say("statistics", "metrics and tests")
+    wide = pd.DataFrame({name: bt.returns for name, bt in backtests.items()})
+    window = wide.dropna()
+    if len(window) < 24:
+        raise FactorRegimesError(f"only {len(window)} periods where every strategy has a return; widen the "
+                                 "dates or shorten min_train / min_history")
+    factor_cols = [c for c in ("Mkt-RF", "SMB", "HML", "UMD") if c in frame.columns]
+    table = strategy_statistics(window, benchmarks, frame[factor_cols].reindex(window.index),
+                                periods_per_year=panel.periods_per_year, bootstrap_reps=spec.bootstrap_reps,
+                                seed=spec.seed)
+    table["turnover"] = [backtests[s].turnover.reindex(_decisions(window.index, dates)).mean() for s in table.index]
+    table["exposure"] = [backtests[s].weights.abs().sum(axis=1).reindex(_decisions(window.index, dates)).mean()
+                         for s in table.index]
+    metrics_table = strategies.join(table, how="right")
+    spa = spa_by_benchmark(window, benchmarks, reps=spec.spa_reps, seed=spec.seed)
+    for bench, res in spa.items():
+        for s in [s for s, b in benchmarks.items() if b == bench]:
+            for k, v in res.items():
+                metrics_table.loc[s, k] = v
+    pbo = pbo_cscv(window)
+    fmetrics = _forecast_metrics(forecasts, spec, window.index, dates)
+    breakdown = regime_breakdown(pd.concat([window, frame[list(spec.targets)].reindex(window.index)
+                                            .add_prefix("factor:")], axis=1), paths, panel.periods_per_year)
+    timings["statistics"] = time.perf_counter() - t0
+    return StudyResult(spec=spec, panel=panel, regimes=paths, forecasts=forecasts, forecast_metrics=fmetrics,
+                       strategies=strategies, backtests=backtests, returns=window, metrics=metrics_table, spa=spa,
+                       pbo=pbo, breakdown=breakdown,
+                       window=(window.index[0].date().isoformat(), window.index[-1].date().isoformat()),
+                       timings=timings)
+
+
+def _decisions(return_dates: pd.DatetimeIndex, dates: pd.DatetimeIndex) -> pd.DatetimeIndex:
+    """Decision dates whose holding period ends on one of ``return_dates``."""
+    pos = dates.searchsorted(return_dates, side="left") - 1
+    return dates[pos[pos >= 0]]
+
+
+def _strategies(spec: StudySpec, panel: Panel, daily: Panel | None, dates: pd.DatetimeIndex,
+                paths: dict[str, RegimePath], forecasts: dict, say):
+    frame = panel.frame
+    asset_returns = frame[list(spec.targets)]
+    vol = trailing_vol(dates, asset_returns, panel.periods_per_year,
+                       daily=None if daily is None else daily.frame[list(spec.targets)],
+                       window_days=spec.vol_window_days)
+    rows, backtests, benchmarks = {}, {}, {}
+
+    def add(name: str, weights: pd.DataFrame, meta: dict, bench: str) -> None:
+        say("backtests", name)
+        backtests[name] = run_backtest(weights, asset_returns, spec.constraints, spec.cost_bps, name=name)
+        rows[name] = meta
+        benchmarks[name] = bench
+
+    groups = [[t] for t in spec.targets]
+    if any((a.get("params") or {}).get("assets") == "all" or a.get("assets") == "all" for a in spec.allocators):
+        groups.append(list(spec.targets))
+    for assets in groups:
+        tag = "+".join(assets)
+        static = f"{tag}/static"
+        w = spec.static_weight / len(assets)
+        add(static, pd.DataFrame(w, index=dates, columns=assets),
+            {"target": tag, "regime_model": "none", "forecaster": "none", "allocator": "static"}, static)
+        for config in spec.allocators:
+            multi = config.get("assets") == "all"
+            if multi != (len(assets) > 1):
+                continue
+            params = {k: v for k, v in (config.get("params") or {}).items()}
+            allocator = ALLOCATORS.create(config["name"], **params)
+            alabel = config.get("label") or config["name"]
+            det_options = list(paths) if allocator.uses_regimes else [None]
+            fc_labels = sorted({label for (t, label) in forecasts if t == assets[0]}) if allocator.uses_forecasts \
+                else [None]
+            for fc in fc_labels:
+                for det in det_options:
+                    fdet = fc.split("@", 1)[1] if fc and "@" in fc else None
+                    if det is not None and fdet is not None and det != fdet:
+                        continue
+                    regime = det or fdet
+                    inputs = AllocationInputs(
+                        dates=dates, assets=assets,
+                        forecasts=pd.DataFrame({a: forecasts[(a, fc)].frame["forecast"] for a in assets}) if fc
+                        else pd.DataFrame(np.nan, index=dates, columns=assets),
+                        returns=asset_returns, vol=vol[assets],
+                        regime_next=paths[regime].next_proba if regime else None,
+                        regime_now=paths[regime].proba if regime else None, periods_per_year=panel.periods_per_year)
+                    name = f"{tag}/{alabel}" + (f"/{fc}" if fc else "") + (f"@{det}" if det and not fdet else "")
+                    if fc == BENCHMARK_FORECASTER and not config.get("include_benchmark_forecaster"):
+                        continue
+                    add(name, allocator.targets(inputs),
+                        {"target": tag, "regime_model": regime or "none", "forecaster": (fc or "none").split("@")[0],
+                         "allocator": alabel}, static)
+    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("strategy"), backtests, benchmarks
+
+
+def _forecast_metrics(forecasts: dict, spec: StudySpec, return_dates: pd.DatetimeIndex,
+                      dates: pd.DatetimeIndex) -> pd.DataFrame:
+    decision = _decisions(return_dates, dates)
+    rows = []
+    for (target, label), fc in forecasts.items():
+        bench = forecasts[(target, BENCHMARK_FORECASTER)].frame["forecast"].reindex(decision)
+        f = fc.frame.reindex(decision)
+        uncond = forecasts.get((target, fc.info["base"])) if fc.info.get("base") else None
+        row = forecast_table(f["realized"], f["forecast"], bench,
+                             None if uncond is None else uncond.frame["forecast"].reindex(decision))
+        rows.append({"target": target, "forecaster": fc.info["forecaster"], "regime_model": fc.info["regime_model"],
+                     "unconditional_base": fc.info.get("base") or "", **row})
+    return pd.DataFrame(rows)
