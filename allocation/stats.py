@@ -91,8 +91,10 @@ def sharpe_difference_test(a, b, lags: int | None = None) -> dict[str, float]:
     y = np.column_stack([x[:, 0], x[:, 1], x[:, 0] ** 2, x[:, 1] ** 2])
     lags = int(np.floor(4 * (n / 100) ** (2 / 9))) if lags is None else lags
     psi = _hac_cov(y, lags)
-    se = float(np.sqrt(grad @ psi @ grad / n))
-    z = diff / se if se > 0 else np.nan
+    se = float(np.sqrt(max(grad @ psi @ grad / n, 0.0)))
+    if se <= 1e-15:  # identical series (or numerically so): no evidence of a difference
+        return {"diff": float(diff), "se": se, "z": 0.0, "p_value": 1.0}
+    z = diff / se
     return {"diff": float(diff), "se": se, "z": float(z), "p_value": float(2 * stats.norm.sf(abs(z)))}
 
 

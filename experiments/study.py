@@ -26,6 +26,7 @@ from allocation.evaluation import regime_breakdown, spa_by_benchmark, strategy_s
 from allocation.forecast_eval import forecast_table
 from allocation.forecasters import FORECASTERS, make_forecaster
 from allocation.forecasting import ForecastResult, ForecastSchedule, forecast_walk_forward
+from allocation.importance import native_importance, permutation_importance
 from allocation.risk import trailing_vol
 from allocation.stats import pbo_cscv
 from regimes.data.sources import DataSource
@@ -59,6 +60,7 @@ class StudySpec:
     seed: int = 0
     bootstrap_reps: int = 1000
     spa_reps: int = 1000
+    importance_repeats: int = 5
     regime_cache: Any = None
 
 
@@ -78,6 +80,7 @@ class StudyResult:
     spa: dict
     pbo: dict
     breakdown: pd.DataFrame
+    importance: pd.DataFrame
     window: tuple[str, str]
     timings: dict[str, float] = field(default_factory=dict)
 
@@ -205,10 +208,11 @@ def run_study(spec: StudySpec, source: DataSource, progress=None) -> StudyResult
     fmetrics = _forecast_metrics(forecasts, spec, window.index, dates)
     breakdown = regime_breakdown(pd.concat([window, frame[list(spec.targets)].reindex(window.index)
                                             .add_prefix("factor:")], axis=1), paths, panel.periods_per_year)
+    importance = _importance(forecasts, X, paths, spec) if spec.importance_repeats else pd.DataFrame()
     timings["statistics"] = time.perf_counter() - t0
     return StudyResult(spec=spec, panel=panel, regimes=paths, forecasts=forecasts, forecast_metrics=fmetrics,
                        strategies=strategies, backtests=backtests, returns=window, metrics=metrics_table, spa=spa,
-                       pbo=pbo, breakdown=breakdown,
+                       pbo=pbo, breakdown=breakdown, importance=importance,
                        window=(window.index[0].date().isoformat(), window.index[-1].date().isoformat()),
                        timings=timings)
 
@@ -273,6 +277,22 @@ def _strategies(spec: StudySpec, panel: Panel, daily: Panel | None, dates: pd.Da
                         {"target": tag, "regime_model": regime or "none", "forecaster": (fc or "none").split("@")[0],
                          "allocator": alabel}, static)
     return pd.DataFrame.from_dict(rows, orient="index").rename_axis("strategy"), backtests, benchmarks
+
+
+def _importance(forecasts: dict, X: pd.DataFrame, paths: dict, spec: StudySpec) -> pd.DataFrame:
+    """Out-of-sample permutation importance (and native importance) of every forecaster but the benchmark."""
+    rows = []
+    for (target, label), fc in forecasts.items():
+        if label == BENCHMARK_FORECASTER:
+            continue
+        det = fc.info.get("regime_model", "none")
+        perm = permutation_importance(fc, X, paths.get(det), n_repeats=spec.importance_repeats, seed=spec.seed)
+        native = native_importance(fc)
+        for feature, row in perm.iterrows():
+            rows.append({"target": target, "model": label, "feature": feature, "mse_increase": row["mse_increase"],
+                         "std": row["std"],
+                         "native": np.nan if native is None else float(native.get(feature, np.nan))})
+    return pd.DataFrame(rows)
 
 
 def _forecast_metrics(forecasts: dict, spec: StudySpec, return_dates: pd.DatetimeIndex,
