@@ -39,14 +39,14 @@ def strategy_statistics(returns: pd.DataFrame, benchmarks: dict[str, str], facto
         ``alpha_ff_t``, ``ff_r2`` and ``beta_<factor>``.
     """
     rows = {}
+    ci = stats.sharpe_ci_frame(returns, periods_per_year, reps=bootstrap_reps, seed=seed) if bootstrap_reps else None
     for name in returns.columns:
         r = returns[name]
         row = metrics.summary(r, periods_per_year)
         row["psr"] = stats.probabilistic_sharpe(r)
         row["dsr"] = stats.deflated_sharpe_of(r, returns)
-        if bootstrap_reps:
-            low, high = stats.sharpe_ci(r, periods_per_year, reps=bootstrap_reps, seed=seed)
-            row["sharpe_ci_low"], row["sharpe_ci_high"] = low, high
+        if ci is not None:
+            row["sharpe_ci_low"], row["sharpe_ci_high"] = ci.loc[name, "low"], ci.loc[name, "high"]
         bench = benchmarks.get(name)
         if bench is not None and bench != name:
             b = returns[bench]

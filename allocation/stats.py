@@ -31,23 +31,48 @@ def _per_period_sharpe(r: np.ndarray) -> float:
     return float(r.mean() / sd) if sd > 0 else np.nan
 
 
-def sharpe_ci(returns, periods_per_year: int = 12, level: float = 0.95, reps: int = 1000,
-              block: int | None = None, seed: int = 0) -> tuple[float, float]:
-    """Stationary-bootstrap percentile interval for the annualized Sharpe ratio.
+def sharpe_ci_frame(returns: pd.DataFrame, periods_per_year: int = 12, level: float = 0.95, reps: int = 1000,
+                    block: int | None = None, seed: int = 0) -> pd.DataFrame:
+    """Stationary-bootstrap percentile intervals for the annualized Sharpe ratio of every column.
 
+    All columns are resampled with the same index paths (common random
+    numbers), so the intervals of strategies on one window are comparable.
     ``block`` is the mean block length (default ``n ** (1/3)``, rounded).
+    Rows with a NaN in any column are dropped.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index: the columns of ``returns``; columns ``low`` and ``high``.
     """
     from arch.bootstrap import StationaryBootstrap
 
-    r = np.asarray(returns, dtype=float)
-    r = r[np.isfinite(r)]
-    if len(r) < 10:
-        return (np.nan, np.nan)
-    bs = StationaryBootstrap(block or max(2, round(len(r) ** (1 / 3))), r, seed=np.random.default_rng(seed))
-    draws = np.array([_per_period_sharpe(data[0][0]) for data in bs.bootstrap(reps)]) * np.sqrt(periods_per_year)
-    draws = draws[np.isfinite(draws)]
+    data = returns.dropna()
+    values = data.to_numpy(dtype=float)
+    out = pd.DataFrame(np.nan, index=returns.columns, columns=["low", "high"])
+    if len(values) < 10:
+        return out
+    bs = StationaryBootstrap(block or max(2, round(len(values) ** (1 / 3))), np.arange(len(values)),
+                             seed=np.random.default_rng(seed))
+    draws = np.empty((reps, values.shape[1]))
+    for i, sample in enumerate(bs.bootstrap(reps)):
+        x = values[sample[0][0]]
+        sd = x.std(axis=0, ddof=1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            draws[i] = np.where(sd > 0, x.mean(axis=0) / sd, np.nan)
+    draws *= np.sqrt(periods_per_year)
     alpha = (1 - level) / 2
-    return float(np.quantile(draws, alpha)), float(np.quantile(draws, 1 - alpha))
+    out["low"] = np.nanquantile(draws, alpha, axis=0)
+    out["high"] = np.nanquantile(draws, 1 - alpha, axis=0)
+    return out
+
+
+def sharpe_ci(returns, periods_per_year: int = 12, level: float = 0.95, reps: int = 1000,
+              block: int | None = None, seed: int = 0) -> tuple[float, float]:
+    """Stationary-bootstrap percentile interval for one series' annualized Sharpe ratio (NaNs dropped)."""
+    r = pd.Series(np.asarray(returns, dtype=float)).dropna()
+    ci = sharpe_ci_frame(r.to_frame("r"), periods_per_year, level, reps, block, seed).loc["r"]
+    return float(ci["low"]), float(ci["high"])
 
 
 def _hac_cov(y: np.ndarray, lags: int) -> np.ndarray:

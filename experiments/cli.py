@@ -13,6 +13,7 @@ from pathlib import Path
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from regimes.data.catalog import CATALOG, DEFAULT_DOWNLOADS, PUBLISHERS
@@ -135,7 +136,7 @@ def data_fetch(series: tuple[str, ...], cache_dir: Path | None, timeout: float, 
             rec = src.fetch(key)
             console.print(f"fetched {key:<12} {rec.first}..{rec.last} {rec.rows:>6,} rows  -> {rec.path}")
         except FactorRegimesError as exc:
-            err_console.print(f"failed  {key:<12} {exc}")
+            err_console.print(f"failed  {key:<12} {escape(str(exc))}")
             failures.append(exc)
     if failures:
         raise FactorRegimesError(f"{len(failures)} of {len(series or DEFAULT_DOWNLOADS)} downloads failed "
@@ -169,6 +170,56 @@ def data_panel(source: str | None, data_dir: Path | None, cache_dir: Path | None
         from regimes.atomic import atomic_write_text
         atomic_write_text(out, panel.frame.to_csv(float_format="%.10g"))
         console.print(f"wrote {out}")
+
+
+@cli.command("run")
+@click.argument("config", type=click.Path(path_type=Path))
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="Run directory (default runs/<config name>-<config hash>).")
+@data_dir_option
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
+              help="Override a config value, e.g. --set data.start=2005-01 (repeatable; value parsed as YAML).")
+@click.option("--runs-dir", type=click.Path(path_type=Path), default=Path("runs"), show_default=True,
+              help="Folder of run directories and of the run catalog.")
+@click.option("--no-cache", is_flag=True, help="Recompute regime paths instead of reusing cached ones.")
+def run_command(config: Path, out: Path | None, data_dir: Path | None, overrides: tuple[str, ...], runs_dir: Path,
+                no_cache: bool) -> None:
+    """Run an experiment CONFIG (YAML) and write its run directory: tables, figures, report.html."""
+    from experiments.catalog import Catalog
+    from experiments.runner import default_run_dir, resolve, run_config
+
+    resolved = resolve(config, overrides, data_dir)
+    run_dir = out or default_run_dir(resolved, runs_dir)
+    catalog = Catalog(runs_dir)
+    with console.status("starting") as status:
+        def progress(stage: str, detail: str = "") -> None:
+            status.update(f"[bold]{stage}[/bold] {detail}")
+        try:
+            outcome = run_config(resolved, run_dir, progress=progress, use_cache=not no_cache)
+        except BaseException:
+            catalog.record_failure(resolved, run_dir)
+            raise
+    catalog.record(outcome)
+    _print_summary(outcome)
+
+
+def _print_summary(outcome) -> None:
+    result = outcome.result
+    m = result.metrics.sort_values(["target", "sharpe"], ascending=[True, False])
+    table = Table(title=f"{escape(outcome.config['name'])}: {len(m)} strategies, {result.window[0]}..{result.window[1]} "
+                        f"(net of {outcome.config['allocation']['cost_bps']} bps)", title_justify="left")
+    for col in ("strategy", "sharpe", "ann_return", "max_dd", "dsr", "p vs static"):
+        table.add_column(col, justify="left" if col == "strategy" else "right")
+    for name, row in m.iterrows():
+        p = row.get("sharpe_diff_p", float("nan"))
+        table.add_row(escape(str(name)), f"{row['sharpe']:.2f}", f"{row['ann_return']:.2%}", f"{row['max_drawdown']:.1%}",
+                      f"{row['dsr']:.2f}", "" if p != p else f"{p:.3f}")
+    console.print(table)
+    if outcome.manifest.get("sample_data"):
+        console.print("[bold]SAMPLE data[/bold]: numbers show how the framework works, not research results.")
+    stages = ", ".join(f"{k} {v:.1f}s" for k, v in outcome.manifest["seconds_by_stage"].items())
+    console.print(f"Run directory: {outcome.run_dir}  ({stages})")
+    console.print(f"Report: {outcome.run_dir / 'report.html'}")
 
 
 @cli.group()
@@ -288,7 +339,7 @@ def main(argv: list[str] | None = None) -> None:
     except FactorRegimesError as exc:
         if debug:
             raise
-        err_console.print(f"error: {exc}", soft_wrap=True)
+        err_console.print(f"error: {escape(str(exc))}", soft_wrap=True)
         sys.exit(exc.exit_status)
     except KeyboardInterrupt:
         err_console.print("interrupted")

@@ -57,6 +57,7 @@ class StudySpec:
     cost_bps: float = 10.0
     constraints: Constraints = Constraints()
     vol_window_days: int = 126
+    extra_csv: tuple[str, ...] = ()
     seed: int = 0
     bootstrap_reps: int = 1000
     spa_reps: int = 1000
@@ -130,7 +131,7 @@ def run_study(spec: StudySpec, source: DataSource, progress=None) -> StudyResult
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     say("panel", "building monthly panel")
-    panel = build_panel(source, "monthly", start=spec.history_start)
+    panel = build_panel(source, "monthly", start=spec.history_start, extra_csv=spec.extra_csv)
     for t in spec.targets:
         if t not in panel.frame.columns:
             raise DataError(None, f"target {t!r} is not a panel column ({', '.join(panel.frame.columns)})")

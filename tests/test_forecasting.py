@@ -151,3 +151,22 @@ def test_permutation_importance_finds_the_informative_input() -> None:
     res = forecast_walk_forward(make_forecaster("regime_only"), Xr, factor.shift(-1), schedule=SCHEDULE, regimes=path)
     imp = permutation_importance(res, Xr, regimes=path, n_repeats=5)
     assert imp.index[0] == "regime"
+
+
+def test_closed_form_ridge_cv_picks_what_grid_search_picks() -> None:
+    from sklearn.linear_model import Ridge
+    from sklearn.model_selection import GridSearchCV, TimeSeriesSplit
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from allocation.forecasters.models import DEFAULT_GRIDS, ridge_cv_alpha
+    rng = np.random.default_rng(0)
+    alphas = DEFAULT_GRIDS["ridge"]["alpha"]
+    for _ in range(20):
+        n = int(rng.integers(60, 300))
+        X = rng.standard_normal((n, 4))
+        y = 0.02 * rng.random() * X[:, 0] + 0.04 * rng.standard_normal(n)
+        cv = TimeSeriesSplit(5, gap=1)
+        search = GridSearchCV(Pipeline([("scale", StandardScaler()), ("model", Ridge())]), {"model__alpha": alphas},
+                              cv=cv, scoring="neg_mean_squared_error").fit(X, y)
+        assert ridge_cv_alpha(X, y, alphas, cv) == search.best_params_["model__alpha"]

@@ -81,7 +81,15 @@ class SklearnForecaster(Forecaster):
         fit_params = {} if sample_weight is None else {"model__sample_weight": sample_weight}
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
-            if grid and len(X) >= 4 * (self.cv_splits + 1):
+            enough = len(X) >= 4 * (self.cv_splits + 1)
+            if enough and self.model == "ridge" and sample_weight is None and set(grid) == {"alpha"}:
+                # same selection as GridSearchCV, in closed form (one SVD per fold for every alpha)
+                cv = TimeSeriesSplit(n_splits=self.cv_splits, gap=self.gap)
+                alpha = ridge_cv_alpha(np.asarray(X, float), np.asarray(y, float), list(grid["alpha"]), cv)
+                pipe.set_params(model__alpha=alpha)
+                self.pipeline_ = pipe.fit(X, y)
+                self.best_params_ = {"alpha": alpha}
+            elif grid and enough:
                 search = GridSearchCV(pipe, {f"model__{k}": v for k, v in grid.items()},
                                       cv=TimeSeriesSplit(n_splits=self.cv_splits, gap=self.gap),
                                       scoring="neg_mean_squared_error")
@@ -102,6 +110,27 @@ class SklearnForecaster(Forecaster):
         if values is None:
             return None
         return dict(zip(feature_names, map(float, values)))
+
+
+def ridge_cv_alpha(X: np.ndarray, y: np.ndarray, alphas: list[float], cv: TimeSeriesSplit) -> float:
+    """The alpha GridSearchCV would pick for ``StandardScaler -> Ridge`` (mean squared error, first best on ties).
+
+    Each fold standardizes with its training rows, centers the target (the
+    intercept is not penalized) and solves every alpha from one SVD.
+    """
+    alphas_arr = np.asarray(alphas, dtype=float)
+    scores = np.zeros(len(alphas_arr))
+    for train, test in cv.split(X):
+        mu, sd = X[train].mean(axis=0), X[train].std(axis=0)
+        sd = np.where(sd > 0, sd, 1.0)
+        xt, xv = (X[train] - mu) / sd, (X[test] - mu) / sd
+        ym = y[train].mean()
+        u, sv, vt = np.linalg.svd(xt, full_matrices=False)
+        uy = u.T @ (y[train] - ym)
+        coefs = vt.T @ ((sv / (sv ** 2 + alphas_arr[:, None]))[:, :] * uy).T  # (n_features, n_alphas)
+        pred = ym + xv @ coefs
+        scores += np.mean((pred - y[test][:, None]) ** 2, axis=0)
+    return float(alphas_arr[int(np.argmin(scores / cv.get_n_splits()))])
 
 
 #: Inner-CV grids by model (linear penalties on standardized features).

@@ -85,9 +85,11 @@ def log_price_axis(ax) -> None:
     """Log scale with plain tick labels (1,000 not 10^3)."""
     from matplotlib.ticker import FuncFormatter, LogLocator
     ax.set_yscale("log")
-    ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    low, high = ax.get_ylim()
+    subs = (1.0, 2.0, 5.0) if high / max(low, 1e-12) > 20 else (1.0, 1.25, 1.5, 2.0, 3.0, 5.0, 7.5)
+    ax.yaxis.set_major_locator(LogLocator(base=10, subs=subs, numticks=30))
     ax.yaxis.set_minor_formatter(FuncFormatter(lambda v, _: ""))
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}" if v >= 10 else f"{v:g}"))
 
 
 def save(fig, path: str | Path) -> Path:

@@ -1,0 +1,88 @@
+"""Strategy figures: growth, drawdowns, rolling Sharpe, weights."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from allocation import metrics
+from experiments.figures.style import WIDTH, date_axis, log_price_axis, shade, style
+
+
+def _selected(returns: pd.DataFrame, meta: pd.DataFrame, target: str, top: int = 3) -> list[str]:
+    """Static, the unconditional baselines, and the best regime-aware strategies (by Sharpe) of a target."""
+    rows = meta[meta["target"] == target]
+    static = list(rows.index[rows["allocator"] == "static"])
+    uncond = list(rows.index[(rows["regime_model"] == "none") & (rows["allocator"] != "static")])
+    regime = rows[rows["regime_model"] != "none"]
+    best = list(returns[regime.index].apply(metrics.sharpe).sort_values(ascending=False).index[:top])
+    return [s for s in static + uncond[:3] + best if s in returns.columns]
+
+
+def growth_figure(returns: pd.DataFrame, meta: pd.DataFrame, target: str, risk_off: pd.Series | None,
+                  detector: str = ""):
+    """Cumulative growth (log scale) of selected strategies with risk-off shading."""
+    cols = _selected(returns, meta, target)
+    with style():
+        fig, ax = plt.subplots(figsize=(WIDTH, 4.8))
+        for c in cols:
+            g = metrics.growth(returns[c])
+            ax.plot(g, lw=2.0 if c.endswith("/static") else 1.2, ls="--" if c.endswith("/static") else "-",
+                    color="black" if c.endswith("/static") else None, label=c)
+        if risk_off is not None:
+            shade(ax, (risk_off > 0.5).reindex(returns.index, method="ffill"),
+                  label=f"risk-off ({detector}, filtered)")
+        log_price_axis(ax)
+        ax.set_ylabel("growth of 1 (log scale)")
+        ax.set_title(f"{target}: net cumulative growth against static exposure")
+        ax.legend(loc="upper left", ncol=2)
+        date_axis(ax)
+    return fig
+
+
+def drawdown_figure(returns: pd.DataFrame, meta: pd.DataFrame, target: str):
+    cols = _selected(returns, meta, target)
+    with style():
+        fig, ax = plt.subplots(figsize=(WIDTH, 3.6))
+        for c in cols:
+            dd = metrics.drawdown(returns[c])
+            ax.plot(dd, lw=1.1, color="black" if c.endswith("/static") else None, label=c)
+        ax.set_ylabel("drawdown")
+        ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
+        ax.set_title(f"{target}: drawdowns")
+        ax.legend(loc="lower left", ncol=2)
+        date_axis(ax)
+    return fig
+
+
+def rolling_sharpe_figure(returns: pd.DataFrame, meta: pd.DataFrame, target: str, window: int = 36,
+                          periods_per_year: int = 12):
+    cols = _selected(returns, meta, target)
+    with style():
+        fig, ax = plt.subplots(figsize=(WIDTH, 3.6))
+        for c in cols:
+            r = returns[c]
+            roll = r.rolling(window).mean() / r.rolling(window).std() * np.sqrt(periods_per_year)
+            ax.plot(roll, lw=1.1, color="black" if c.endswith("/static") else None, label=c)
+        ax.axhline(0, color="black", lw=0.6)
+        ax.set_ylabel(f"rolling {window}-month Sharpe")
+        ax.set_title(f"{target}: rolling {window}-month Sharpe ratio")
+        ax.legend(loc="lower left", ncol=2)
+        date_axis(ax)
+    return fig
+
+
+def weights_figure(weights: dict[str, pd.DataFrame], names: list[str]):
+    with style():
+        fig, axes = plt.subplots(len(names), 1, figsize=(WIDTH, 1.5 + 1.3 * len(names)), sharex=True, squeeze=False)
+        for ax, name in zip(axes[:, 0], names):
+            w = weights[name]
+            for col in w.columns:
+                ax.step(w.index, w[col], where="post", lw=1.0, label=col)
+            ax.set_ylabel("weight")
+            ax.set_title(name, loc="left", fontsize=9)
+            ax.legend(loc="upper right")
+        date_axis(axes[-1, 0])
+        fig.tight_layout()
+    return fig

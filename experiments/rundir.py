@@ -1,0 +1,113 @@
+"""Write a study result as a run directory (tables, manifest, figures, report).
+
+Files (see the README for columns): ``config.yaml``, ``manifest.json``,
+``metrics.csv``, ``forecast_metrics.csv``, ``regimes.csv``, ``returns.csv``,
+``weights.csv``, ``forecasts.csv``, ``regime_breakdown.csv``,
+``importance.csv``, ``statistics.json``, ``figures/*.png``, ``report.html``.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import subprocess
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from experiments.study import StudyResult
+from regimes.atomic import atomic_write_text
+
+FLOAT = "%.10g"
+PACKAGES = ("factor-regimes", "numpy", "pandas", "scipy", "scikit-learn", "statsmodels", "hmmlearn", "ruptures",
+            "arch", "matplotlib", "pyyaml")
+METRIC_COLUMNS = ["target", "regime_model", "forecaster", "allocator", "ann_return", "ann_vol", "sharpe", "sortino",
+                  "max_drawdown", "calmar", "turnover", "psr", "dsr", "sharpe_diff_p", "spa_consistent",
+                  "reality_check", "alpha_static", "alpha_static_t", "hlz_pass", "ir_static", "alpha_ff",
+                  "alpha_ff_t", "ff_r2", "sharpe_ci_low", "sharpe_ci_high", "cagr", "skew", "excess_kurtosis",
+                  "hit_rate", "worst_period", "exposure", "n_periods"]
+
+
+def versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def git_commit() -> str | None:
+    """Commit of the repository the code runs from, if any (with ``-dirty`` for local changes)."""
+    here = Path(__file__).resolve().parent
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True,
+                                timeout=5).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=here,
+                               capture_output=True, text=True, timeout=5).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return (commit + ("-dirty" if dirty else "")) if commit else None
+
+
+def _csv(path: Path, frame: pd.DataFrame, index: bool = True) -> None:
+    atomic_write_text(path, frame.to_csv(float_format=FLOAT, index=index))
+
+
+def metrics_frame(result: StudyResult) -> pd.DataFrame:
+    table = result.metrics.copy()
+    cols = [c for c in METRIC_COLUMNS if c in table.columns]
+    rest = [c for c in table.columns if c not in cols]
+    return table[cols + rest]
+
+
+def write_tables(result: StudyResult, run_dir: Path) -> None:
+    """The CSV and JSON outputs of a run."""
+    _csv(run_dir / "metrics.csv", metrics_frame(result))
+    _csv(run_dir / "forecast_metrics.csv", result.forecast_metrics, index=False)
+    regimes = pd.DataFrame({label: path.risk_off for label, path in result.regimes.items()})
+    regimes.index.name = "date"
+    _csv(run_dir / "regimes.csv", regimes)
+    returns = pd.DataFrame({name: bt.returns for name, bt in result.backtests.items()})
+    returns.index.name = "date"
+    _csv(run_dir / "returns.csv", returns)
+    weights = pd.concat({name: bt.weights for name, bt in result.backtests.items()}, names=["strategy", "date"])
+    weights = weights.stack(future_stack=True).rename("weight").reset_index()
+    weights.columns = ["strategy", "date", "asset", "weight"]
+    _csv(run_dir / "weights.csv", weights[["date", "strategy", "asset", "weight"]], index=False)
+    forecasts = pd.concat([fc.frame.assign(target=t, model=label) for (t, label), fc in result.forecasts.items()])
+    forecasts = forecasts.reset_index()[["date", "target", "model", "forecast", "realized"]]
+    _csv(run_dir / "forecasts.csv", forecasts, index=False)
+    _csv(run_dir / "regime_breakdown.csv", result.breakdown, index=False)
+    _csv(run_dir / "importance.csv", result.importance, index=False)
+    statistics = {"evaluation_window": list(result.window), "n_strategies": int(result.metrics.shape[0]),
+                  "pbo": result.pbo, "spa": result.spa}
+    atomic_write_text(run_dir / "statistics.json", json.dumps(statistics, indent=2, default=_json_default))
+
+
+def _json_default(value):
+    if isinstance(value, (np.floating, np.integer)):
+        return value.item()
+    if isinstance(value, (pd.Timestamp,)):
+        return value.isoformat()
+    return str(value)
+
+
+def write_manifest(result: StudyResult, config: dict, run_dir: Path, started: str, finished: str,
+                   timings: dict[str, float], config_hash: str, source: str) -> dict:
+    manifest = {
+        "name": config["name"], "config_hash": config_hash, "source": source,
+        "sample_data": source == "sample", "seed": config["evaluation"]["seed"],
+        "started": started, "finished": finished, "seconds_by_stage": {k: round(v, 3) for k, v in timings.items()},
+        "evaluation_window": list(result.window), "versions": versions(), "git_commit": git_commit(),
+        "data_files": [r.to_dict() for r in result.panel.records],
+        "data_notes": result.panel.notes,
+        "regime_cache": {label: path.info.get("cache", "off") for label, path in result.regimes.items()},
+    }
+    atomic_write_text(run_dir / "manifest.json", json.dumps(manifest, indent=2, default=_json_default))
+    atomic_write_text(run_dir / "config.yaml", yaml.safe_dump(config, sort_keys=False, default_flow_style=None))
+    return manifest

@@ -1,0 +1,91 @@
+"""Run one experiment config into one run directory, atomically.
+
+The run is built in a hidden temporary folder beside its destination and
+renamed into place only when everything is written, so an interrupted or
+failed run leaves nothing that looks complete.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from experiments.config import build_study, config_hash, load_config
+from experiments.rundir import write_manifest, write_tables
+from experiments.study import StudyResult, run_study
+from regimes.data.download import cache_root
+from regimes.data.sources import make_source
+
+Progress = Callable[[str, str], None]
+
+
+@dataclass
+class RunOutcome:
+    run_dir: Path
+    config: dict
+    result: StudyResult
+    manifest: dict
+
+
+def resolve(config_path: str | Path, overrides: tuple[str, ...] = (), data_dir: str | Path | None = None) -> dict:
+    """The resolved config, with ``--data-dir`` meaning a local source in that folder."""
+    extra = list(overrides)
+    if data_dir is not None:
+        extra += [f"data.source=local", f"data.dir={Path(data_dir)}"]
+    return load_config(config_path, tuple(extra))
+
+
+def default_run_dir(config: dict, runs_dir: str | Path = "runs") -> Path:
+    return Path(runs_dir) / f"{config['name']}-{config_hash(config)}"
+
+
+def run_config(config: dict, run_dir: Path, progress: Progress | None = None, use_cache: bool = True) -> RunOutcome:
+    """Run a resolved config and write its run directory (replacing an older one atomically)."""
+    say = progress or (lambda stage, detail="": None)
+    started = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    t0 = time.perf_counter()
+    data = config["data"]
+    source = make_source(data["source"], data_dir=data.get("dir"))
+    spec = build_study(config, regime_cache=cache_root() if use_cache else None)
+    result = run_study(spec, source, progress=say)
+    run_dir = Path(run_dir)
+    run_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = run_dir.parent / f".{run_dir.name}.tmp-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    try:
+        tmp.mkdir(parents=True)
+        say("outputs", "tables")
+        write_tables(result, tmp)
+        if config["outputs"]["figures"]:
+            from experiments.figures.run import write_figures
+            say("outputs", "figures")
+            write_figures(result, tmp / "figures")
+        timings = {**result.timings, "outputs": 0.0}
+        finished = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+        manifest = write_manifest(result, config, tmp, started, finished, timings, config_hash(config), source.name)
+        if config["outputs"]["report"]:
+            from experiments.report import write_report
+            say("outputs", "report")
+            write_report(result, config, manifest, tmp)
+        timings["total"] = time.perf_counter() - t0
+        manifest = write_manifest(result, config, tmp, started, finished, timings, config_hash(config), source.name)
+        _replace_dir(tmp, run_dir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return RunOutcome(run_dir=run_dir, config=config, result=result, manifest=manifest)
+
+
+def _replace_dir(new: Path, target: Path) -> None:
+    if target.exists():
+        old = target.parent / f".{target.name}.old-{os.getpid()}"
+        os.replace(target, old)
+        os.replace(new, target)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(new, target)
