@@ -50,26 +50,37 @@ def permutation_importance(result: ForecastResult, X: pd.DataFrame, regimes: Reg
     uses_regimes = any(getattr(m, "uses_regimes", False) for _, m, _, _ in result.fits)
     names = features + (["regime"] if uses_regimes and reg is not None else [])
 
-    def predict(xs: np.ndarray, rs) -> np.ndarray:
-        out = np.empty(len(xs))
-        for k, (_, model, _, _) in enumerate(result.fits):
-            rows = np.flatnonzero(owner == k)
-            if len(rows):
-                out[rows] = model.predict(xs[rows], rs.take(rows) if rs is not None else None)
-        return out
-
-    base = np.mean((predict(x, reg) - y) ** 2)
-    increases: dict[str, list[float]] = {n: [] for n in names}
-    for _ in range(n_repeats):
+    # every variant (original, then each feature x repeat shuffled across the whole out-of-sample period)
+    # is stacked, so each fitted model predicts once, for all its rows of all variants
+    variants_x, variants_r, keys = [x], [reg], [("base", -1)]
+    for rep in range(n_repeats):
         for j, name in enumerate(names):
-            perm = rng.permutation(len(y))  # across the whole out-of-sample period
+            perm = rng.permutation(len(y))
             if name == "regime":
-                pred = predict(x, reg.take(perm))
+                variants_x.append(x)
+                variants_r.append(reg.take(perm))
             else:
                 xs = x.copy()
                 xs[:, j] = xs[perm, j]
-                pred = predict(xs, reg)
-            increases[name].append(float(np.mean((pred - y) ** 2) - base))
+                variants_x.append(xs)
+                variants_r.append(reg)
+            keys.append((name, rep))
+    n, v = len(y), len(keys)
+    big_x = np.vstack(variants_x)
+    big_r = None
+    if reg is not None:
+        big_r = type(reg)(*(None if getattr(reg, f) is None else np.vstack([getattr(r, f) for r in variants_r])
+                            for f in ("now", "realized", "next")))
+    pred = np.empty(n * v)
+    for k, (_, model, _, _) in enumerate(result.fits):
+        rows = np.flatnonzero(owner == k)
+        if len(rows):
+            idx = (np.arange(v)[:, None] * n + rows[None, :]).ravel()
+            pred[idx] = model.predict(big_x[idx], big_r.take(idx) if big_r is not None else None)
+    mse = ((pred.reshape(v, n) - y[None, :]) ** 2).mean(axis=1)
+    increases: dict[str, list[float]] = {name: [] for name in names}
+    for (name, _), value in zip(keys[1:], mse[1:]):
+        increases[name].append(float(value - mse[0]))
     out = pd.DataFrame({"mse_increase": {k: np.mean(v) for k, v in increases.items()},
                         "std": {k: np.std(v) for k, v in increases.items()}})
     return out.sort_values("mse_increase", ascending=False)

@@ -222,6 +222,129 @@ def _print_summary(outcome) -> None:
     console.print(f"Report: {outcome.run_dir / 'report.html'}")
 
 
+@cli.command("sweep")
+@click.argument("sweep_file", type=click.Path(path_type=Path))
+@click.option("--executor", type=click.Choice(["local", "dask"]), default="local", show_default=True,
+              help="Local process pool, or a Dask cluster (a LocalCluster unless --scheduler is given).")
+@click.option("--workers", type=click.IntRange(min=1), default=2, show_default=True)
+@click.option("--scheduler", default=None, metavar="ADDRESS", help="Dask scheduler address, e.g. tcp://host:8786.")
+@click.option("--runs-dir", type=click.Path(path_type=Path), default=Path("runs"), show_default=True)
+@click.option("--max-runs", type=click.IntRange(min=1), default=None, help="Run at most N pending runs, then stop.")
+@data_dir_option
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Override for every run.")
+def sweep_command(sweep_file: Path, executor: str, workers: int, scheduler: str | None, runs_dir: Path,
+                  max_runs: int | None, data_dir: Path | None, overrides: tuple[str, ...]) -> None:
+    """Run a grid of configs (SWEEP_FILE); finished runs are skipped, so an interrupted sweep resumes."""
+    from experiments.sweep import run_sweep
+
+    extra = tuple(overrides) + ((f"data.source=local", f"data.dir={data_dir}") if data_dir else ())
+
+    def event(kind: str, run, detail: str) -> None:
+        console.print(f"{kind:<7} {run.hash}  {escape(' '.join(run.overrides[-3:]))}"
+                      + (f"  {escape(detail)}" if detail and kind != "start" else ""))
+
+    rows = run_sweep(sweep_file, runs_dir, executor, workers, scheduler, max_runs, extra, on_event=event)
+    table = Table(title=f"Sweep {sweep_file.name}: {sum(r['status'] == 'done' for r in rows)} of {len(rows)} done",
+                  title_justify="left")
+    for col in ("config_hash", "overrides", "status", "best_sharpe", "best_strategy"):
+        table.add_column(col, overflow="fold")
+    for r in rows:
+        table.add_row(r["config_hash"], escape(r["overrides"]), r["status"] + (" (earlier)" if r["skipped"] else ""),
+                      "" if r["best_sharpe"] is None else f"{r['best_sharpe']:.2f}", escape(r["best_strategy"] or ""))
+    console.print(table)
+    failed = [r for r in rows if r["status"] == "failed"]
+    if failed:
+        raise FactorRegimesError(f"{len(failed)} run(s) failed; first: {failed[0]['error']}")
+
+
+@cli.group()
+def runs() -> None:
+    """The run catalog: list, compare and rank finished runs."""
+
+
+runs_dir_option = click.option("--runs-dir", type=click.Path(path_type=Path), default=Path("runs"),
+                               show_default=True)
+
+
+@runs.command("list")
+@runs_dir_option
+def runs_list(runs_dir: Path) -> None:
+    """Every run in the catalog with its status and best strategy."""
+    from experiments.catalog import Catalog
+
+    frame = Catalog(runs_dir).list()
+    if frame.empty:
+        console.print(f"No runs in {runs_dir}.")
+        return
+    table = Table(title=f"Runs in {runs_dir}", title_justify="left")
+    for col in ("config_hash", "name", "status", "finished", "window", "strategies", "best", "sharpe", "dsr"):
+        table.add_column(col, overflow="fold")
+    for _, r in frame.iterrows():
+        table.add_row(r["config_hash"], escape(str(r["name"])), r["status"], str(r["finished"] or ""),
+                      f"{r['window_start'] or ''}..{r['window_end'] or ''}", str(r["n_strategies"] or ""),
+                      escape(str(r["best_strategy"] or "")), _fmt(r["best_sharpe"]), _fmt(r["best_dsr"]))
+    console.print(table)
+
+
+def _fmt(value, digits: int = 2) -> str:
+    return "" if value is None or value != value else f"{value:.{digits}f}"
+
+
+@runs.command("compare")
+@click.argument("refs", nargs=-1, required=True)
+@runs_dir_option
+@click.option("--metric", default="sharpe", show_default=True)
+def runs_compare(refs: tuple[str, ...], runs_dir: Path, metric: str) -> None:
+    """Strategies of several runs side by side (REFS: config hashes, prefixes or names)."""
+    from experiments.catalog import KEY_METRICS, Catalog
+
+    if metric not in KEY_METRICS:
+        raise click.BadParameter(f"choose one of {', '.join(KEY_METRICS)}", param_hint="--metric")
+    frame = Catalog(runs_dir).strategies(list(refs))
+    wide = frame.pivot_table(index="strategy", columns="run", values=metric)
+    table = Table(title=f"{metric} by strategy and run", title_justify="left")
+    table.add_column("strategy")
+    for col in wide.columns:
+        table.add_column(escape(str(col)), justify="right")
+    for name, row in wide.iterrows():
+        table.add_row(escape(str(name)), *[_fmt(v, 3) for v in row])
+    console.print(table)
+
+
+@runs.command("best")
+@runs_dir_option
+@click.option("--metric", default="sharpe", show_default=True)
+@click.option("--top", type=click.IntRange(min=1), default=10, show_default=True)
+def runs_best(runs_dir: Path, metric: str, top: int) -> None:
+    """The best strategies across all finished runs, with the Sharpe deflated for how many were compared."""
+    from allocation.stats import expected_max_sharpe
+    from experiments.catalog import KEY_METRICS, Catalog
+    from scipy import stats as st
+
+    if metric not in KEY_METRICS:
+        raise click.BadParameter(f"choose one of {', '.join(KEY_METRICS)}", param_hint="--metric")
+    frame = Catalog(runs_dir).strategies()
+    if frame.empty:
+        console.print(f"No finished runs in {runs_dir}.")
+        return
+    n = len(frame)
+    ppy = 12
+    per_period = frame["sharpe"] / ppy ** 0.5
+    threshold = expected_max_sharpe(n, float(per_period.var(ddof=1)) if n > 1 else 0.0)
+    # deflated Sharpe with normal returns assumed (the catalog keeps no moments): PSR against E[max SR]
+    frame["dsr_across_runs"] = st.norm.cdf((per_period - threshold) * (frame["n_periods"] - 1) ** 0.5)
+    ascending = metric in ("max_drawdown",) and False
+    best = frame.sort_values(metric, ascending=ascending).head(top)
+    table = Table(title=f"Top {top} of {n} strategies across {frame['run'].nunique()} runs by {metric}; "
+                        f"expected best Sharpe by luck alone {threshold * ppy ** 0.5:.2f}", title_justify="left")
+    for col in ("run", "strategy", metric, "sharpe", "dsr (own run)", "dsr (all compared)"):
+        table.add_column(col, overflow="fold")
+    for _, r in best.iterrows():
+        table.add_row(escape(r["run"]), escape(r["strategy"]), _fmt(r[metric], 3), _fmt(r["sharpe"]),
+                      _fmt(r["dsr"]), _fmt(r["dsr_across_runs"]))
+    console.print(table)
+
+
 @cli.group()
 def regimes() -> None:
     """Walk-forward regime detection: timelines and detector comparisons."""
