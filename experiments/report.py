@@ -63,10 +63,12 @@ def summary_points(result) -> list[str]:
         hlz = better[better.get("hlz_pass", pd.Series(False, index=better.index)).fillna(False).astype(bool)]
         best = others["sharpe"].idxmax() if len(others) else None
         text = (f"<b>{html.escape(target)}</b>: static exposure earns a Sharpe ratio of {s_sharpe:.2f} over the "
-                f"evaluation window. {len(better)} of {len(others)} strategies do better after costs")
+                f"evaluation window. {len(better)} of {len(others)} strategies "
+                f"{'does' if len(better) == 1 else 'do'} better after costs")
         if best is not None:
             text += f"; the best is <code>{html.escape(best)}</code> ({others.loc[best, 'sharpe']:.2f})"
-        text += (f". {len(significant)} of them differ significantly from static (Ledoit-Wolf, 5 %), "
+        verb = "differs" if len(significant) == 1 else "differ"
+        text += (f". {len(significant)} of them {verb} significantly from static (Ledoit-Wolf, 5 %), "
                  f"{len(dsr_ok)} keep a Deflated Sharpe above 0.95 given the {len(m)} strategies tried, and "
                  f"{len(hlz)} clear the t &gt; 3 hurdle on alpha against static.")
         spa = result.spa.get(s_name)

@@ -59,19 +59,21 @@ def run_config(config: dict, run_dir: Path, progress: Progress | None = None, us
     shutil.rmtree(tmp, ignore_errors=True)
     try:
         tmp.mkdir(parents=True)
+        t_out = time.perf_counter()
         say("outputs", "tables")
         write_tables(result, tmp)
         if config["outputs"]["figures"]:
             from experiments.figures.run import write_figures
             say("outputs", "figures")
             write_figures(result, tmp / "figures")
-        timings = {**result.timings, "outputs": 0.0}
+        timings = dict(result.timings)
         finished = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
         manifest = write_manifest(result, config, tmp, started, finished, timings, config_hash(config), source.name)
         if config["outputs"]["report"]:
             from experiments.report import write_report
             say("outputs", "report")
             write_report(result, config, manifest, tmp)
+        timings["outputs"] = time.perf_counter() - t_out
         timings["total"] = time.perf_counter() - t0
         manifest = write_manifest(result, config, tmp, started, finished, timings, config_hash(config), source.name)
         _replace_dir(tmp, run_dir)

@@ -63,6 +63,9 @@ class StudySpec:
     spa_reps: int = 1000
     importance_repeats: int = 5
     regime_cache: Any = None
+    #: Compute each detector's path once and share it with every forecaster and allocator (True), or
+    #: recompute it, uncached, for each one that uses it (False: only to measure what sharing saves).
+    share_regimes: bool = True
 
 
 @dataclass
@@ -152,11 +155,17 @@ def run_study(spec: StudySpec, source: DataSource, progress=None) -> StudyResult
     # regime paths cover every month of the history, not only the decision dates, so that regime-aware
     # forecasters can train on filtered probabilities from before the first decision date
     regime_dates = frame.loc[:end].index
+    by_label = {det.label: det for det in spec.detectors}
     for det in spec.detectors:
         say("regimes", det.label)
         paths[det.label] = run_spec(det, panels, regime_dates, spec.regime_schedule, seed=spec.seed,
-                                    cache_dir=spec.regime_cache)
+                                    cache_dir=spec.regime_cache if spec.share_regimes else None)
     timings["regimes"] = time.perf_counter() - t0
+
+    def path_for(label: str) -> RegimePath:
+        if spec.share_regimes:
+            return paths[label]
+        return run_spec(by_label[label], panels, regime_dates, spec.regime_schedule, seed=spec.seed, cache_dir=None)
 
     t0 = time.perf_counter()
     X = forecast_features(panel, spec.features)
@@ -176,13 +185,13 @@ def run_study(spec: StudySpec, source: DataSource, progress=None) -> StudyResult
                     continue
                 say("forecasts", f"{target} {label}")
                 result = forecast_walk_forward(model, X, targets[target], dates, spec.forecast_schedule,
-                                               regimes=paths.get(det) if det else None, name=label, target=target)
+                                               regimes=path_for(det) if det else None, name=label, target=target)
                 result.info.update({"forecaster": _label(config), "base": base, "regime_model": det or "none"})
                 forecasts[(target, label)] = result
     timings["forecasts"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    strategies, backtests, benchmarks = _strategies(spec, panel, daily, dates, paths, forecasts, say)
+    strategies, backtests, benchmarks = _strategies(spec, panel, daily, dates, paths, forecasts, say, path_for)
     timings["backtests"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
@@ -225,7 +234,7 @@ def _decisions(return_dates: pd.DatetimeIndex, dates: pd.DatetimeIndex) -> pd.Da
 
 
 def _strategies(spec: StudySpec, panel: Panel, daily: Panel | None, dates: pd.DatetimeIndex,
-                paths: dict[str, RegimePath], forecasts: dict, say):
+                paths: dict[str, RegimePath], forecasts: dict, say, path_for):
     frame = panel.frame
     asset_returns = frame[list(spec.targets)]
     vol = trailing_vol(dates, asset_returns, panel.periods_per_year,
@@ -264,13 +273,14 @@ def _strategies(spec: StudySpec, panel: Panel, daily: Panel | None, dates: pd.Da
                     if det is not None and fdet is not None and det != fdet:
                         continue
                     regime = det or fdet
+                    path = path_for(regime) if regime else None
                     inputs = AllocationInputs(
                         dates=dates, assets=assets,
                         forecasts=pd.DataFrame({a: forecasts[(a, fc)].frame["forecast"] for a in assets}) if fc
                         else pd.DataFrame(np.nan, index=dates, columns=assets),
                         returns=asset_returns, vol=vol[assets],
-                        regime_next=paths[regime].next_proba if regime else None,
-                        regime_now=paths[regime].proba if regime else None, periods_per_year=panel.periods_per_year)
+                        regime_next=path.next_proba if path is not None else None,
+                        regime_now=path.proba if path is not None else None, periods_per_year=panel.periods_per_year)
                     name = f"{tag}/{alabel}" + (f"/{fc}" if fc else "") + (f"@{det}" if det and not fdet else "")
                     if fc == BENCHMARK_FORECASTER and not config.get("include_benchmark_forecaster"):
                         continue
