@@ -53,7 +53,7 @@ SCHEMA: dict[str, Any] = {
     "features": ListOf(Str(), min_items=1),
     "regimes": {"schedule": {"refit_every": Int(1), "window": Choice(["expanding", "rolling"]),
                              "window_length": Int(2, nullable=True), "min_history": Int(2)},
-                "detectors": ListOf(DETECTOR_ITEM), "cache": Bool()},
+                "detectors": ListOf(DETECTOR_ITEM), "cache": Bool(), "share": Bool()},
     "forecasting": {"schedule": {"refit_every": Int(1), "window": Choice(["expanding", "rolling"]),
                                  "window_length": Int(2, nullable=True), "min_train": Int(2)},
                     "forecasters": ListOf({"name": Choice(FORECASTERS.names), **COMPONENT})},
@@ -75,7 +75,7 @@ DEFAULTS: dict[str, Any] = {
     "targets": ["UMD", "HML"],
     "features": ["UMD", "HML", "vix", "sp500_ret"],
     "regimes": {"schedule": {"refit_every": 12, "window": "expanding", "window_length": None, "min_history": 60},
-                "detectors": [{"name": "hmm"}, {"name": "jump"}], "cache": True},
+                "detectors": [{"name": "hmm"}, {"name": "jump"}], "cache": True, "share": True},
     "forecasting": {"schedule": {"refit_every": 12, "window": "expanding", "window_length": None, "min_train": 60},
                     "forecasters": [{"name": "ridge"}, {"name": "regime_conditioned"}, {"name": "per_regime"}]},
     "allocation": {"static_weight": 1.0, "cost_bps": 10.0, "allocators": [{"name": "binary"}],
@@ -232,4 +232,4 @@ def build_study(config: dict, regime_cache: Path | None = None) -> StudySpec:
         cost_bps=float(al["cost_bps"]), constraints=Constraints(**al["constraints"]),
         vol_window_days=int(al["vol_window_days"]), extra_csv=tuple(data.get("extra_csv") or ()), seed=int(ev["seed"]), bootstrap_reps=int(ev["bootstrap_reps"]),
         spa_reps=int(ev["spa_reps"]), importance_repeats=int(ev["importance_repeats"]),
-        regime_cache=regime_cache if reg.get("cache", True) else None)
+        regime_cache=regime_cache if reg.get("cache", True) else None, share_regimes=bool(reg.get("share", True)))
