@@ -55,15 +55,20 @@ class Catalog:
 
     def record(self, outcome) -> None:
         """Record a finished run (replacing an earlier row for the same config hash)."""
-        m = outcome.result.metrics
-        best = m["sharpe"].idxmax()
-        per = {name: {k: _num(row.get(k)) for k in KEY_METRICS} for name, row in m.iterrows()}
         man = outcome.manifest
+        result = outcome.result
+        if result is None:  # an analysis-only run has no strategies to rank
+            values = (None, None, 0, None, None, None, "{}")
+        else:
+            m = result.metrics
+            best = m["sharpe"].idxmax()
+            per = {name: {k: _num(row.get(k)) for k in KEY_METRICS} for name, row in m.iterrows()}
+            values = (result.window[0], result.window[1], len(m), best, _num(m.loc[best, "sharpe"]),
+                      _num(m.loc[best, "dsr"]), json.dumps(per))
         with self._connect() as con:
             con.execute("INSERT OR REPLACE INTO runs VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", (
                 man["config_hash"], man["name"], str(outcome.run_dir), "done", man["started"], man["finished"],
-                man["source"], outcome.result.window[0], outcome.result.window[1], len(m), best,
-                _num(m.loc[best, "sharpe"]), _num(m.loc[best, "dsr"]), json.dumps(per)))
+                man["source"], *values))
 
     def record_failure(self, config: dict, run_dir: Path) -> None:
         from experiments.config import config_hash

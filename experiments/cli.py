@@ -204,7 +204,22 @@ def run_command(config: Path, out: Path | None, data_dir: Path | None, overrides
 
 
 def _print_summary(outcome) -> None:
+    for out in outcome.analyses or []:
+        for name, frame in out.tables.items():
+            if len(frame) > 40:
+                continue
+            table = Table(title=f"{out.title}: {name}", title_justify="left")
+            data = frame.reset_index()
+            for col in data.columns:
+                table.add_column(escape(str(col)), justify="left" if data[col].dtype == object else "right")
+            for row in data.itertuples(index=False):
+                table.add_row(*[escape(f"{v:.4g}" if isinstance(v, float) else str(v)) for v in row])
+            console.print(table)
     result = outcome.result
+    if result is None:
+        console.print(f"Run directory: {outcome.run_dir}")
+        console.print(f"Report: {outcome.run_dir / 'report.html'}")
+        return
     m = result.metrics.sort_values(["target", "sharpe"], ascending=[True, False])
     table = Table(title=f"{escape(outcome.config['name'])}: {len(m)} strategies, {result.window[0]}..{result.window[1]} "
                         f"(net of {outcome.config['allocation']['cost_bps']} bps)", title_justify="left")

@@ -38,6 +38,11 @@ from regimes.detectors import DETECTORS
 from regimes.specs import DetectorSpec
 from regimes.walkforward import Schedule
 
+def _analysis_names() -> list[str]:
+    from experiments.analyses import ANALYSES
+    return ANALYSES.names()
+
+
 DETECTOR_ITEM = {"name": Choice(DETECTORS.names), "label": Str(nullable=True), "features": ListOf(Str()),
                  "frequency": Choice(["monthly", "daily"], nullable=True), "params": MapOf()}
 COMPONENT = {"label": Str(nullable=True), "params": MapOf()}
@@ -66,6 +71,8 @@ SCHEMA: dict[str, Any] = {
                    "vol_window_days": Int(10)},
     "evaluation": {"seed": Int(0), "bootstrap_reps": Int(0), "spa_reps": Int(0), "importance_repeats": Int(0)},
     "outputs": {"figures": Bool(), "report": Bool()},
+    "comparison": Bool(),
+    "analyses": ListOf({"name": Choice(_analysis_names), "params": MapOf()}),
 }
 
 DEFAULTS: dict[str, Any] = {
@@ -84,6 +91,8 @@ DEFAULTS: dict[str, Any] = {
                    "vol_window_days": 126},
     "evaluation": {"seed": 0, "bootstrap_reps": 1000, "spa_reps": 1000, "importance_repeats": 5},
     "outputs": {"figures": True, "report": True},
+    "comparison": True,
+    "analyses": [],
 }
 
 

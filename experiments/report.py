@@ -102,21 +102,36 @@ def summary_points(result) -> list[str]:
     return points
 
 
-def write_report(result, config: dict, manifest: dict, run_dir: Path) -> Path:
+def write_report(result, config: dict, manifest: dict, run_dir: Path, analyses: list | None = None) -> Path:
     run_dir = Path(run_dir)
     figs = run_dir / "figures"
+    window = (f" Evaluation window {result.window[0]} to {result.window[1]} (returns of the periods after each "
+              f"decision date); costs {config['allocation']['cost_bps']} bps per unit of turnover."
+              if result is not None else "")
     parts = [f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(config['name'])}</title>"
              f"<style>{CSS}</style></head><body>",
              f"<h1>{html.escape(config['name'])}</h1>",
-             f"<p class='muted'>{html.escape(config.get('description') or '')} Evaluation window "
-             f"{result.window[0]} to {result.window[1]} (returns of the periods after each decision date); "
-             f"config hash {manifest['config_hash']}; seed {manifest['seed']}; costs "
-             f"{config['allocation']['cost_bps']} bps per unit of turnover.</p>"]
+             f"<p class='muted'>{html.escape(config.get('description') or '')}{window} Config hash "
+             f"{manifest['config_hash']}; seed {manifest['seed']}.</p>"]
     if manifest.get("sample_data"):
         parts.append("<div class='banner'><b>SAMPLE DATA.</b> This run uses the offline sample shipped by installed "
                      "packages (older vintages, short VIX history). It shows how the framework works; its numbers "
                      "are not research results.</div>")
-    parts += ["<h2>Summary</h2><ul class='summary'>", *[f"<li>{p}</li>" for p in summary_points(result)], "</ul>",
+    for out in analyses or []:
+        parts += [f"<h2>{html.escape(out.title)}</h2>", out.html]
+        for name in out.figures:
+            if (figs / f"{name}.png").exists():
+                parts.append(_img(figs / f"{name}.png", name))
+    if result is not None:
+        parts += _comparison_sections(result, figs)
+    parts += _provenance_sections(config, manifest)
+    path = run_dir / "report.html"
+    atomic_write_text(path, "\n".join(parts))
+    return path
+
+
+def _comparison_sections(result, figs: Path) -> list[str]:
+    parts = ["<h2>Summary</h2><ul class='summary'>", *[f"<li>{p}</li>" for p in summary_points(result)], "</ul>",
               "<p class='muted'>Every probability, forecast and weight at a date uses data up to that date only: "
               "filtered regime probabilities from detectors refit on past data, forecasters fit on realized "
               "targets, scalers fit on the training window.</p>"]
@@ -156,6 +171,11 @@ def write_report(result, config: dict, manifest: dict, run_dir: Path) -> Path:
         parts += ["<h2>Multiple testing</h2>", html_table(stats_rows.set_index("benchmark"), digits=3)]
     parts.append(f"<p>PBO (CSCV): {result.pbo.get('pbo', float('nan')):.3f} over {result.pbo.get('n_splits', 0)} "
                  "splits.</p>")
+    return parts
+
+
+def _provenance_sections(config: dict, manifest: dict) -> list[str]:
+    parts = []
     files = pd.DataFrame(manifest["data_files"])
     if len(files):
         files["sha256"] = files["sha256"].str[:16]
@@ -166,6 +186,4 @@ def write_report(result, config: dict, manifest: dict, run_dir: Path) -> Path:
               f"<p class='muted'>Started {manifest['started']}, finished {manifest['finished']}; git "
               f"{manifest.get('git_commit') or 'n/a'}; {html.escape(versions)}.</p>",
               f"<pre>{html.escape(yaml.safe_dump(config, sort_keys=False))}</pre>", "</body></html>"]
-    path = run_dir / "report.html"
-    atomic_write_text(path, "\n".join(parts))
-    return path
+    return parts

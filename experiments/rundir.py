@@ -97,16 +97,36 @@ def _json_default(value):
     return str(value)
 
 
-def write_manifest(result: StudyResult, config: dict, run_dir: Path, started: str, finished: str,
-                   timings: dict[str, float], config_hash: str, source: str) -> dict:
+def write_analyses(analyses: list, run_dir: Path, figures: bool = True) -> None:
+    """Each analysis's tables (CSV), data (JSON) and figures (PNG)."""
+    from experiments.figures.style import save
+    for out in analyses:
+        for name, table in out.tables.items():
+            _csv(run_dir / f"{name}.csv", table)
+        if out.json_name:
+            atomic_write_text(run_dir / out.json_name, json.dumps(out.data, indent=2, default=_json_default))
+        for name, fig in out.figures.items():
+            if figures:
+                save(fig, run_dir / "figures" / f"{name}.png")
+            else:
+                import matplotlib.pyplot as plt
+                plt.close(fig)
+
+
+def write_manifest(result: StudyResult | None, config: dict, run_dir: Path, started: str, finished: str,
+                   timings: dict[str, float], config_hash: str, source: str, panel=None, records=None) -> dict:
+    panel = panel if panel is not None else result.panel
+    records = records if records is not None else panel.records
     manifest = {
         "name": config["name"], "config_hash": config_hash, "source": source,
         "sample_data": source == "sample", "seed": config["evaluation"]["seed"],
         "started": started, "finished": finished, "seconds_by_stage": {k: round(v, 3) for k, v in timings.items()},
-        "evaluation_window": list(result.window), "versions": versions(), "git_commit": git_commit(),
-        "data_files": [r.to_dict() for r in result.panel.records],
-        "data_notes": result.panel.notes,
-        "regime_cache": {label: path.info.get("cache", "off") for label, path in result.regimes.items()},
+        "evaluation_window": list(result.window) if result is not None else None, "versions": versions(),
+        "git_commit": git_commit(),
+        "data_files": [r.to_dict() for r in records],
+        "data_notes": panel.notes,
+        "regime_cache": {} if result is None else {label: path.info.get("cache", "off")
+                                                   for label, path in result.regimes.items()},
     }
     atomic_write_text(run_dir / "manifest.json", json.dumps(manifest, indent=2, default=_json_default))
     atomic_write_text(run_dir / "config.yaml", yaml.safe_dump(config, sort_keys=False, default_flow_style=None))

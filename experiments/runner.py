@@ -15,11 +15,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from experiments.analyses import AnalysisContext, AnalysisOutput, run_analysis
 from experiments.config import build_study, config_hash, load_config
-from experiments.rundir import write_manifest, write_tables
+from experiments.rundir import write_analyses, write_manifest, write_tables
 from experiments.study import StudyResult, run_study
 from regimes.data.download import cache_root
 from regimes.data.sources import make_source
+from regimes.panel import build_panel
 
 Progress = Callable[[str, str], None]
 
@@ -28,8 +30,9 @@ Progress = Callable[[str, str], None]
 class RunOutcome:
     run_dir: Path
     config: dict
-    result: StudyResult
+    result: StudyResult | None
     manifest: dict
+    analyses: list[AnalysisOutput] | None = None
 
 
 def resolve(config_path: str | Path, overrides: tuple[str, ...] = (), data_dir: str | Path | None = None) -> dict:
@@ -52,7 +55,15 @@ def run_config(config: dict, run_dir: Path, progress: Progress | None = None, us
     data = config["data"]
     source = make_source(data["source"], data_dir=data.get("dir"))
     spec = build_study(config, regime_cache=cache_root() if use_cache else None)
-    result = run_study(spec, source, progress=say)
+    result = run_study(spec, source, progress=say) if config.get("comparison", True) else None
+    panel = result.panel if result is not None else build_panel(source, "monthly", start=spec.history_start)
+    context = AnalysisContext(config=config, source=source, panel=panel, result=result)
+    analyses = []
+    for item in config.get("analyses") or []:
+        say("analyses", item["name"])
+        t_a = time.perf_counter()
+        analyses.append(run_analysis(item, context))
+        context.__dict__.setdefault("analysis_seconds", {})[item["name"]] = time.perf_counter() - t_a
     run_dir = Path(run_dir)
     run_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = run_dir.parent / f".{run_dir.name}.tmp-{os.getpid()}"
@@ -61,26 +72,32 @@ def run_config(config: dict, run_dir: Path, progress: Progress | None = None, us
         tmp.mkdir(parents=True)
         t_out = time.perf_counter()
         say("outputs", "tables")
-        write_tables(result, tmp)
-        if config["outputs"]["figures"]:
+        if result is not None:
+            write_tables(result, tmp)
+        write_analyses(analyses, tmp, figures=config["outputs"]["figures"])
+        if config["outputs"]["figures"] and result is not None:
             from experiments.figures.run import write_figures
             say("outputs", "figures")
             write_figures(result, tmp / "figures")
-        timings = dict(result.timings)
+        timings = dict(result.timings) if result is not None else {}
+        timings.update({f"analysis:{k}": v for k, v in context.__dict__.get("analysis_seconds", {}).items()})
         finished = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
-        manifest = write_manifest(result, config, tmp, started, finished, timings, config_hash(config), source.name)
+        records = list(panel.records) + [r for r in context.records if r not in panel.records]
+        manifest = write_manifest(result, config, tmp, started, finished, timings, config_hash(config), source.name,
+                                  panel=panel, records=records)
         if config["outputs"]["report"]:
             from experiments.report import write_report
             say("outputs", "report")
-            write_report(result, config, manifest, tmp)
+            write_report(result, config, manifest, tmp, analyses=analyses)
         timings["outputs"] = time.perf_counter() - t_out
         timings["total"] = time.perf_counter() - t0
-        manifest = write_manifest(result, config, tmp, started, finished, timings, config_hash(config), source.name)
+        manifest = write_manifest(result, config, tmp, started, finished, timings, config_hash(config), source.name,
+                                  panel=panel, records=records)
         _replace_dir(tmp, run_dir)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return RunOutcome(run_dir=run_dir, config=config, result=result, manifest=manifest)
+    return RunOutcome(run_dir=run_dir, config=config, result=result, manifest=manifest, analyses=analyses)
 
 
 def _replace_dir(new: Path, target: Path) -> None:

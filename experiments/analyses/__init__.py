@@ -1,0 +1,25 @@
+"""Registered analyses (config key ``analyses``): ``replicate_aliyev2025``, ``vol_managed_momentum``."""
+
+from experiments.analyses._base import AnalysisContext, AnalysisOutput
+from experiments.analyses.replication import replicate_aliyev2025
+from experiments.analyses.vol_managed import vol_managed_momentum
+from regimes.registry import Registry
+
+ANALYSES: Registry = Registry("analysis")
+ANALYSES.register("replicate_aliyev2025")(replicate_aliyev2025)
+ANALYSES.register("vol_managed_momentum")(vol_managed_momentum)
+
+
+def run_analysis(item: dict, context: AnalysisContext) -> AnalysisOutput:
+    """Run one configured analysis (``{name, params}``); unknown parameters are named."""
+    params = dict(item.get("params") or {})
+    factory = ANALYSES.get(item["name"])
+    valid = [p for p in ANALYSES.parameters(item["name"]) if p != "ctx"]
+    unknown = [p for p in params if p not in valid]
+    if unknown:
+        from regimes.errors import FactorRegimesError
+        raise FactorRegimesError(f"analysis {item['name']!r} has no parameter {unknown[0]!r}; valid: {', '.join(valid)}")
+    return factory(context, **params)
+
+
+__all__ = ["ANALYSES", "AnalysisContext", "AnalysisOutput", "run_analysis"]
