@@ -272,6 +272,22 @@ def sweep_command(sweep_file: Path, executor: str, workers: int, scheduler: str 
         raise FactorRegimesError(f"{len(failed)} run(s) failed; first: {failed[0]['error']}")
 
 
+@cli.command("results")
+@click.argument("run_dirs", nargs=-1, required=True, type=click.Path(path_type=Path, exists=True, file_okay=False))
+@click.option("--readme", type=click.Path(path_type=Path), default=None,
+              help="Replace the README's results section (between the results markers) instead of printing.")
+def results_command(run_dirs: tuple[Path, ...], readme: Path | None) -> None:
+    """Render the headline results of RUN_DIRS as Markdown (the README's Results section)."""
+    from experiments.results import render, update_readme
+
+    text = render(list(run_dirs))
+    if readme is None:
+        click.echo(text)
+    else:
+        update_readme(readme, text)
+        console.print(f"updated {readme}")
+
+
 @cli.group()
 def runs() -> None:
     """The run catalog: list, compare and rank finished runs."""

@@ -208,11 +208,32 @@ def _check_semantics(config: dict, path: Path) -> None:
         raise ConfigError(f"{path}: data.start {data['start']} is after data.end {data['end']}")
     if str(data["history_start"]) > str(data["start"]):
         raise ConfigError(f"{path}: data.history_start {data['history_start']} is after data.start {data['start']}")
+    _check_analyses(config, path)
     labels = [d.get("label") or d["name"] for d in config["regimes"]["detectors"]]
     duplicates = sorted({label for label in labels if labels.count(label) > 1})
     if duplicates:
         raise ConfigError(f"{path}: regimes.detectors: labels must be unique, repeated: {', '.join(duplicates)} "
                           "(give each a 'label')")
+
+
+def _check_analyses(config: dict, path: Path) -> None:
+    """Analysis parameters are checked now, not after the comparison has run."""
+    import pandas as pd
+
+    from experiments.analyses import ANALYSES
+    from experiments.analyses.crisis import validate_windows
+    for i, item in enumerate(config.get("analyses") or []):
+        valid = [p for p in ANALYSES.parameters(item["name"]) if p != "ctx"]
+        for key in item.get("params") or {}:
+            if key not in valid:
+                raise ConfigError(f"{path}: analyses.{i}.params: analysis {item['name']!r} has no parameter {key!r}; "
+                                  f"valid: {', '.join(valid)}")
+        windows = (item.get("params") or {}).get("windows")
+        if item["name"] == "crisis_study" and windows is not None:
+            try:
+                validate_windows(windows, pd.Timestamp("1800-01-01"), pd.Timestamp("2200-01-01"))
+            except Exception as exc:  # FactorRegimesError: reworded as a config error with the file
+                raise ConfigError(f"{path}: analyses.{i}.params.{exc}") from None
 
 
 def config_hash(config: dict) -> str:

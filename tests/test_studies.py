@@ -103,3 +103,53 @@ def test_vol_managed_momentum_equals_independent_computation(shared_data: Path, 
     first = out.data["periods"]["1927-05..2011-12"]
     assert first["scaled"]["sharpe"] > first["plain"]["sharpe"] + 0.3  # the paper's finding holds here
     assert first["scaled"]["excess_kurtosis"] < 5 < first["plain"]["excess_kurtosis"]
+
+
+def test_crisis_catalog_validation(tmp_path: Path) -> None:
+    from experiments.analyses.crisis import validate_windows
+    from experiments.schema import ConfigError
+    from regimes.errors import FactorRegimesError
+    lo, hi = pd.Timestamp("1926-07-01"), pd.Timestamp("2026-04-30")
+    ok = validate_windows([{"name": "2008", "start": "2008-09-01", "end": "2009-03-31"}], lo, hi)
+    assert ok[0]["start"] == pd.Timestamp("2008-09-01")
+    cases = [
+        ([{"name": "x", "start": "2009-03-31", "end": "2008-09-01"}], "end 2008-09-01 is not after start 2009-03-31"),
+        ([{"name": "x", "start": "1920-01-01", "end": "1921-01-01"}], "lies outside the daily data 1926-07-01..2026-04-30"),
+        ([{"name": "x", "start": "2008-09-01"}], "expected keys name, start, end"),
+        ([{"name": "x", "start": "soon", "end": "later"}], "dates must be YYYY-MM-DD"),
+        ([{"name": "x", "start": "2001-01-01", "end": "2001-02-01"}] * 2, "duplicate name 'x'"),
+        ([], "non-empty list"),
+    ]
+    for windows, message in cases:
+        with pytest.raises(FactorRegimesError, match=message):
+            validate_windows(windows, lo, hi)
+    bad = tmp_path / "crisis.yaml"
+    bad.write_text(f"extends: {CONFIGS / 'crisis_study.yaml'}\nanalyses:\n  - name: crisis_study\n    params:\n"
+                   "      windows: [{name: oops, start: 2010-01-01, end: 2009-01-01}]\n")
+    with pytest.raises(ConfigError, match=r"crisis\.yaml: analyses\.0\.params\.crisis_study: windows\[0\] \(oops\): end"):
+        load_config(bad)
+    typo = tmp_path / "typo.yaml"
+    typo.write_text(f"extends: {CONFIGS / 'vol_managed_momentum.yaml'}\nanalyses:\n  - name: vol_managed_momentum\n"
+                    "    params: {target_volatility: 0.1}\n")
+    with pytest.raises(ConfigError, match="has no parameter 'target_volatility'"):
+        load_config(typo)
+
+
+def test_crisis_study_on_real_data(local_source) -> None:
+    """Crisis statistics equal a direct computation; detectors flag 2008 at once; catalog dates respected."""
+    from experiments.analyses.crisis import crisis_study
+    config = load_config(CONFIGS / "crisis_study.yaml")
+    panel = build_panel(local_source, "monthly", start="1926-07")
+    out = crisis_study(AnalysisContext(config, local_source, panel),
+                       windows=[{"name": "2008-09", "start": "2008-09-01", "end": "2009-03-31"},
+                                {"name": "Covid", "start": "2020-02-15", "end": "2020-04-30"}],
+                       detectors=[{"name": "jump", "features": ["log_rv", "mkt_ret"]}])
+    daily = build_panel(local_source, "daily").frame.loc["2008-09-01":"2009-03-31"]
+    expected = float(np.prod(1 + daily["UMD"]) - 1)
+    table = out.tables["crisis_factors"]
+    assert table.loc["2008-09", "UMD return"] == pytest.approx(expected, abs=1e-12)
+    assert table.loc["2008-09", "corr UMD-Market"] == pytest.approx(
+        daily["UMD"].corr(daily["Mkt-RF"] + daily["RF"]), abs=1e-12)
+    regimes = out.tables["crisis_regimes"].set_index("crisis")
+    assert regimes.loc["2008-09", "delay_months"] == 0 and regimes.loc["2008-09", "share_risk_off"] == 1.0
+    assert set(out.figures) == {"crisis_panels", "crisis_heatmap"}

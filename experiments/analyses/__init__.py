@@ -1,6 +1,7 @@
-"""Registered analyses (config key ``analyses``): ``replicate_aliyev2025``, ``vol_managed_momentum``."""
+"""Registered analyses (config key ``analyses``): ``replicate_aliyev2025``, ``vol_managed_momentum``, ``crisis_study``."""
 
 from experiments.analyses._base import AnalysisContext, AnalysisOutput
+from experiments.analyses.crisis import crisis_study
 from experiments.analyses.replication import replicate_aliyev2025
 from experiments.analyses.vol_managed import vol_managed_momentum
 from regimes.registry import Registry
@@ -8,6 +9,7 @@ from regimes.registry import Registry
 ANALYSES: Registry = Registry("analysis")
 ANALYSES.register("replicate_aliyev2025")(replicate_aliyev2025)
 ANALYSES.register("vol_managed_momentum")(vol_managed_momentum)
+ANALYSES.register("crisis_study")(crisis_study)
 
 
 def run_analysis(item: dict, context: AnalysisContext) -> AnalysisOutput:

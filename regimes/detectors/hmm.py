@@ -33,7 +33,12 @@ class GaussianHMMDetector(RegimeDetector):
     n_states : {2, 3}, default 2
     covariance_type : {"full", "diag", "spherical", "tied"}, default "full"
     n_init : int, default 5
-        Seeded EM restarts; the fit with the best log-likelihood is kept.
+        Seeded EM restarts at the first fit; the fit with the best
+        log-likelihood is kept.
+    n_init_refit : int, default 2
+        Seeded restarts on a refit of an already fitted detector, besides
+        the warm start from the previous parameters (walk-forward refits move
+        little, so fewer fresh starts are needed).
     n_iter : int, default 500
         Maximum EM iterations per restart.
     tol : float, default 1e-4
@@ -67,12 +72,13 @@ class GaussianHMMDetector(RegimeDetector):
         ``order_[k]`` is hmmlearn's index of canonical state k.
     """
 
-    def __init__(self, n_states: int = 2, covariance_type: str = "full", n_init: int = 5, n_iter: int = 500,
-                 tol: float = 1e-4, min_covar: float = 1e-3, warm_start: bool = True, risk_column: int = 0,
-                 risk_stat: str = "mean", random_state=None):
+    def __init__(self, n_states: int = 2, covariance_type: str = "full", n_init: int = 5, n_init_refit: int = 2,
+                 n_iter: int = 500, tol: float = 1e-4, min_covar: float = 1e-3, warm_start: bool = True,
+                 risk_column: int = 0, risk_stat: str = "mean", random_state=None):
         self.n_states = n_states
         self.covariance_type = covariance_type
         self.n_init = n_init
+        self.n_init_refit = n_init_refit
         self.n_iter = n_iter
         self.tol = tol
         self.min_covar = min_covar
@@ -83,7 +89,7 @@ class GaussianHMMDetector(RegimeDetector):
 
     def _candidate(self, seed: int) -> GaussianHMM:
         return GaussianHMM(n_components=self.n_states, covariance_type=self.covariance_type, n_iter=self.n_iter,
-                           tol=self.tol, min_covar=self.min_covar, random_state=seed)
+                           tol=self.tol, min_covar=self.min_covar, random_state=seed, implementation="scaling")
 
     def _fit(self, X: np.ndarray) -> None:
         if self.n_states not in (2, 3):
@@ -94,9 +100,11 @@ class GaussianHMMDetector(RegimeDetector):
         if len(X) < 10 * self.n_states:
             raise FactorRegimesError(f"hmm: {len(X)} observations are too few to fit {self.n_states} states")
         rng = check_random_state(self.random_state)
-        candidates = [self._candidate(int(rng.randint(np.iinfo(np.int32).max))) for _ in range(self.n_init)]
         previous = getattr(self, "model_", None)
-        if self.warm_start and previous is not None and previous.n_features == X.shape[1]:
+        warm_ok = self.warm_start and previous is not None and previous.n_features == X.shape[1]
+        n_fresh = self.n_init_refit if warm_ok else self.n_init
+        candidates = [self._candidate(int(rng.randint(np.iinfo(np.int32).max))) for _ in range(n_fresh)]
+        if warm_ok:
             warm = copy.deepcopy(previous)
             warm.init_params = ""
             candidates.append(warm)

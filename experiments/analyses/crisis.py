@@ -1,0 +1,209 @@
+"""Factor behaviour in crises: a catalog of named windows studied at daily resolution.
+
+For each window (an editable catalog in the config): the cumulative return,
+maximum drawdown and annualized volatility of UMD, HML and the market (daily
+Fama-French data reach back to 1926), their pairwise correlations; each
+detector's share of risk-off labels over the window's month ends and its
+detection delay (months from the window's first month end to its first
+filtered risk-off label); and, when the run also holds the comparison, each
+strategy's return and drawdown over the window against static exposure.
+
+Detectors run walk-forward on monthly features available since 1926
+(realized volatility and the market return) unless a config names others, so
+even the early crises get filtered labels once five years of history exist.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from allocation import metrics
+from experiments.analyses._base import AnalysisContext, AnalysisOutput
+from experiments.tables import html_table
+from regimes.data.download import cache_root
+from regimes.errors import FactorRegimesError
+from regimes.specs import DetectorSpec, run_spec
+from regimes.walkforward import Schedule
+
+DEFAULT_WINDOWS = [
+    {"name": "1929-32 crash", "start": "1929-09-01", "end": "1932-06-30"},
+    {"name": "Oct-1987", "start": "1987-10-01", "end": "1987-12-31"},
+    {"name": "1998 LTCM", "start": "1998-07-01", "end": "1998-10-31"},
+    {"name": "2000-02 dot-com", "start": "2000-03-01", "end": "2002-10-31"},
+    {"name": "Aug-2007 quant quake", "start": "2007-07-01", "end": "2007-08-31"},
+    {"name": "2008-09 financial crisis", "start": "2008-09-01", "end": "2009-03-31"},
+    {"name": "2009 momentum crash", "start": "2009-03-01", "end": "2009-05-31"},
+    {"name": "Aug-2011", "start": "2011-07-15", "end": "2011-10-31"},
+    {"name": "2020 Covid", "start": "2020-02-15", "end": "2020-04-30"},
+    {"name": "2022 rates shock", "start": "2022-01-01", "end": "2022-10-31"},
+]
+DEFAULT_DETECTORS = [{"name": "hmm", "features": ["log_rv", "mkt_ret"]},
+                     {"name": "jump", "features": ["log_rv", "mkt_ret"]},
+                     {"name": "vix_threshold"}]
+FACTORS = {"Market": None, "UMD": "UMD", "HML": "HML"}
+
+
+def validate_windows(windows: list, first: pd.Timestamp, last: pd.Timestamp) -> list[dict]:
+    """Check a crisis catalog: named entries, parseable dates, start before end, inside the data."""
+    if not isinstance(windows, list) or not windows:
+        raise FactorRegimesError("crisis_study: 'windows' must be a non-empty list of {name, start, end}")
+    out, names = [], set()
+    for i, w in enumerate(windows):
+        where = f"crisis_study: windows[{i}]"
+        if not isinstance(w, dict) or set(w) - {"name", "start", "end"} or not {"name", "start", "end"} <= set(w):
+            raise FactorRegimesError(f"{where}: expected keys name, start, end, got {w!r}")
+        try:
+            start, end = pd.Timestamp(str(w["start"])), pd.Timestamp(str(w["end"]))
+        except (ValueError, TypeError):
+            raise FactorRegimesError(f"{where} ({w['name']}): dates must be YYYY-MM-DD") from None
+        if end <= start:
+            raise FactorRegimesError(f"{where} ({w['name']}): end {end.date()} is not after start {start.date()}")
+        if start < first or end > last:
+            raise FactorRegimesError(f"{where} ({w['name']}): {start.date()}..{end.date()} lies outside the daily data "
+                                     f"{first.date()}..{last.date()}")
+        if w["name"] in names:
+            raise FactorRegimesError(f"{where}: duplicate name {w['name']!r}")
+        names.add(w["name"])
+        out.append({"name": str(w["name"]), "start": start, "end": end})
+    return out
+
+
+def _window_stats(daily: pd.DataFrame, start, end) -> dict:
+    d = daily.loc[start:end]
+    row = {"days": len(d)}
+    for label, series in d.items():
+        r = series.dropna()
+        row[f"{label} return"] = float(np.prod(1 + r) - 1)
+        row[f"{label} max drawdown"] = metrics.max_drawdown(r)
+        row[f"{label} vol"] = float(r.std(ddof=1) * np.sqrt(252)) if len(r) > 2 else np.nan
+    corr = d.corr()
+    row["corr UMD-Market"] = corr.loc["UMD", "Market"]
+    row["corr HML-Market"] = corr.loc["HML", "Market"]
+    row["corr UMD-HML"] = corr.loc["UMD", "HML"]
+    return row
+
+
+def crisis_study(ctx: AnalysisContext, windows: list | None = None, detectors: list | None = None,
+                 min_history: int = 60, refit_every: int = 12) -> AnalysisOutput:
+    """Every window of the catalog (see module docstring)."""
+    daily_panel = ctx.daily_panel(start=None)
+    df = daily_panel.frame
+    daily = pd.DataFrame({"Market": df["Mkt-RF"] + df["RF"], "UMD": df["UMD"], "HML": df["HML"]}).dropna(how="all")
+    catalog = validate_windows(windows or DEFAULT_WINDOWS, daily.index[0], daily.index[-1])
+    monthly = ctx.panel
+    end = ctx.config["data"].get("end")
+    # the comparison's regime dates (history to the config's end), so the cached paths are shared
+    dates = monthly.frame.loc[: str(end)].index if end else monthly.frame.index
+    panels = {"monthly": monthly, "daily": daily_panel}
+    paths = {}
+    for item in detectors or DEFAULT_DETECTORS:
+        spec = DetectorSpec.from_dict(item)
+        try:
+            paths[spec.label] = run_spec(spec, panels, dates, Schedule(refit_every, min_history=min_history),
+                                         seed=int(ctx.config["evaluation"]["seed"]), cache_dir=cache_root())
+        except FactorRegimesError:
+            continue  # a detector whose data do not reach far enough back is left out of the table
+    rows, regime_rows, strategy_rows = [], [], []
+    for w in catalog:
+        rows.append({"crisis": w["name"], "start": w["start"].date().isoformat(),
+                     "end": w["end"].date().isoformat(), **_window_stats(daily, w["start"], w["end"])})
+        month_ends = dates[(dates >= w["start"]) & (dates <= w["end"] + pd.offsets.MonthEnd(0))]
+        for label, path in paths.items():
+            p = path.risk_off.reindex(month_ends)
+            flagged = np.flatnonzero(p.to_numpy() > 0.5)
+            regime_rows.append({"crisis": w["name"], "detector": label,
+                                "share_risk_off": float((p > 0.5).mean()) if p.notna().any() else np.nan,
+                                "delay_months": float(flagged[0]) if len(flagged) else np.nan,
+                                "p_at_start": float(p.iloc[0]) if len(p) else np.nan})
+        if ctx.result is not None:
+            rets = ctx.result.returns.loc[w["start"]: w["end"] + pd.offsets.MonthEnd(0)]
+            if len(rets):
+                for name, r in rets.items():
+                    strategy_rows.append({"crisis": w["name"], "strategy": name,
+                                          "return": float(np.prod(1 + r) - 1), "max_drawdown": metrics.max_drawdown(r)})
+    table = pd.DataFrame(rows).set_index("crisis")
+    regimes = pd.DataFrame(regime_rows)
+    strategies = pd.DataFrame(strategy_rows)
+    tables = {"crisis_factors": table, "crisis_regimes": regimes}
+    if len(strategies):
+        static = strategies[strategies["strategy"].str.endswith("/static")].set_index("crisis")
+        strategies["target"] = strategies["strategy"].str.split("/").str[0]
+        strategies["static_return"] = [static[static["strategy"].str.startswith(t + "/")]["return"].get(c, np.nan)
+                                       if c in static.index else np.nan
+                                       for c, t in zip(strategies["crisis"], strategies["target"])]
+        tables["crisis_strategies"] = strategies
+    figures = {"crisis_panels": _panels(daily, catalog, next(iter(paths.values()), None)),
+               "crisis_heatmap": _heatmap(table, strategies)}
+    share = regimes.pivot_table(index="crisis", columns="detector", values="share_risk_off") if len(regimes) else None
+    delay = regimes.pivot_table(index="crisis", columns="detector", values="delay_months") if len(regimes) else None
+    html = ("<p>Daily Fama-French factors over each window of the catalog (cumulative return, maximum drawdown, "
+            "annualized volatility, correlations), and what each detector said at the month ends inside the "
+            "window, with filtered labels from models refit on data up to each date.</p>"
+            + html_table(table.drop(columns=["start", "end"]), digits=3))
+    if share is not None:
+        html += "<h3>Share of risk-off labels</h3>" + html_table(share.reindex(table.index), digits=2)
+        html += ("<h3>Detection delay (months from the first month end in the window to the first risk-off "
+                 "label; blank: never flagged or no output yet)</h3>" + html_table(delay.reindex(table.index), digits=0))
+    if len(strategies):
+        pivot = strategies.pivot_table(index="crisis", columns="strategy", values="return")
+        html += "<h3>Strategy returns over each window (monthly, net)</h3>" + html_table(pivot, digits=3)
+    data = {"windows": [{**w, "start": w["start"].date().isoformat(), "end": w["end"].date().isoformat()}
+                        for w in catalog],
+            "factors": table.reset_index().to_dict(orient="records"),
+            "regimes": regimes.to_dict(orient="records")}
+    return AnalysisOutput(name="crisis_study", title="Factor behaviour in crises", tables=tables, data=data,
+                          figures=figures, html=html, json_name="crisis_study.json")
+
+
+def _panels(daily: pd.DataFrame, catalog: list[dict], path):
+    import matplotlib.pyplot as plt
+
+    from experiments.figures.style import WIDTH, shade, style
+    n = len(catalog)
+    cols = 2
+    rows = (n + 1) // cols
+    with style():
+        fig, axes = plt.subplots(rows, cols, figsize=(WIDTH, 2.3 * rows), squeeze=False)
+        for ax, w in zip(axes.ravel(), catalog):
+            d = daily.loc[w["start"]: w["end"]]
+            for col, color in zip(d.columns, ("black", "#c0392b", "#2e86c1")):
+                ax.plot((1 + d[col].fillna(0)).cumprod() - 1, color=color, lw=1.0, label=col)
+            if path is not None:
+                shade(ax, (path.risk_off > 0.5).reindex(d.index, method="ffill"))
+            ax.set_title(w["name"], fontsize=9)
+            ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
+            ax.tick_params(axis="x", labelsize=7)
+        for ax in axes.ravel()[n:]:
+            ax.set_visible(False)
+        axes[0, 0].legend(loc="lower left", fontsize=7)
+        fig.suptitle("Cumulative daily factor returns in each crisis"
+                     + (f" (shaded: {path.name} filtered risk-off)" if path is not None else ""), fontsize=10)
+        fig.tight_layout()
+    return fig
+
+
+def _heatmap(table: pd.DataFrame, strategies: pd.DataFrame):
+    import matplotlib.pyplot as plt
+
+    from experiments.figures.style import WIDTH, style
+    data = table[[f"{f} return" for f in FACTORS]].rename(columns=lambda c: c.replace(" return", ""))
+    if len(strategies):
+        pivot = strategies.pivot_table(index="crisis", columns="strategy", values="return")
+        keep = [c for c in pivot.columns if c.endswith("/static") or "vol_target" in c][:6]
+        data = data.join(pivot[keep])
+    with style():
+        fig, ax = plt.subplots(figsize=(WIDTH, 0.45 * len(data) + 1.8))
+        limit = np.nanmax(np.abs(data.to_numpy())) if data.size else 1
+        im = ax.imshow(data.to_numpy(dtype=float), cmap="RdBu", vmin=-limit, vmax=limit, aspect="auto")
+        ax.set_xticks(range(data.shape[1]), data.columns, rotation=30, ha="right", fontsize=8)
+        ax.set_yticks(range(len(data)), data.index, fontsize=8)
+        for i in range(data.shape[0]):
+            for j in range(data.shape[1]):
+                v = data.iat[i, j]
+                if np.isfinite(v):
+                    ax.text(j, i, f"{v:.0%}", ha="center", va="center", fontsize=7)
+        ax.grid(False)
+        fig.colorbar(im, ax=ax, fraction=0.02, format=plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
+        ax.set_title("Cumulative return over each crisis window")
+    return fig
