@@ -55,6 +55,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
     parser.add_argument("--skip-unshared", action="store_true", help="skip the slow no-cache, no-sharing run")
+    parser.add_argument("--sweeps-only", action="store_true", help="only the local-pool against Dask sweep timing")
     args = parser.parse_args()
     data_dir = os.environ.get("FACTOR_REGIMES_DATA_DIR")
     if not data_dir:
@@ -65,34 +66,50 @@ def main() -> None:
         tmp = Path(tmp)
         env = {**os.environ, "FACTOR_REGIMES_CACHE": str(tmp / "cache"), "MPLBACKEND": "Agg"}
         runs = tmp / "runs"
-        q = measure([*CLI, "run", "configs/quickstart.yaml", "--out", str(runs / "qs"), "--runs-dir", str(runs)], env)
-        lines.append(f"- quickstart (sample data): wall {q['wall']:.1f} s, peak {q['peak_mb']:.0f} MB; "
-                     f"{stages(runs / 'qs')}")
-        main_cfg = [*CLI, "run", "configs/regime_comparison.yaml", "--data-dir", data_dir, "--runs-dir", str(runs)]
-        cold = measure([*main_cfg, "--out", str(runs / "cold")], env)
-        lines.append(f"- regime_comparison, cold regime cache: wall {cold['wall']:.1f} s, peak {cold['peak_mb']:.0f} MB; "
-                     f"{stages(runs / 'cold')}")
-        warm = measure([*main_cfg, "--out", str(runs / "warm")], env)
-        lines.append(f"- regime_comparison, regimes cached: wall {warm['wall']:.1f} s, peak {warm['peak_mb']:.0f} MB; "
-                     f"{stages(runs / 'warm')}")
-        if not args.skip_unshared:
-            off = measure([*main_cfg, "--out", str(runs / "off"), "--set", "regimes.cache=false",
-                           "--set", "regimes.share=false"], env)
-            lines.append(f"- regime_comparison, caching and sharing off: wall {off['wall']:.1f} s, peak "
-                         f"{off['peak_mb']:.0f} MB; {stages(runs / 'off')}")
-            lines.append(f"- ratio, caching and sharing off / on (regimes cached): {off['wall'] / warm['wall']:.1f}x; "
-                         f"off / cold: {off['wall'] / cold['wall']:.1f}x")
-        sweep = [*CLI, "sweep", "configs/sweep_example.yaml", "--workers", "2", "--set", "outputs.figures=false",
-                 "--set", "outputs.report=false"]
-        local = measure([*sweep, "--executor", "local", "--runs-dir", str(tmp / "sweep_local")], env)
-        dask = measure([*sweep, "--executor", "dask", "--runs-dir", str(tmp / "sweep_dask")], env)
-        lines.append(f"- sweep_example, 4 runs, local pool (2 processes): wall {local['wall']:.1f} s")
-        lines.append(f"- sweep_example, 4 runs, Dask LocalCluster (2 workers): wall {dask['wall']:.1f} s "
-                     f"({(dask['wall'] / local['wall'] - 1):+.0%} against the local pool)")
+        if not args.sweeps_only:
+            lines += single_runs(env, runs, data_dir, args.skip_unshared)
+        lines += sweeps(tmp)
     text = "\n".join(lines) + "\n"
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "runs.md").write_text(text)
+    name = "runs_sweeps.md" if args.sweeps_only else "runs.md"
+    (args.out / name).write_text(text)
     print(text)
+
+
+def single_runs(env: dict, runs: Path, data_dir: str, skip_unshared: bool) -> list[str]:
+    lines = []
+    q = measure([*CLI, "run", "configs/quickstart.yaml", "--out", str(runs / "qs"), "--runs-dir", str(runs)], env)
+    lines.append(f"- quickstart (sample data): wall {q['wall']:.1f} s, peak {q['peak_mb']:.0f} MB; "
+                 f"{stages(runs / 'qs')}")
+    main_cfg = [*CLI, "run", "configs/regime_comparison.yaml", "--data-dir", data_dir, "--runs-dir", str(runs)]
+    cold = measure([*main_cfg, "--out", str(runs / "cold")], env)
+    lines.append(f"- regime_comparison, cold regime cache: wall {cold['wall']:.1f} s, peak {cold['peak_mb']:.0f} MB; "
+                 f"{stages(runs / 'cold')}")
+    warm = measure([*main_cfg, "--out", str(runs / "warm")], env)
+    lines.append(f"- regime_comparison, regimes cached: wall {warm['wall']:.1f} s, peak {warm['peak_mb']:.0f} MB; "
+                 f"{stages(runs / 'warm')}")
+    if not skip_unshared:
+        off = measure([*main_cfg, "--out", str(runs / "off"), "--set", "regimes.cache=false",
+                       "--set", "regimes.share=false"], env)
+        lines.append(f"- regime_comparison, caching and sharing off: wall {off['wall']:.1f} s, peak "
+                     f"{off['peak_mb']:.0f} MB; {stages(runs / 'off')}")
+        lines.append(f"- ratio, caching and sharing off / on (regimes cached): {off['wall'] / warm['wall']:.1f}x; "
+                     f"off / cold: {off['wall'] / cold['wall']:.1f}x")
+    return lines
+
+
+def sweeps(tmp: Path) -> list[str]:
+    """The same 4-run grid on each executor, each from its own cold regime cache (no executor warms the other's)."""
+    sweep = [*CLI, "sweep", "configs/sweep_example.yaml", "--workers", "2", "--set", "outputs.figures=false",
+             "--set", "outputs.report=false"]
+    walls = {}
+    for executor in ("local", "dask"):
+        env = {**os.environ, "FACTOR_REGIMES_CACHE": str(tmp / f"cache_{executor}"), "MPLBACKEND": "Agg"}
+        walls[executor] = measure([*sweep, "--executor", executor, "--runs-dir", str(tmp / f"sweep_{executor}")],
+                                  env)["wall"]
+    return [f"- sweep_example, 4 runs, local pool (2 processes), cold regime cache: wall {walls['local']:.1f} s",
+            f"- sweep_example, 4 runs, Dask LocalCluster (2 workers), cold regime cache: wall {walls['dask']:.1f} s "
+            f"({walls['dask'] / walls['local'] - 1:+.0%} against the local pool)"]
 
 
 if __name__ == "__main__":

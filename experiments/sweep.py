@@ -150,9 +150,20 @@ def _finish(run: PlannedRun, reply: dict | None, error: BaseException | None, ca
         say("done", run, reply["run_dir"])
 
 
+def _one_thread() -> None:
+    """Pool initializer: one BLAS/OpenMP thread per worker process (as Dask workers have), so that
+    ``workers`` processes do not oversubscribe the cores with ``workers x cores`` threads."""
+    import os
+
+    from threadpoolctl import threadpool_limits
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[var] = "1"
+    threadpool_limits(1)
+
+
 def _local(todo: list[PlannedRun], workers: int, catalog: Catalog, failures: dict, say) -> None:
     from concurrent.futures import ProcessPoolExecutor, as_completed
-    with ProcessPoolExecutor(max_workers=max(1, workers)) as pool:
+    with ProcessPoolExecutor(max_workers=max(1, workers), initializer=_one_thread) as pool:
         futures = {pool.submit(_run_one, r.config, str(r.run_dir)): r for r in todo}
         for r in todo:
             say("start", r, "")

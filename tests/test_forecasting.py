@@ -170,3 +170,21 @@ def test_closed_form_ridge_cv_picks_what_grid_search_picks() -> None:
         search = GridSearchCV(Pipeline([("scale", StandardScaler()), ("model", Ridge())]), {"model__alpha": alphas},
                               cv=cv, scoring="neg_mean_squared_error").fit(X, y)
         assert ridge_cv_alpha(X, y, alphas, cv) == search.best_params_["model__alpha"]
+
+
+def test_closed_form_ridge_equals_the_scikit_learn_pipeline() -> None:
+    from sklearn.linear_model import Ridge
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from allocation.forecasters.models import ScaledRidge
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((150, 4)) * [1, 5, 0.1, 2] + [0, 3, -1, 0]
+    y = X @ [0.2, -0.1, 3.0, 0.0] + rng.standard_normal(150)
+    w = rng.random(150)
+    for alpha in (0.1, 10.0, 1000.0):
+        for weights in (None, w):
+            pipe = Pipeline([("scale", StandardScaler()), ("model", Ridge(alpha=alpha))])
+            pipe.fit(X, y, **({} if weights is None else {"model__sample_weight": weights}))
+            ours = ScaledRidge(alpha).fit(X, y, weights)
+            np.testing.assert_allclose(ours.predict(X[:20]), pipe.predict(X[:20]), rtol=1e-10, atol=1e-12)

@@ -82,13 +82,16 @@ class SklearnForecaster(Forecaster):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             enough = len(X) >= 4 * (self.cv_splits + 1)
-            if enough and self.model == "ridge" and sample_weight is None and set(grid) == {"alpha"}:
-                # same selection as GridSearchCV, in closed form (one SVD per fold for every alpha)
-                cv = TimeSeriesSplit(n_splits=self.cv_splits, gap=self.gap)
-                alpha = ridge_cv_alpha(np.asarray(X, float), np.asarray(y, float), list(grid["alpha"]), cv)
-                pipe.set_params(model__alpha=alpha)
-                self.pipeline_ = pipe.fit(X, y)
-                self.best_params_ = {"alpha": alpha}
+            closed_form = (self.model == "ridge" and set(self.params or {}) <= {"alpha"} and set(grid) <= {"alpha"}
+                           and not (grid and enough and sample_weight is not None))
+            if closed_form:
+                # the same numbers as the scikit-learn pipeline and GridSearchCV, without their per-fit overhead
+                alpha = float((self.params or {}).get("alpha", 1.0))
+                if grid and enough:
+                    cv = TimeSeriesSplit(n_splits=self.cv_splits, gap=self.gap)
+                    alpha = ridge_cv_alpha(np.asarray(X, float), np.asarray(y, float), list(grid["alpha"]), cv)
+                self.pipeline_ = ScaledRidge(alpha).fit(np.asarray(X, float), np.asarray(y, float), sample_weight)
+                self.best_params_ = {"alpha": alpha} if grid and enough else {}
             elif grid and enough:
                 search = GridSearchCV(pipe, {f"model__{k}": v for k, v in grid.items()},
                                       cv=TimeSeriesSplit(n_splits=self.cv_splits, gap=self.gap),
@@ -105,11 +108,44 @@ class SklearnForecaster(Forecaster):
         return self.pipeline_.predict(X)
 
     def feature_importances(self, feature_names: list[str]) -> dict[str, float] | None:
+        if not hasattr(self.pipeline_, "named_steps"):
+            return None
         model = self.pipeline_.named_steps["model"]
         values = getattr(model, "feature_importances_", None)
         if values is None:
             return None
         return dict(zip(feature_names, map(float, values)))
+
+
+class ScaledRidge:
+    """``StandardScaler -> Ridge(alpha)`` in closed form: the scikit-learn pipeline's numbers.
+
+    The scaler uses unweighted training statistics (a pipeline passes sample
+    weights to the regressor only); the ridge centers features and target
+    with the weighted means (unpenalized intercept) and solves
+    ``(Zc' W Zc + alpha I) b = Zc' W yc``.
+    """
+
+    def __init__(self, alpha: float = 1.0):
+        self.alpha = alpha
+
+    def fit(self, X: np.ndarray, y: np.ndarray, sample_weight: np.ndarray | None = None) -> ScaledRidge:
+        self.mean_ = X.mean(axis=0)
+        scale = X.std(axis=0)
+        self.scale_ = np.where(scale > 0, scale, 1.0)
+        Z = (X - self.mean_) / self.scale_
+        w = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, dtype=float)
+        z_bar = np.average(Z, axis=0, weights=w)
+        y_bar = float(np.average(y, weights=w))
+        sw = np.sqrt(w)
+        A = (Z - z_bar) * sw[:, None]
+        b = (y - y_bar) * sw
+        self.coef_ = np.linalg.solve(A.T @ A + self.alpha * np.eye(Z.shape[1]), A.T @ b)
+        self.intercept_ = y_bar - z_bar @ self.coef_
+        return self
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        return ((np.asarray(X, float) - self.mean_) / self.scale_) @ self.coef_ + self.intercept_
 
 
 def ridge_cv_alpha(X: np.ndarray, y: np.ndarray, alphas: list[float], cv: TimeSeriesSplit) -> float:

@@ -23,7 +23,7 @@ WIDTH = 11.0
 
 RC = {
     "figure.dpi": 110,
-    "savefig.dpi": 150,
+    "savefig.dpi": 120,
     "font.size": 9,
     "axes.titlesize": 10,
     "axes.titleweight": "bold",
