@@ -26,7 +26,7 @@ def _manifest(run: Path) -> dict:
 def _comparison(run: Path) -> str:
     m = pd.read_csv(run / "metrics.csv", index_col=0)
     man = _manifest(run)
-    lines = [f"**Main comparison** (`{run.name}`, evaluation {man['evaluation_window'][0]}..{man['evaluation_window'][1]}, "
+    lines = [f"**Strategy comparison in `{man['name']}`** (`{run.name}`, evaluation {man['evaluation_window'][0]}..{man['evaluation_window'][1]}, "
              f"{len(m)} strategies, net of costs). Best three per target by Sharpe, against static:", ""]
     rows = []
     for target in m["target"].unique():
@@ -93,7 +93,7 @@ def _crisis(run: Path) -> str:
     delay = regimes.pivot_table(index="crisis", columns="detector", values="delay_months").reindex(table.index)
     table = table.join(delay.add_prefix("delay "))
     return ("**Factor behaviour in crises** (`" + run.name + "`; delays in months to the first filtered risk-off "
-            "label, blank when never flagged or no output yet):\n\n" + markdown_table(table, digits=2))
+            "label; blank when never flagged or when the detector had no output at the window's start):\n\n" + markdown_table(table, digits=2))
 
 
 RENDERERS = [("metrics.csv", _comparison), ("replication.json", _replication),

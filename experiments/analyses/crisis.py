@@ -112,9 +112,10 @@ def crisis_study(ctx: AnalysisContext, windows: list | None = None, detectors: l
         for label, path in paths.items():
             p = path.risk_off.reindex(month_ends)
             flagged = np.flatnonzero(p.to_numpy() > 0.5)
+            live = len(p) > 0 and np.isfinite(p.iloc[0])  # a delay only counts if the detector had output at the start
             regime_rows.append({"crisis": w["name"], "detector": label,
                                 "share_risk_off": float((p > 0.5).mean()) if p.notna().any() else np.nan,
-                                "delay_months": float(flagged[0]) if len(flagged) else np.nan,
+                                "delay_months": float(flagged[0]) if live and len(flagged) else np.nan,
                                 "p_at_start": float(p.iloc[0]) if len(p) else np.nan})
         if ctx.result is not None:
             rets = ctx.result.returns.loc[w["start"]: w["end"] + pd.offsets.MonthEnd(0)]
@@ -144,7 +145,7 @@ def crisis_study(ctx: AnalysisContext, windows: list | None = None, detectors: l
     if share is not None:
         html += "<h3>Share of risk-off labels</h3>" + html_table(share.reindex(table.index), digits=2)
         html += ("<h3>Detection delay (months from the first month end in the window to the first risk-off "
-                 "label; blank: never flagged or no output yet)</h3>" + html_table(delay.reindex(table.index), digits=0))
+                 "label; blank: never flagged, or no output at the window's start)</h3>" + html_table(delay.reindex(table.index), digits=0))
     if len(strategies):
         pivot = strategies.pivot_table(index="crisis", columns="strategy", values="return")
         html += "<h3>Strategy returns over each window (monthly, net)</h3>" + html_table(pivot, digits=3)
@@ -159,7 +160,7 @@ def crisis_study(ctx: AnalysisContext, windows: list | None = None, detectors: l
 def _panels(daily: pd.DataFrame, catalog: list[dict], path):
     import matplotlib.pyplot as plt
 
-    from experiments.figures.style import WIDTH, shade, style
+    from experiments.figures.style import WIDTH, date_axis, shade, style
     n = len(catalog)
     cols = 2
     rows = (n + 1) // cols
@@ -173,6 +174,7 @@ def _panels(daily: pd.DataFrame, catalog: list[dict], path):
                 shade(ax, (path.risk_off > 0.5).reindex(d.index, method="ffill"))
             ax.set_title(w["name"], fontsize=9)
             ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
+            date_axis(ax)
             ax.tick_params(axis="x", labelsize=7)
         for ax in axes.ravel()[n:]:
             ax.set_visible(False)
