@@ -58,6 +58,11 @@ class StudySpec:
     constraints: Constraints = Constraints()
     vol_window_days: int = 126
     extra_csv: tuple[str, ...] = ()
+    #: Buy-and-hold series shown beside the strategies (panel columns, e.g. SPY).
+    benchmarks: tuple[str, ...] = ()
+    #: Targets are total returns (ETFs), not excess returns (factors): cash earns RF, and metrics are
+    #: computed on returns in excess of RF.
+    total_returns: bool = False
     seed: int = 0
     bootstrap_reps: int = 1000
     spa_reps: int = 1000
@@ -135,9 +140,9 @@ def run_study(spec: StudySpec, source: DataSource, progress=None) -> StudyResult
     t0 = time.perf_counter()
     say("panel", "building monthly panel")
     panel = build_panel(source, "monthly", start=spec.history_start, extra_csv=spec.extra_csv)
-    for t in spec.targets:
+    for t in (*spec.targets, *spec.benchmarks):
         if t not in panel.frame.columns:
-            raise DataError(None, f"target {t!r} is not a panel column ({', '.join(panel.frame.columns)})")
+            raise DataError(None, f"{t!r} is not a panel column ({', '.join(panel.frame.columns)})")
     daily = None
     if source.has("ff3_daily") and source.has("mom_daily"):
         daily = build_panel(source, "daily", start=spec.history_start)
@@ -197,6 +202,8 @@ def run_study(spec: StudySpec, source: DataSource, progress=None) -> StudyResult
     t0 = time.perf_counter()
     say("statistics", "metrics and tests")
     wide = pd.DataFrame({name: bt.returns for name, bt in backtests.items()})
+    if spec.total_returns:  # Sharpe ratios and tests on returns in excess of the risk-free rate
+        wide = wide.sub(frame["RF"].reindex(wide.index), axis=0)
     window = wide.dropna()
     if len(window) < 24:
         raise FactorRegimesError(f"only {len(window)} periods where every strategy has a return; widen the "
@@ -236,18 +243,24 @@ def _decisions(return_dates: pd.DatetimeIndex, dates: pd.DatetimeIndex) -> pd.Da
 def _strategies(spec: StudySpec, panel: Panel, daily: Panel | None, dates: pd.DatetimeIndex,
                 paths: dict[str, RegimePath], forecasts: dict, say, path_for):
     frame = panel.frame
-    asset_returns = frame[list(spec.targets)]
+    asset_returns = frame[list(dict.fromkeys((*spec.targets, *spec.benchmarks)))]
+    cash = frame["RF"] if spec.total_returns else None
     vol = trailing_vol(dates, asset_returns, panel.periods_per_year,
-                       daily=None if daily is None else daily.frame[list(spec.targets)],
+                       daily=None if daily is None else daily.frame[[t for t in asset_returns if t in daily.frame]],
                        window_days=spec.vol_window_days)
     rows, backtests, benchmarks = {}, {}, {}
 
     def add(name: str, weights: pd.DataFrame, meta: dict, bench: str) -> None:
         say("backtests", name)
-        backtests[name] = run_backtest(weights, asset_returns, spec.constraints, spec.cost_bps, name=name)
+        backtests[name] = run_backtest(weights, asset_returns, spec.constraints, spec.cost_bps, cash_return=cash,
+                                       name=name)
         rows[name] = meta
         benchmarks[name] = bench
 
+    for bench in spec.benchmarks:
+        add(f"benchmark/{bench}", pd.DataFrame(1.0, index=dates, columns=[bench]),
+            {"target": "benchmark", "regime_model": "none", "forecaster": "none", "allocator": "buy_and_hold"},
+            f"benchmark/{bench}")
     groups = [[t] for t in spec.targets]
     if any((a.get("params") or {}).get("assets") == "all" or a.get("assets") == "all" for a in spec.allocators):
         groups.append(list(spec.targets))
@@ -279,7 +292,7 @@ def _strategies(spec: StudySpec, panel: Panel, daily: Panel | None, dates: pd.Da
                         forecasts=pd.DataFrame({a: forecasts[(a, fc)].frame["forecast"] for a in assets}) if fc
                         else pd.DataFrame(np.nan, index=dates, columns=assets),
                         returns=asset_returns, vol=vol[assets],
-                        regime_next=path.next_proba if path is not None else None,
+                        regime_next=path.next_proba.reindex(dates) if path is not None else None,
                         regime_now=path.proba if path is not None else None, periods_per_year=panel.periods_per_year)
                     name = f"{tag}/{alabel}" + (f"/{fc}" if fc else "") + (f"@{det}" if det and not fdet else "")
                     if fc == BENCHMARK_FORECASTER and not config.get("include_benchmark_forecaster"):

@@ -35,7 +35,9 @@ from regimes.data.sources import DataSource, FileRecord, make_record
 from regimes.errors import DataError
 
 FACTOR_COLUMNS = ("Mkt-RF", "SMB", "HML", "RF", "UMD", "RMW", "CMA")
-RETURN_COLUMNS = (*FACTOR_COLUMNS, "sp500_ret", "sp500_logret")
+#: Factor ETFs whose monthly total returns (from dividend-adjusted closes) join the panel when present.
+ETF_TICKERS = ("SPY", "MTUM", "VLUE", "USMV", "QUAL")
+RETURN_COLUMNS = (*FACTOR_COLUMNS, "sp500_ret", "sp500_logret", *ETF_TICKERS)
 #: Columns dated by hindsight (NBER announces turning points months later):
 #: usable for figures and evaluation, never as features.
 EX_POST_COLUMNS = ("nber_recession",)
@@ -267,7 +269,9 @@ def build_panel(source: DataSource, frequency: str = "monthly", start: str | Non
         daily market where S&P 500 days are missing), ``drawdown`` (S&P 500
         close at t against its running peak), ``term_spread``,
         ``term_spread_3m``, ``credit_spread`` (FRED, at t),
-        ``nber_recession`` (ex post; never a feature).
+        ``nber_recession`` (ex post; never a feature); monthly panels also
+        carry ``SPY, MTUM, VLUE, USMV, QUAL`` total returns over month t
+        (dividend-adjusted closes) when the source has the ETF files.
     """
     if frequency not in ("monthly", "daily"):
         raise DataError(None, f"frequency must be 'monthly' or 'daily', not {frequency!r}")
@@ -356,6 +360,14 @@ def _monthly(b: _Builder) -> pd.DataFrame:
         data = b.load_optional(key)
         if data is not None:
             monthly[col] = _month_end_value(b.level(col, _complete_months(data.iloc[:, 0]), calendar), last_days)
+    for ticker in ETF_TICKERS:
+        etf = b.load_optional(f"etf_{ticker.lower()}")
+        if etf is not None:
+            # total return from dividend-adjusted closes; a file that stops mid-month (e.g. an intraday
+            # last row) gives that month nothing
+            adj = _complete_months(etf["adj_close"])
+            closes = adj.groupby(adj.index + pd.offsets.MonthEnd(0)).last()
+            monthly[ticker] = closes.pct_change(fill_method=None).where(closes.index.to_series().diff().dt.days < 32)
     for col, values in monthly.items():
         frame[col] = values.reindex(months)
     b.fill_masks = {col: _month_end_value(mask, last_days) for col, mask in b.fill_masks.items()}

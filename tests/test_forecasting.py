@@ -85,6 +85,9 @@ def test_future_blind_weights_and_returns(name: str) -> None:
         targets = ALLOCATORS.create(name, **params).targets(inputs)
         outs.append((targets, run_backtest(targets, r, cost_bps=10).returns))
     pd.testing.assert_frame_equal(outs[0][0].loc[:cut], outs[1][0].loc[:cut])
+    with pytest.raises(ValueError, match="indexed by the decision dates"):
+        AllocationInputs(dates=factor.index[1:], assets=assets, forecasts=forecasts, returns=returns,
+                         vol=forecasts, regime_next=path.next_proba)
     pd.testing.assert_series_equal(outs[0][1].loc[:cut], outs[1][1].loc[:cut])
     assert outs[0][0].loc[:cut].notna().any().any()
 

@@ -153,3 +153,40 @@ def test_crisis_study_on_real_data(local_source) -> None:
     regimes = out.tables["crisis_regimes"].set_index("crisis")
     assert regimes.loc["2008-09", "delay_months"] == 0 and regimes.loc["2008-09", "share_risk_off"] == 1.0
     assert set(out.figures) == {"crisis_panels", "crisis_heatmap"}
+
+
+def test_etf_monthly_returns_in_panel(shared_data: Path, monthly_panel) -> None:
+    adj = read_yahoo(shared_data / "etf/MTUM.csv")["adj_close"]
+    month_end = adj.resample("ME").last()
+    expected = month_end.loc["2020-03-31"] / month_end.loc["2020-02-29"] - 1
+    assert monthly_panel.frame.loc["2020-03-31", "MTUM"] == pytest.approx(expected, rel=1e-12)
+    assert monthly_panel.frame["MTUM"].first_valid_index() == pd.Timestamp("2013-05-31")
+    # the files end with an intraday row on 2025-09-26: September 2025 is not a complete month
+    assert monthly_panel.frame["SPY"].last_valid_index() == pd.Timestamp("2025-08-31")
+
+
+def test_etf_rotation_long_only_fully_invested_against_direct_computation(local_source) -> None:
+    from experiments.config import build_study
+    from experiments.study import run_study
+    config = load_config(CONFIGS / "etf_rotation.yaml", [
+        "regimes.detectors=[{name: vix_threshold}]", "forecasting.forecasters=[{name: ridge}]",
+        "allocation.cost_bps=0", "evaluation.bootstrap_reps=50", "evaluation.spa_reps=50",
+        "evaluation.importance_repeats=0"])
+    result = run_study(build_study(config), local_source)
+    names = set(result.metrics.index)
+    assert {"benchmark/SPY", "MTUM+VLUE+USMV+QUAL/static", "MTUM+VLUE+USMV+QUAL/regime_tilt@vix_threshold",
+            "MTUM+VLUE+USMV+QUAL/risk_parity", "MTUM+VLUE+USMV+QUAL/mean_variance/ridge"} <= names
+    frame = result.panel.frame
+    etfs = frame[["MTUM", "VLUE", "USMV", "QUAL"]]
+    static = result.returns["MTUM+VLUE+USMV+QUAL/static"]
+    expected = etfs.mean(axis=1).reindex(static.index) - frame["RF"].reindex(static.index)
+    np.testing.assert_allclose(static.to_numpy(), expected.to_numpy(), atol=1e-12)  # monthly rebalanced, excess of RF
+    spy = result.returns["benchmark/SPY"]
+    np.testing.assert_allclose(spy.to_numpy(), (frame["SPY"] - frame["RF"]).reindex(spy.index).to_numpy(), atol=1e-12)
+    starts = result.backtests["MTUM+VLUE+USMV+QUAL/static"].returns.first_valid_index()
+    live = result.backtests["MTUM+VLUE+USMV+QUAL/regime_tilt@vix_threshold"].returns.first_valid_index()
+    assert live <= starts + pd.offsets.MonthEnd(2), "regime probabilities must be read at the decision dates"
+    for name in names:
+        if name.startswith("MTUM+VLUE+USMV+QUAL/"):
+            w = result.backtests[name].weights.dropna()
+            assert (w >= -1e-12).all().all() and np.allclose(w.sum(axis=1), 1.0), name

@@ -25,10 +25,18 @@ class AllocationInputs:
     vol : pandas.DataFrame
         Trailing annualized volatility at t (:func:`allocation.risk.trailing_vol`).
     regime_next : pandas.DataFrame or None
-        ``P(state_{t+1} | data <= t)``, shape ``(n_dates, n_states)``.
+        ``P(state_{t+1} | data <= t)``, shape ``(n_dates, n_states)``, row-aligned with ``dates``.
     regime_now : pandas.DataFrame or None
-        Filtered probabilities at t.
+        Filtered probabilities by date; may cover history before the first
+        decision date (allocators look it up by date, never by row).
     periods_per_year : int
+
+    Raises
+    ------
+    ValueError
+        When a row-aligned frame is not indexed by ``dates`` (allocators read
+        row i as decision date i, so a misaligned frame would silently use
+        another date's information).
     """
 
     dates: pd.DatetimeIndex
@@ -39,6 +47,12 @@ class AllocationInputs:
     regime_next: pd.DataFrame | None = None
     regime_now: pd.DataFrame | None = None
     periods_per_year: int = 12
+
+    def __post_init__(self) -> None:
+        for name in ("forecasts", "vol", "regime_next"):
+            frame = getattr(self, name)
+            if frame is not None and not frame.index.equals(self.dates):
+                raise ValueError(f"AllocationInputs.{name} must be indexed by the decision dates (row i = date i)")
 
 
 class Allocator(BaseEstimator):
