@@ -252,7 +252,7 @@ def sweep_command(sweep_file: Path, executor: str, workers: int, scheduler: str 
     """Run a grid of configs (SWEEP_FILE); finished runs are skipped, so an interrupted sweep resumes."""
     from experiments.sweep import run_sweep
 
-    extra = tuple(overrides) + ((f"data.source=local", f"data.dir={data_dir}") if data_dir else ())
+    extra = tuple(overrides) + (("data.source=local", f"data.dir={data_dir}") if data_dir else ())
 
     def event(kind: str, run, detail: str) -> None:
         console.print(f"{kind:<7} {run.hash}  {escape(' '.join(run.overrides[-3:]))}"

@@ -39,7 +39,7 @@ def resolve(config_path: str | Path, overrides: tuple[str, ...] = (), data_dir: 
     """The resolved config, with ``--data-dir`` meaning a local source in that folder."""
     extra = list(overrides)
     if data_dir is not None:
-        extra += [f"data.source=local", f"data.dir={Path(data_dir)}"]
+        extra += ["data.source=local", f"data.dir={Path(data_dir)}"]
     return load_config(config_path, tuple(extra))
 
 

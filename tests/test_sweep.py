@@ -19,7 +19,7 @@ FAST = {  # a quick variant of the quickstart: one fast detector, small bootstra
 
 
 def _sweep_file(tmp_path: Path) -> Path:
-    lines = [f"name: tiny", f"base: {QUICKSTART}", "set:"] + [f"  {k}: {v}" for k, v in FAST.items()] + [
+    lines = ["name: tiny", f"base: {QUICKSTART}", "set:"] + [f"  {k}: {v}" for k, v in FAST.items()] + [
         "grid:", "  allocation.cost_bps: [5, 20]", "  forecasting.schedule.refit_every: [6, 12]"]
     path = tmp_path / "sweep.yaml"
     path.write_text("\n".join(lines) + "\n")
