@@ -70,6 +70,21 @@ class Catalog:
                 man["config_hash"], man["name"], str(outcome.run_dir), "done", man["started"], man["finished"],
                 man["source"], *values))
 
+    def record_dir(self, run_dir: Path) -> bool:
+        """Record a complete run directory found on disk (renamed into place, but never recorded because
+        its sweep was killed first). Returns False when the directory is not a complete run."""
+        manifest_path = Path(run_dir) / "manifest.json"
+        if not manifest_path.is_file():
+            return False
+        manifest = json.loads(manifest_path.read_text())
+        metrics_path = Path(run_dir) / "metrics.csv"
+        metrics = pd.read_csv(metrics_path, index_col=0) if metrics_path.is_file() else None
+        window = manifest.get("evaluation_window") or [None, None]
+        result = None if metrics is None else type("R", (), {"metrics": metrics, "window": window})()
+        outcome = type("O", (), {"run_dir": Path(run_dir), "manifest": manifest, "result": result})()
+        self.record(outcome)
+        return True
+
     def record_failure(self, config: dict, run_dir: Path) -> None:
         from experiments.config import config_hash
         now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")

@@ -67,6 +67,7 @@ def run_config(config: dict, run_dir: Path, progress: Progress | None = None, us
     run_dir = Path(run_dir)
     run_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = run_dir.parent / f".{run_dir.name}.tmp-{os.getpid()}"
+    _remove_stale(run_dir)
     shutil.rmtree(tmp, ignore_errors=True)
     try:
         tmp.mkdir(parents=True)
@@ -98,6 +99,21 @@ def run_config(config: dict, run_dir: Path, progress: Progress | None = None, us
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return RunOutcome(run_dir=run_dir, config=config, result=result, manifest=manifest, analyses=analyses)
+
+
+def _remove_stale(run_dir: Path) -> None:
+    """Delete temporary folders of this run left by processes that no longer exist (killed runs)."""
+    for stale in run_dir.parent.glob(f".{run_dir.name}.tmp-*"):
+        try:
+            pid = int(stale.name.rsplit("-", 1)[1])
+        except ValueError:
+            continue
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            shutil.rmtree(stale, ignore_errors=True)
+        except PermissionError:
+            pass  # alive, another user's
 
 
 def _replace_dir(new: Path, target: Path) -> None:

@@ -74,6 +74,18 @@ def plan_sweep(path: str | Path, runs_dir: str | Path = "runs", extra: tuple[str
     return str(data.get("name") or p.stem), runs
 
 
+def _complete(run: PlannedRun) -> bool:
+    """A run directory is complete when its manifest exists (it is renamed into place last) for this config."""
+    import json
+    manifest = run.run_dir / "manifest.json"
+    if not manifest.is_file():
+        return False
+    try:
+        return json.loads(manifest.read_text()).get("config_hash") == run.hash
+    except (OSError, ValueError):
+        return False
+
+
 def _yaml(value: Any) -> str:
     import yaml
     return yaml.safe_dump(value, default_flow_style=True).strip().removesuffix("...").strip()
@@ -114,6 +126,9 @@ def run_sweep(path: str | Path, runs_dir: str | Path = "runs", executor: str = "
     say = on_event or (lambda event, run, detail: None)
     _, planned = plan_sweep(path, runs_dir, extra)
     catalog = Catalog(runs_dir)
+    for r in planned:  # finished on disk but not recorded (the sweep was killed in between): record, don't redo
+        if not catalog.is_done(r.hash) and _complete(r):
+            catalog.record_dir(r.run_dir)
     pending = [r for r in planned if not catalog.is_done(r.hash)]
     skipped = {r.hash for r in planned} - {r.hash for r in pending}
     for r in planned:

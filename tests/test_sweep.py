@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from experiments.sweep import run_sweep
 
@@ -59,3 +60,52 @@ def test_interrupted_sweep_resumes_with_only_the_rest(tmp_path: Path) -> None:
     for h, stamp in stamps.items():  # finished runs were not touched
         run_dir = next(Path(r["run_dir"]) for r in second if r["config_hash"] == h)
         assert (run_dir / "manifest.json").stat().st_mtime_ns == stamp
+
+
+def test_killed_sweep_resumes_without_redoing_or_losing_runs(tmp_path: Path) -> None:
+    """SIGKILL the sweep after its second finished run; the resume runs only what had not finished."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    sweep = _sweep_file(tmp_path)
+    runs = tmp_path / "runs"
+    proc = subprocess.Popen([sys.executable, "-m", "experiments.cli", "sweep", str(sweep), "--runs-dir", str(runs),
+                             "--workers", "1"], stdout=subprocess.PIPE, text=True, start_new_session=True)
+    done = 0
+    deadline = time.monotonic() + 300
+    while done < 2 and time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        done += line.startswith("done")
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert done == 2
+    finished = {p.name for p in runs.iterdir() if (p / "manifest.json").is_file()}
+    assert len(finished) >= 2
+    stamps = {name: (runs / name / "manifest.json").stat().st_mtime_ns for name in finished}
+    events: list[tuple[str, str]] = []
+    rows = run_sweep(sweep, runs, on_event=lambda e, r, d: events.append((e, r.run_dir.name)))
+    assert [r["status"] for r in rows] == ["done"] * 4
+    redone = {name for e, name in events if e == "done"} & finished
+    assert not redone, f"finished runs were run again: {redone}"
+    assert len({name for e, name in events if e == "done"}) == 4 - len(finished)
+    for name, stamp in stamps.items():
+        assert (runs / name / "manifest.json").stat().st_mtime_ns == stamp
+    assert not [p for p in runs.iterdir() if ".tmp-" in p.name], "no half-written run is left behind"
+
+
+def test_finished_runs_missing_from_the_catalog_are_recorded_not_redone(tmp_path: Path) -> None:
+    sweep = _sweep_file(tmp_path)
+    runs = tmp_path / "runs"
+    first = run_sweep(sweep, runs)
+    assert [r["status"] for r in first] == ["done"] * 4
+    (runs / "catalog.sqlite").unlink()  # as if the sweep had been killed after the runs, before recording them
+    events: list[str] = []
+    again = run_sweep(sweep, runs, on_event=lambda e, r, d: events.append(e))
+    assert events == ["skip"] * 4 and [r["status"] for r in again] == ["done"] * 4
+    # recorded from metrics.csv (10 significant digits) instead of from memory
+    assert [r["best_sharpe"] for r in again] == pytest.approx([r["best_sharpe"] for r in first], rel=1e-8)
