@@ -54,21 +54,28 @@ class Catalog:
         return con
 
     def record(self, outcome) -> None:
-        """Record a finished run (replacing an earlier row for the same config hash)."""
-        man = outcome.manifest
+        """Record a finished :class:`experiments.runner.RunOutcome`."""
         result = outcome.result
-        if result is None:  # an analysis-only run has no strategies to rank
+        self.record_values(outcome.run_dir, outcome.manifest, None if result is None else result.metrics,
+                           None if result is None else result.window)
+
+    def record_values(self, run_dir: Path, manifest: dict, metrics: pd.DataFrame | None,
+                      window: tuple | list | None) -> None:
+        """Record a finished run (replacing an earlier row for the same config hash).
+
+        ``metrics`` is None for an analysis-only run, which has no strategies to rank.
+        """
+        if metrics is None:
             values = (None, None, 0, None, None, None, "{}")
         else:
-            m = result.metrics
-            best = m["sharpe"].idxmax()
-            per = {name: {k: _num(row.get(k)) for k in KEY_METRICS} for name, row in m.iterrows()}
-            values = (result.window[0], result.window[1], len(m), best, _num(m.loc[best, "sharpe"]),
-                      _num(m.loc[best, "dsr"]), json.dumps(per))
+            best = metrics["sharpe"].idxmax()
+            per = {name: {k: _num(row.get(k)) for k in KEY_METRICS} for name, row in metrics.iterrows()}
+            values = (window[0], window[1], len(metrics), best, _num(metrics.loc[best, "sharpe"]),
+                      _num(metrics.loc[best, "dsr"]), json.dumps(per))
         with self._connect() as con:
             con.execute("INSERT OR REPLACE INTO runs VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", (
-                man["config_hash"], man["name"], str(outcome.run_dir), "done", man["started"], man["finished"],
-                man["source"], *values))
+                manifest["config_hash"], manifest["name"], str(run_dir), "done", manifest["started"],
+                manifest["finished"], manifest["source"], *values))
 
     def record_dir(self, run_dir: Path) -> bool:
         """Record a complete run directory found on disk (renamed into place, but never recorded because
@@ -79,10 +86,7 @@ class Catalog:
         manifest = json.loads(manifest_path.read_text())
         metrics_path = Path(run_dir) / "metrics.csv"
         metrics = pd.read_csv(metrics_path, index_col=0) if metrics_path.is_file() else None
-        window = manifest.get("evaluation_window") or [None, None]
-        result = None if metrics is None else type("R", (), {"metrics": metrics, "window": window})()
-        outcome = type("O", (), {"run_dir": Path(run_dir), "manifest": manifest, "result": result})()
-        self.record(outcome)
+        self.record_values(Path(run_dir), manifest, metrics, manifest.get("evaluation_window"))
         return True
 
     def record_failure(self, config: dict, run_dir: Path) -> None:

@@ -364,8 +364,7 @@ def runs_best(runs_dir: Path, metric: str, top: int) -> None:
     threshold = expected_max_sharpe(n, float(per_period.var(ddof=1)) if n > 1 else 0.0)
     # deflated Sharpe with normal returns assumed (the catalog keeps no moments): PSR against E[max SR]
     frame["dsr_across_runs"] = st.norm.cdf((per_period - threshold) * (frame["n_periods"] - 1) ** 0.5)
-    ascending = metric in ("max_drawdown",) and False
-    best = frame.sort_values(metric, ascending=ascending).head(top)
+    best = frame.sort_values(metric, ascending=False).head(top)
     table = Table(title=f"Top {top} of {n} strategies across {frame['run'].nunique()} runs by {metric}; "
                         f"expected best Sharpe by luck alone {threshold * ppy ** 0.5:.2f}", title_justify="left")
     for col in ("run", "strategy", metric, "sharpe", "dsr (own run)", "dsr (all compared)"):
@@ -463,7 +462,7 @@ def regimes_plot(detectors: tuple[str, ...], params: tuple[str, ...], feature_li
         paths.append(path)
         file = save(regime_timeline(path, panels["monthly"]), out / f"regimes_{spec.label}.png")
         s = path_summary(path.risk_off)
-        delay = [("-" if pd_isnan(s[k]) else f"{s[k]:.0f}") for k in ("delay_Sep-2008", "delay_Aug-2011",
+        delay = [("-" if s[k] != s[k] else f"{s[k]:.0f}") for k in ("delay_Sep-2008", "delay_Aug-2011",
                                                                        "delay_Feb-2020")]
         table.add_row(spec.label, f"{s['share_risk_off']:.2f}", f"{s['switches_per_year']:.2f}", *delay, str(file))
     if len(paths) > 1:
@@ -472,10 +471,6 @@ def regimes_plot(detectors: tuple[str, ...], params: tuple[str, ...], feature_li
     console.print("Delays: months from the onset to the first filtered risk-off label ('-': none within 12).")
     if len(paths) > 1:
         console.print(f"Comparison: {out / 'regimes_comparison.png'}")
-
-
-def pd_isnan(value: float) -> bool:
-    return value != value
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -59,11 +59,12 @@ def run_config(config: dict, run_dir: Path, progress: Progress | None = None, us
     panel = result.panel if result is not None else build_panel(source, "monthly", start=spec.history_start)
     context = AnalysisContext(config=config, source=source, panel=panel, result=result)
     analyses = []
+    analysis_seconds: dict[str, float] = {}
     for item in config.get("analyses") or []:
         say("analyses", item["name"])
         t_a = time.perf_counter()
         analyses.append(run_analysis(item, context))
-        context.__dict__.setdefault("analysis_seconds", {})[item["name"]] = time.perf_counter() - t_a
+        analysis_seconds[item["name"]] = time.perf_counter() - t_a
     run_dir = Path(run_dir)
     run_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = run_dir.parent / f".{run_dir.name}.tmp-{os.getpid()}"
@@ -81,7 +82,7 @@ def run_config(config: dict, run_dir: Path, progress: Progress | None = None, us
             say("outputs", "figures")
             write_figures(result, tmp / "figures")
         timings = dict(result.timings) if result is not None else {}
-        timings.update({f"analysis:{k}": v for k, v in context.__dict__.get("analysis_seconds", {}).items()})
+        timings.update({f"analysis:{k}": v for k, v in analysis_seconds.items()})
         finished = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
         records = list(panel.records) + [r for r in context.records if r not in panel.records]
         manifest = write_manifest(result, config, tmp, started, finished, timings, config_hash(config), source.name,

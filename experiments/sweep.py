@@ -95,17 +95,9 @@ def _run_one(config: dict, run_dir: str) -> dict:
     """Worker: run one config (in a separate process) and return what the catalog records."""
     from experiments.runner import run_config
     outcome = run_config(config, Path(run_dir))
+    result = outcome.result
     return {"run_dir": str(outcome.run_dir), "manifest": outcome.manifest,
-            "metrics": outcome.result.metrics, "window": outcome.result.window}
-
-
-class _Outcome:
-    """The parts of a RunOutcome the catalog needs, rebuilt from a worker's reply."""
-
-    def __init__(self, reply: dict):
-        self.run_dir = Path(reply["run_dir"])
-        self.manifest = reply["manifest"]
-        self.result = type("R", (), {"metrics": reply["metrics"], "window": reply["window"]})()
+            "metrics": None if result is None else result.metrics, "window": None if result is None else result.window}
 
 
 def run_sweep(path: str | Path, runs_dir: str | Path = "runs", executor: str = "local", workers: int = 2,
@@ -161,7 +153,7 @@ def _finish(run: PlannedRun, reply: dict | None, error: BaseException | None, ca
         failures[run.hash] = f"{type(error).__name__}: {error}"
         say("failed", run, failures[run.hash])
     else:
-        catalog.record(_Outcome(reply))
+        catalog.record_values(Path(reply["run_dir"]), reply["manifest"], reply["metrics"], reply["window"])
         say("done", run, reply["run_dir"])
 
 
