@@ -35,6 +35,8 @@ CREATE TABLE IF NOT EXISTS runs (
     metrics_json TEXT
 )
 """
+#: Metrics where a lower value is better (``runs best`` ranks them ascending).
+LOWER_IS_BETTER = ("ann_vol", "turnover", "sharpe_diff_p")
 KEY_METRICS = ("sharpe", "ann_return", "ann_vol", "max_drawdown", "turnover", "psr", "dsr", "sharpe_diff_p",
                "n_periods")
 

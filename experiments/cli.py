@@ -349,7 +349,7 @@ def runs_compare(refs: tuple[str, ...], runs_dir: Path, metric: str) -> None:
 def runs_best(runs_dir: Path, metric: str, top: int) -> None:
     """The best strategies across all finished runs, with the Sharpe deflated for how many were compared."""
     from allocation.stats import expected_max_sharpe
-    from experiments.catalog import KEY_METRICS, Catalog
+    from experiments.catalog import KEY_METRICS, LOWER_IS_BETTER, Catalog
     from scipy import stats as st
 
     if metric not in KEY_METRICS:
@@ -364,7 +364,7 @@ def runs_best(runs_dir: Path, metric: str, top: int) -> None:
     threshold = expected_max_sharpe(n, float(per_period.var(ddof=1)) if n > 1 else 0.0)
     # deflated Sharpe with normal returns assumed (the catalog keeps no moments): PSR against E[max SR]
     frame["dsr_across_runs"] = st.norm.cdf((per_period - threshold) * (frame["n_periods"] - 1) ** 0.5)
-    best = frame.sort_values(metric, ascending=False).head(top)
+    best = frame.sort_values(metric, ascending=metric in LOWER_IS_BETTER).head(top)
     table = Table(title=f"Top {top} of {n} strategies across {frame['run'].nunique()} runs by {metric}; "
                         f"expected best Sharpe by luck alone {threshold * ppy ** 0.5:.2f}", title_justify="left")
     for col in ("run", "strategy", metric, "sharpe", "dsr (own run)", "dsr (all compared)"):

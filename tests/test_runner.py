@@ -73,6 +73,10 @@ def test_runs_catalog_commands(quickstart_runs) -> None:
     assert listing.returncode == 0 and "quickstart" in listing.stdout and "done" in listing.stdout
     best = run_cli("runs", "best", "--runs-dir", str(root), "--metric", "sharpe")
     assert best.returncode == 0 and "expected best Sharpe by luck alone" in best.stdout
+    lowest = run_cli("runs", "best", "--runs-dir", str(root), "--metric", "turnover", "--top", "1")
+    metrics = pd.read_csv(next(p for p in root.iterdir() if p.name == "qs1") / "metrics.csv", index_col=0)
+    assert lowest.returncode == 0 and metrics["turnover"].idxmin().split("/")[0] in lowest.stdout
+    assert "static" in lowest.stdout  # static holdings trade least
     compare = run_cli("runs", "compare", "quickstart", "--runs-dir", str(root))
     assert compare.returncode == 0 and "UMD/static" in compare.stdout
     missing = run_cli("runs", "compare", "nope", "--runs-dir", str(root))
