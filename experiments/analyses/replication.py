@@ -235,7 +235,8 @@ def _walk_forward(ctx: AnalysisContext, data: pd.DataFrame, detectors: list[str]
                         cache_dir=cache_root())
         model = make_forecaster("regime_conditioned", base={"name": "ridge", "params": {"param_grid": {"alpha": ALPHAS}}})
         runs[f"walk_forward_regime_conditioned@{det}"] = (
-            model, path, f"regime-conditioned {ridge} on {det}")
+            model, path, f"ridge conditioned on {det}'s filtered regime probabilities, alpha by time-series CV, "
+                         "yearly refit")
     series = {label: forecast_walk_forward(model, X, y, dates, schedule, regimes=path, name=label, target="UMD").frame
               for label, (model, path, _) in runs.items()}
     common = pd.concat([s["forecast"] for s in series.values()], axis=1).dropna().index
