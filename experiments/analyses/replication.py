@@ -103,7 +103,7 @@ def paper_dataset(frame: pd.DataFrame, start: str = "2000-01", end: str = "2024-
         raise FactorRegimesError(f"replication window {start}..{end}: a value is missing in month "
                                  f"{first.date()} ({', '.join(data.columns[data.loc[first].isna()])}); "
                                  "the paper's sample has none")
-    return data.iloc[lead:].dropna(how="any")
+    return data.iloc[lead:]
 
 
 def sharpe_population(r) -> float:
@@ -140,7 +140,7 @@ def paper_protocol(data: pd.DataFrame) -> dict:
     """
     X, y = data.drop(columns="y").to_numpy(), data["y"].to_numpy()
     n_train = int(len(data) * 0.8)
-    train, test = data.index[:n_train], data.index[n_train:]
+    test = data.index[n_train:]
     base = Ridge(alpha=1.0).fit(X[:n_train], y[:n_train])
     search = GridSearchCV(Ridge(), {"alpha": ALPHAS}, cv=KFold(n_splits=5, shuffle=False),
                           scoring="neg_mean_squared_error").fit(X[:n_train], y[:n_train])
