@@ -45,24 +45,14 @@ def _comparison(run: Path) -> str:
 
 
 def _replication(run: Path) -> str:
+    from experiments.analyses.replication_report import gap_sentences, tables
     data = json.loads((run / "replication.json").read_text())
-    paper, ours = data["paper"], data["as_published_in_sample"]
-    rows = [("OOS R² (alpha 1)", paper["r2_alpha1"], ours["r2_alpha1"]),
-            ("RMSE (alpha 1)", paper["rmse_alpha1"], ours["rmse_alpha1"]),
-            ("best alpha", paper["best_alpha"], ours["best_alpha"]),
-            ("OOS R² (best alpha)", paper["r2_best"], ours["r2_best"]),
-            ("RMSE (best alpha)", paper["rmse_best"], ours["rmse_best"]),
-            ("Sharpe dynamic (in-sample backtest)", paper["sharpe_dynamic"], ours["insample_best"]["sharpe_dynamic"]),
-            ("Sharpe static", paper["sharpe_static"], ours["insample_best"]["sharpe_static"]),
-            ("Sharpe dynamic, test months only", None, ours["test_only_best"]["sharpe_dynamic"])]
-    for label, res in data["walk_forward"].items():
-        rows.append((f"Sharpe dynamic, walk-forward {label}", None, res["sharpe_dynamic"]))
-    table = pd.DataFrame(rows, columns=["figure", "paper", "here"]).set_index("figure")
-    return ("**Replication of Aliyev (2025)** (`" + run.name + "`):\n\n" + markdown_table(table, digits=4) +
-            "\n\nGaps: the Ken French library revised its history in 2025 (this run reads the 202511 vintage); the "
-            "paper's dynamic backtest trades on predictions for its own training months; unshuffled KFold "
-            "validates on data before the training folds; r2_score compares with the test months' own mean. "
-            "The paper's text quotes Sharpe ratios 0.82 and 0.68, matching neither its table nor any protocol.")
+    t = tables(data)
+    variants = t["replication_variants"].drop(columns=["months", "share_invested"])
+    return ("**Replication of Aliyev (2025)** (`" + run.name + "`). As published: "
+            f"{data['as_published']['model']}, backtested on {data['as_published']['sample']}:\n\n"
+            + markdown_table(t["replication"], digits=4) + "\n\nEvery other protocol, with its model and sample:\n\n"
+            + markdown_table(variants, digits=4) + "\n\n" + "\n".join(f"- {s}" for s in gap_sentences(data)))
 
 
 def _vol_managed(run: Path) -> str:

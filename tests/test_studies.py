@@ -1,4 +1,6 @@
-"""Studies against published results: figures equal independent re-implementations written here."""
+"""Studies against published results: figures equal independent re-implementations written here.
+
+The Aliyev (2025) replication has its own file, ``test_replication.py``."""
 
 from __future__ import annotations
 
@@ -7,73 +9,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.linear_model import Ridge
-from sklearn.metrics import mean_squared_error, r2_score
-from sklearn.model_selection import GridSearchCV, KFold
 
 from experiments.analyses import AnalysisContext
-from experiments.analyses.replication import as_published, paper_dataset, replicate_aliyev2025
 from experiments.analyses.vol_managed import vol_managed_momentum
 from experiments.config import load_config
 from regimes.data.french import read_french
-from regimes.data.readers import read_cboe_vix, read_yahoo
+from regimes.data.readers import read_yahoo
 from regimes.panel import build_panel
 
 CONFIGS = Path(__file__).resolve().parent.parent / "configs"
-
-
-def _independent_paper_data(shared: Path) -> pd.DataFrame:
-    """The paper's dataset built with plain pandas from the raw files (no framework code but the readers)."""
-    umd = read_french(shared / "F-F_Momentum_Factor.CSV").data["Mom"]
-    hml = read_french(shared / "F-F_Research_Data_Factors.CSV").data["HML"]
-    vix = read_cboe_vix(shared / "VIX_History.csv")["close"].resample("ME").last()
-    spx = read_yahoo(shared / "GSPC.csv")["close"].resample("ME").last().pct_change()
-    frame = pd.DataFrame({"UMD": umd, "HML": hml, "vix": vix, "sp500_ret": spx}).loc["2000-01":"2024-12"]
-    data = frame.shift(1).add_suffix("_lag1")
-    data["y"] = frame["UMD"]
-    return data.dropna()
-
-
-def test_aliyev_as_published_equals_independent_reimplementation(shared_data: Path, local_source) -> None:
-    data = _independent_paper_data(shared_data)
-    X, y = data.drop(columns="y").to_numpy(), data["y"].to_numpy()
-    n = int(0.8 * len(y))
-    base = Ridge(alpha=1.0).fit(X[:n], y[:n])
-    grid = GridSearchCV(Ridge(), {"alpha": [0.01, 0.1, 1, 5, 10, 50, 100]}, cv=KFold(5),
-                        scoring="neg_mean_squared_error").fit(X[:n], y[:n])
-    full = grid.best_estimator_.predict(X)
-    dynamic = np.where(full > 0, y, 0.0)
-    expected = {
-        "r2_alpha1": r2_score(y[n:], base.predict(X[n:])),
-        "rmse_alpha1": np.sqrt(mean_squared_error(y[n:], base.predict(X[n:]))),
-        "best_alpha": grid.best_params_["alpha"],
-        "r2_best": r2_score(y[n:], grid.predict(X[n:])),
-        "rmse_best": np.sqrt(mean_squared_error(y[n:], grid.predict(X[n:]))),
-        "sharpe_dynamic": dynamic.mean() / dynamic.std() * np.sqrt(12),
-        "sharpe_static": y.mean() / y.std() * np.sqrt(12),
-        "mean_dynamic": dynamic.mean(),
-        "mean_static": y.mean(),
-    }
-    panel = build_panel(local_source, "monthly", start="1990-01")
-    ours = as_published(paper_dataset(panel.frame))
-    assert ours["n_obs"] == len(y) == 299 and ours["n_train"] == n
-    flat = {**{k: ours[k] for k in ("r2_alpha1", "rmse_alpha1", "best_alpha", "r2_best", "rmse_best")},
-            **{k: ours["insample_best"][k] for k in ("sharpe_dynamic", "sharpe_static", "mean_dynamic",
-                                                     "mean_static")}}
-    for key, value in expected.items():
-        assert flat[key] == pytest.approx(value, abs=1e-10), key
-
-
-def test_aliyev_analysis_writes_every_protocol(local_source) -> None:
-    config = load_config(CONFIGS / "replicate_aliyev2025.yaml")
-    panel = build_panel(local_source, "monthly", start="1990-01")
-    out = replicate_aliyev2025(AnalysisContext(config, local_source, panel), detectors=["vix_threshold"])
-    data = out.data
-    assert {"paper", "as_published_in_sample", "walk_forward", "data"} <= set(data)
-    assert data["paper"]["sharpe_dynamic"] == 0.355
-    assert {"insample_best", "test_only_best", "insample_alpha1"} <= set(data["as_published_in_sample"])
-    assert set(data["walk_forward"]) == {"ridge", "regime_conditioned@vix_threshold"}
-    assert "in-sample contamination" in out.html.lower() and "vintage" in out.html.lower()
 
 
 def test_vol_managed_momentum_equals_independent_computation(shared_data: Path, local_source) -> None:
