@@ -39,7 +39,10 @@ def test_quickstart_writes_every_output(quickstart_runs) -> None:
         assert col in metrics.columns, col
     assert set(metrics["allocator"]) == {"static", "binary", "vol_target"}
     fm = pd.read_csv(out / "forecast_metrics.csv")
-    assert {"target", "forecaster", "regime_model", "oos_r2", "rmse", "hit_rate", "clark_west_p"} <= set(fm.columns)
+    assert {"target", "model", "forecaster", "regime_model", "benchmark", "nested", "test", "test_reason", "oos_r2",
+            "rmse", "hit_rate", "stat", "p_value"} <= set(fm.columns)
+    assert set(fm.loc[fm["nested"], "test"]) == {"clark_west"}
+    assert set(fm.loc[~fm["nested"], "test"]) <= {"diebold_mariano"}
     regimes = pd.read_csv(out / "regimes.csv", index_col="date")
     assert list(regimes.columns) == ["hmm", "jump"] and regimes.max().max() <= 1
     weights = pd.read_csv(out / "weights.csv")
