@@ -314,7 +314,9 @@ def test_stepm_and_mcs_equal_arch_on_the_runs_return_matrix(small_study) -> None
         mcs.compute()
         for c in cols:
             assert res.mcs[bench]["pvalues"][c] == pytest.approx(float(mcs.pvalues.loc[c, "Pvalue"]), abs=0)
-        assert set(mcs.included) <= set(res.mcs[bench]["included"])
+        groups = res.mcs[bench]["identical"]
+        assert set(res.mcs[bench]["included"]) == set(mcs.included) | {m for rep in mcs.included
+                                                                       for m in groups.get(rep, [])}
         assert 0 <= min(res.mcs[bench]["pvalues"].values()) and max(res.mcs[bench]["pvalues"].values()) <= 1
 
 
