@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from allocation import metrics, stats
+from allocation import metrics, multiple_testing, stats
 from regimes.walkforward import RegimePath, state_names
 
 
@@ -26,14 +26,17 @@ def strategy_statistics(returns: pd.DataFrame, benchmarks: dict[str, str], facto
     factors : pandas.DataFrame, optional
         Factor returns for alphas and loadings (e.g. Mkt-RF, SMB, HML, UMD).
     bootstrap_reps : int
-        Stationary-bootstrap draws for Sharpe intervals (0 to skip).
+        Bootstrap draws for the Sharpe intervals and the Ledoit-Wolf bootstrap test (0 to skip both).
 
     Returns
     -------
     pandas.DataFrame
         Metrics of :func:`allocation.metrics.summary`, ``psr`` (vs 0), ``dsr``
         (given every strategy here as a trial), ``sharpe_ci_low/high``,
-        ``sharpe_diff_p`` (Ledoit-Wolf vs its benchmark), ``alpha_static``
+        ``sharpe_diff`` (per-period Sharpe minus its benchmark's), ``sharpe_diff_p`` (the default test:
+        Ledoit-Wolf 2008 studentized circular block bootstrap against its benchmark, two-sided) with
+        ``sharpe_diff_block`` (its block length), ``sharpe_diff_p_hac`` (the labelled alternative: the
+        same test with a Newey-West HAC standard error and the normal distribution), ``alpha_static``
         (annualized) with ``alpha_static_t``, ``ir_static``, ``hlz_pass``
         (alpha t > 3), and with factors ``alpha_ff`` (annualized),
         ``alpha_ff_t``, ``ff_r2`` and ``beta_<factor>``.
@@ -50,7 +53,12 @@ def strategy_statistics(returns: pd.DataFrame, benchmarks: dict[str, str], facto
         bench = benchmarks.get(name)
         if bench is not None and bench != name:
             b = returns[bench]
-            row["sharpe_diff_p"] = stats.sharpe_difference_test(r, b)["p_value"]
+            hac = stats.sharpe_difference_test(r, b)
+            row["sharpe_diff"] = hac["diff"]
+            if bootstrap_reps:
+                boot = stats.sharpe_difference_bootstrap(r, b, reps=bootstrap_reps, seed=seed)
+                row["sharpe_diff_p"], row["sharpe_diff_block"] = boot["p_value"], boot["block"]
+            row["sharpe_diff_p_hac"] = hac["p_value"]
             reg = stats.newey_west_regression(r, b.to_frame("static"))
             row["alpha_static"] = reg.alpha * periods_per_year
             row["alpha_static_t"] = reg.alpha_t
@@ -77,6 +85,28 @@ def spa_by_benchmark(returns: pd.DataFrame, benchmarks: dict[str, str], reps: in
         if group:
             out[bench] = stats.spa_test(returns[bench], returns[group], reps=reps, seed=seed)
     return out
+
+
+def _groups(benchmarks: dict[str, str]) -> dict[str, list[str]]:
+    """Benchmark -> the strategies compared with it (the benchmark itself excluded)."""
+    return {bench: [s for s, b in benchmarks.items() if b == bench and s != bench]
+            for bench in sorted(set(benchmarks.values()))}
+
+
+def stepm_by_benchmark(returns: pd.DataFrame, benchmarks: dict[str, str], size: float = 0.05, reps: int = 1000,
+                       seed: int = 0) -> dict[str, dict]:
+    """Romano-Wolf StepM of every strategy sharing a benchmark against that benchmark (see
+    :func:`allocation.multiple_testing.stepm`)."""
+    return {bench: multiple_testing.stepm(returns[bench], returns[group], size=size, reps=reps, seed=seed)
+            for bench, group in _groups(benchmarks).items() if group}
+
+
+def mcs_by_benchmark(returns: pd.DataFrame, benchmarks: dict[str, str], size: float = 0.10, reps: int = 1000,
+                     seed: int = 0) -> dict[str, dict]:
+    """Hansen's Model Confidence Set of each benchmark and the strategies compared with it (see
+    :func:`allocation.multiple_testing.model_confidence_set`)."""
+    return {bench: multiple_testing.model_confidence_set(returns[[bench, *group]], size=size, reps=reps, seed=seed)
+            for bench, group in _groups(benchmarks).items() if group}
 
 
 def regime_breakdown(returns: pd.DataFrame, paths: dict[str, RegimePath], periods_per_year: int = 12) -> pd.DataFrame:

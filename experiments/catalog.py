@@ -135,6 +135,26 @@ class Catalog:
                 rows.append({"run": run["name"], "config_hash": run["config_hash"], "strategy": strategy, **values})
         return pd.DataFrame(rows)
 
+    def trials(self) -> pd.DataFrame:
+        """Every distinct strategy tried, per target and evaluation window, across the done runs.
+
+        One row per strategy of :meth:`strategies` with ``target`` (the strategy name up to its first
+        ``/``: the target, the ``+``-joined targets, or ``benchmark``), ``window_start``, ``window_end``
+        and ``n_trials``: the number of distinct strategies with that target and window. A strategy that
+        appears in several runs with the same Sharpe ratio and length (static exposure in every run of a
+        sweep, say) is one trial and one row.
+        """
+        frame = self.strategies()
+        if frame.empty:
+            return frame
+        windows = {r["config_hash"]: (r["window_start"], r["window_end"]) for r in self._rows()}
+        frame["window_start"] = frame["config_hash"].map(lambda h: windows[h][0])
+        frame["window_end"] = frame["config_hash"].map(lambda h: windows[h][1])
+        frame["target"] = frame["strategy"].str.split("/", n=1).str[0]
+        frame = frame.drop_duplicates(["target", "window_start", "window_end", "strategy", "sharpe", "n_periods"])
+        frame["n_trials"] = frame.groupby(["target", "window_start", "window_end"])["strategy"].transform("size")
+        return frame.reset_index(drop=True)
+
     def _rows(self) -> list[dict]:
         with self._connect() as con:
             return [dict(r) for r in con.execute("SELECT * FROM runs").fetchall()]

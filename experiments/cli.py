@@ -347,32 +347,57 @@ def runs_compare(refs: tuple[str, ...], runs_dir: Path, metric: str) -> None:
 @click.option("--metric", default="sharpe", show_default=True)
 @click.option("--top", type=click.IntRange(min=1), default=10, show_default=True)
 def runs_best(runs_dir: Path, metric: str, top: int) -> None:
-    """The best strategies across all finished runs, with the Sharpe deflated for how many were compared."""
-    from allocation.stats import expected_max_sharpe
+    """The best strategies across all finished runs, with the Sharpe deflated for how many were tried.
+
+    The deflated Sharpe ratio's trial count is the number of distinct strategies tried, across every run of
+    the catalog, for the same target and evaluation window.
+    """
     from experiments.catalog import KEY_METRICS, LOWER_IS_BETTER, Catalog
-    from scipy import stats as st
 
     if metric not in KEY_METRICS:
         raise click.BadParameter(f"choose one of {', '.join(KEY_METRICS)}", param_hint="--metric")
-    frame = Catalog(runs_dir).strategies()
+    frame = Catalog(runs_dir).trials()
     if frame.empty:
         console.print(f"No finished runs in {runs_dir}.")
         return
-    n = len(frame)
-    ppy = 12
-    per_period = frame["sharpe"] / ppy ** 0.5
-    threshold = expected_max_sharpe(n, float(per_period.var(ddof=1)) if n > 1 else 0.0)
-    # deflated Sharpe with normal returns assumed (the catalog keeps no moments): PSR against E[max SR]
-    frame["dsr_across_runs"] = st.norm.cdf((per_period - threshold) * (frame["n_periods"] - 1) ** 0.5)
+    frame = deflate_across_trials(frame)
     best = frame.sort_values(metric, ascending=metric in LOWER_IS_BETTER).head(top)
-    table = Table(title=f"Top {top} of {n} strategies across {frame['run'].nunique()} runs by {metric}; "
-                        f"expected best Sharpe by luck alone {threshold * ppy ** 0.5:.2f}", title_justify="left")
-    for col in ("run", "strategy", metric, "sharpe", "dsr (own run)", "dsr (all compared)"):
-        table.add_column(col, overflow="fold")
+    table = Table(title=f"Top {top} of {len(frame)} distinct strategies across {frame['run'].nunique()} runs by "
+                        f"{metric}. DSR trials: the strategies tried across the catalog for the same target and "
+                        "evaluation window", title_justify="left")
+    extra = [metric] if metric != "sharpe" else []
+    for col in ("run", "strategy", *extra, "sharpe", "trials", "E[max sharpe] by luck", "dsr (own run)",
+                "dsr (trials)"):
+        table.add_column(escape(col), overflow="fold")
     for _, r in best.iterrows():
-        table.add_row(escape(r["run"]), escape(r["strategy"]), _fmt(r[metric], 3), _fmt(r["sharpe"]),
-                      _fmt(r["dsr"]), _fmt(r["dsr_across_runs"]))
+        table.add_row(escape(r["run"]), escape(r["strategy"]), *[_fmt(r[metric], 3) for _ in extra],
+                      _fmt(r["sharpe"]), str(int(r["n_trials"])), _fmt(r["expected_max_sharpe"]), _fmt(r["dsr"]),
+                      _fmt(r["dsr_trials"]))
     console.print(table)
+
+
+def deflate_across_trials(frame, periods_per_year: int = 12):
+    """Add ``expected_max_sharpe`` (annualized) and ``dsr_trials`` to :meth:`Catalog.trials` rows.
+
+    Per (target, window): ``n_trials`` strategies and the variance of their per-period Sharpe ratios give
+    the expected maximum Sharpe by luck (Bailey & Lopez de Prado 2014); the DSR is the probability that
+    the true Sharpe exceeds it, with normal returns assumed (the catalog keeps no moments).
+    """
+    import numpy as np
+
+    from allocation.stats import deflated_sharpe, expected_max_sharpe
+
+    frame = frame.copy()
+    per_period = frame["sharpe"] / periods_per_year ** 0.5
+    frame["expected_max_sharpe"] = np.nan
+    frame["dsr_trials"] = np.nan
+    for _, idx in frame.groupby(["target", "window_start", "window_end"]).groups.items():
+        sr = per_period.loc[idx]
+        var = float(sr.var(ddof=1)) if len(sr) > 1 else 0.0
+        frame.loc[idx, "expected_max_sharpe"] = expected_max_sharpe(len(sr), var) * periods_per_year ** 0.5
+        frame.loc[idx, "dsr_trials"] = [deflated_sharpe(s, int(n), len(sr), var) if np.isfinite(s) and n else np.nan
+                                        for s, n in zip(sr, frame.loc[idx, "n_periods"].fillna(0))]
+    return frame
 
 
 @cli.group()

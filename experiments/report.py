@@ -68,7 +68,7 @@ def summary_points(result) -> list[str]:
         if best is not None:
             text += f"; the best is <code>{html.escape(best)}</code> ({others.loc[best, 'sharpe']:.2f})"
         verb = "differs" if len(significant) == 1 else "differ"
-        text += (f". {len(significant)} of them {verb} significantly from static (Ledoit-Wolf, 5 %), "
+        text += (f". {len(significant)} of them {verb} significantly from static (Ledoit-Wolf bootstrap, 5 %), "
                  f"{len(dsr_ok)} keep a Deflated Sharpe above 0.95 given the {len(m)} strategies tried, and "
                  f"{len(hlz)} clear the t &gt; 3 hurdle on alpha against static.")
         spa = result.spa.get(s_name)
@@ -76,6 +76,18 @@ def summary_points(result) -> list[str]:
             verdict = "rejects" if spa["spa_consistent"] < 0.05 else "does not reject"
             text += (f" Hansen's SPA test {verdict} that no strategy beats static (p = "
                      f"{_fmt_p(spa['spa_consistent'])}; Reality Check p = {_fmt_p(spa['reality_check'])}).")
+        stepm = getattr(result, "stepm", {}).get(s_name)
+        if stepm:
+            n_sup = len(stepm["superior"])
+            text += (f" Romano-Wolf StepM finds {n_sup} of {stepm['n_models']} strategies with a higher mean return "
+                     f"than static at a familywise error rate of {stepm['size']:.0%}"
+                     + (f" ({', '.join(f'<code>{html.escape(x)}</code>' for x in stepm['superior'])})." if n_sup
+                        else "."))
+        mcs = getattr(result, "mcs", {}).get(s_name)
+        if mcs and mcs.get("pvalues"):
+            text += (f" Hansen's {1 - mcs['size']:.0%} Model Confidence Set keeps {len(mcs['included'])} of "
+                     f"{len(mcs['included']) + len(mcs['excluded'])} strategies (static "
+                     f"{'included' if s_name in mcs['included'] else 'excluded'}).")
         points.append(text)
         regime_rows = others[others["regime_model"] != "none"]
         uncond_rows = others[(others["regime_model"] == "none") & (others["forecaster"] != "none")]
@@ -85,21 +97,30 @@ def summary_points(result) -> list[str]:
             points.append(f"<b>{html.escape(target)}</b>: the best regime-aware strategy "
                           f"(<code>{html.escape(rb)}</code>, Sharpe {regime_rows.loc[rb, 'sharpe']:.2f}) {word} the best "
                           f"unconditional one (<code>{html.escape(ub)}</code>, {uncond_rows.loc[ub, 'sharpe']:.2f}).")
-    fm = result.forecast_metrics
-    regime_fc = fm[fm["regime_model"] != "none"]
-    if len(regime_fc):
-        wins = regime_fc[regime_fc["clark_west_p"] < 0.05]
-        dm = regime_fc.get("dm_vs_unconditional_p")
-        dm_wins = regime_fc[(dm < 0.05) & (regime_fc["dm_vs_unconditional_stat"] > 0)] if dm is not None else []
-        points.append(f"Forecasts: {len(wins)} of {len(regime_fc)} regime-aware forecast series beat the expanding "
-                      f"historical mean (Clark-West, 5 %); {len(dm_wins)} beat the same model without regimes "
-                      f"(Diebold-Mariano, 5 %). Out-of-sample R² ranges from {regime_fc['oos_r2'].min():.3f} to "
-                      f"{regime_fc['oos_r2'].max():.3f}.")
+    points += _forecast_points(result.forecast_metrics)
     pbo = result.pbo.get("pbo")
     if pbo is not None and np.isfinite(pbo):
         points.append(f"Probability of backtest overfitting across all {len(m)} strategies (CSCV): {pbo:.2f}"
                       + (" - selecting the in-sample best is no better than chance." if pbo >= 0.5 else "."))
     return points
+
+
+def _forecast_points(fm: pd.DataFrame) -> list[str]:
+    """Forecast findings from the comparison rows of forecast_metrics.csv."""
+    if fm.empty or "benchmark" not in fm.columns:
+        return []
+    regime = fm[fm["regime_model"] != "none"]
+    vs_mean = regime[regime["benchmark"] == "historical_mean"]
+    vs_base = regime[(regime["benchmark"] != "historical_mean") & regime["nested"].astype(bool)]
+    if vs_mean.empty:
+        return []
+    text = (f"Forecasts: {int((vs_mean['p_value'] < 0.05).sum())} of {len(vs_mean)} regime-aware forecast series "
+            f"beat the expanding historical mean (Clark-West, 5 %)")
+    if len(vs_base):
+        text += (f"; {int((vs_base['p_value'] < 0.05).sum())} of {len(vs_base)} beat their own base model without "
+                 "regimes (Clark-West, 5 %: the pairs are nested, so Diebold-Mariano would be undersized)")
+    return [text + f". Out-of-sample R² against the mean ranges from {vs_mean['oos_r2'].min():.3f} to "
+            f"{vs_mean['oos_r2'].max():.3f}."]
 
 
 def write_report(result, config: dict, manifest: dict, run_dir: Path, analyses: list | None = None) -> Path:
@@ -140,12 +161,22 @@ def _comparison_sections(result, figs: Path) -> list[str]:
     parts += ["<h2>Strategies</h2>", html_table(head, digits=3),
               "<p class='muted'>Sharpe: mean / standard deviation of monthly net excess returns, times sqrt(12). "
               "psr: probability the true Sharpe exceeds 0; dsr: the same against the expected maximum Sharpe of "
-              "all strategies tried; sharpe_diff_p: Ledoit-Wolf test against static; spa_consistent: Hansen's SPA "
-              "p-value of all strategies against static. Full table: metrics.csv.</p>"]
-    parts += ["<h2>Forecasts</h2>", html_table(result.forecast_metrics.set_index(["target", "forecaster"]), digits=4),
-              "<p class='muted'>oos_r2 against the expanding historical mean; clark_west_p one-sided; "
-              "dm_vs_unconditional: Diebold-Mariano against the same model without regimes (positive statistic: "
-              "the regime-aware model is more accurate).</p>"]
+              "all strategies tried; sharpe_diff_p: Ledoit & Wolf (2008) studentized circular block bootstrap test of "
+              "equal Sharpe ratios against static (two-sided; metrics.csv also has sharpe_diff_p_hac, the HAC "
+              "version, as a labelled alternative); spa_consistent: Hansen's SPA p-value of all strategies against "
+              "static. Full table: metrics.csv.</p>"]
+    fm = result.forecast_metrics
+    if len(fm):
+        parts += ["<h2>Forecasts</h2>", html_table(fm.drop(columns=["forecaster", "regime_model"], errors="ignore")
+                                                   .set_index(["target", "model", "benchmark"]), digits=4),
+                  "<p class='muted'>Each row compares a model's forecasts with a benchmark model's on the decision "
+                  "dates of the evaluation window; <code>test</code> and <code>test_reason</code> say which test it "
+                  "uses and why. Nested pairs (any model against the historical mean; a regime-aware model against "
+                  "its own base model) use Clark &amp; West (2007), one-sided, because Diebold-Mariano is undersized "
+                  "when the larger model nests the smaller; non-nested pairs use Diebold-Mariano, two-sided. stat &gt; "
+                  "0: the model is more accurate. oos_r2 = 1 - MSE(model) / MSE(benchmark); the historical mean is "
+                  "re-estimated at every decision date from the targets realized by then (Campbell &amp; Thompson "
+                  "2008).</p>"]
     parts.append("<h2>Regimes</h2>")
     for name in sorted(p.name for p in figs.glob("regimes_*.png")):
         parts.append(_img(figs / name, name))
@@ -166,12 +197,42 @@ def _comparison_sections(result, figs: Path) -> list[str]:
     for prefix in ("forecasts_", "importance_"):
         for name in sorted(p.name for p in figs.glob(f"{prefix}*.png")):
             parts.append(_img(figs / name, name))
-    stats_rows = pd.DataFrame([{"benchmark": k, **v} for k, v in result.spa.items()])
-    if len(stats_rows):
-        parts += ["<h2>Multiple testing</h2>", html_table(stats_rows.set_index("benchmark"), digits=3)]
+    parts += _multiple_testing_section(result)
     parts.append(f"<p>PBO (CSCV): {result.pbo.get('pbo', float('nan')):.3f} over {result.pbo.get('n_splits', 0)} "
                  "splits.</p>")
     return parts
+
+
+def multiple_testing_table(result) -> pd.DataFrame:
+    """One row per benchmark: SPA, Reality Check, StepM and MCS (the report's multiple-testing table)."""
+    rows = []
+    for bench in sorted(set(result.spa) | set(getattr(result, "stepm", {})) | set(getattr(result, "mcs", {}))):
+        spa, stepm, mcs = result.spa.get(bench, {}), result.stepm.get(bench, {}), result.mcs.get(bench, {})
+        rows.append({"benchmark": bench, "spa_consistent": spa.get("spa_consistent", np.nan),
+                     "reality_check": spa.get("reality_check", np.nan),
+                     "stepm_superior": f"{len(stepm.get('superior', []))} of {stepm.get('n_models', 0)}",
+                     "stepm_strategies": ", ".join(stepm.get("superior", [])) or "none",
+                     "mcs_included": f"{len(mcs.get('included', []))} of "
+                                     f"{len(mcs.get('included', [])) + len(mcs.get('excluded', []))}",
+                     "mcs_strategies": ", ".join(mcs.get("included", []))})
+    return pd.DataFrame(rows).set_index("benchmark") if rows else pd.DataFrame()
+
+
+def _multiple_testing_section(result) -> list[str]:
+    table = multiple_testing_table(result)
+    if table.empty:
+        return []
+    stepm = next(iter(result.stepm.values()), {})
+    mcs = next(iter(result.mcs.values()), {})
+    return ["<h2>Multiple testing</h2>", html_table(table, digits=3), "<ul class='muted'>",
+            "<li><b>SPA / Reality Check</b>: p-value of the hypothesis that no strategy has a higher mean net "
+            "return than static (Hansen 2005; White 2000).</li>",
+            f"<li><b>StepM</b> (Romano &amp; Wolf 2005, <code>arch.bootstrap.StepM</code>): the strategies that beat "
+            f"static, each claim held to a familywise error rate of {stepm.get('size', 0.05):.0%} across all of "
+            "them.</li>",
+            f"<li><b>Model Confidence Set</b> (Hansen, Lunde &amp; Nason 2011, <code>arch.bootstrap.MCS</code>): the "
+            f"strategies, static included, that cannot be told apart from the best one; the set contains the best "
+            f"with probability {1 - mcs.get('size', 0.10):.0%}.</li></ul>"]
 
 
 def _provenance_sections(config: dict, manifest: dict) -> list[str]:

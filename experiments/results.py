@@ -36,9 +36,9 @@ def _comparison(run: Path) -> str:
     table = pd.concat(rows)[["sharpe", "ann_return", "max_drawdown", "dsr", "sharpe_diff_p", "spa_consistent"]]
     lines.append(markdown_table(table, digits=3))
     fm = pd.read_csv(run / "forecast_metrics.csv")
-    reg = fm[fm["regime_model"] != "none"]
+    reg = fm[(fm["regime_model"] != "none") & (fm["benchmark"] == "historical_mean")]
     lines += ["", f"Regime-aware forecasts beating the expanding mean (Clark-West 5 %): "
-                  f"{int((reg['clark_west_p'] < 0.05).sum())} of {len(reg)}; out-of-sample R² from "
+                  f"{int((reg['p_value'] < 0.05).sum())} of {len(reg)}; out-of-sample R² from "
                   f"{reg['oos_r2'].min():.3f} to {reg['oos_r2'].max():.3f}. "
                   f"PBO across strategies: {json.loads((run / 'statistics.json').read_text())['pbo']['pbo']:.2f}."]
     return "\n".join(lines)

@@ -25,10 +25,27 @@ FLOAT = "%.10g"
 PACKAGES = ("factor-regimes", "numpy", "pandas", "scipy", "scikit-learn", "statsmodels", "hmmlearn", "ruptures",
             "arch", "matplotlib", "pyyaml")
 METRIC_COLUMNS = ["target", "regime_model", "forecaster", "allocator", "ann_return", "ann_vol", "sharpe", "sortino",
-                  "max_drawdown", "calmar", "turnover", "psr", "dsr", "sharpe_diff_p", "spa_consistent",
+                  "max_drawdown", "calmar", "turnover", "psr", "dsr", "sharpe_diff", "sharpe_diff_p",
+                  "sharpe_diff_block", "sharpe_diff_p_hac", "spa_consistent",
                   "reality_check", "alpha_static", "alpha_static_t", "hlz_pass", "ir_static", "alpha_ff",
                   "alpha_ff_t", "ff_r2", "sharpe_ci_low", "sharpe_ci_high", "cagr", "skew", "excess_kurtosis",
                   "hit_rate", "worst_period", "exposure", "n_periods"]
+
+#: What each entry of statistics.json (and each test column of metrics.csv) is, written beside the numbers.
+STATISTICS_METHODS = {
+    "sharpe_diff_p": "Ledoit & Wolf (2008) studentized circular block bootstrap test of equal Sharpe ratios "
+                     "against the strategy's static benchmark, two-sided (block length: sharpe_diff_block, the "
+                     "Politis-White optimal length of the moment series); the default test",
+    "sharpe_diff_p_hac": "the same hypothesis with a Newey-West HAC standard error and the normal distribution "
+                         "(a labelled alternative; over-rejects in samples of a few hundred months)",
+    "spa": "Hansen's SPA (consistent, lower) and White's Reality Check p-values: does any strategy beat static?",
+    "stepm": "Romano-Wolf StepM (arch.bootstrap.StepM, studentized, stationary bootstrap): the strategies whose "
+             "mean net return exceeds static's, with the familywise error rate controlled at 'size'",
+    "mcs": "Hansen, Lunde & Nason's Model Confidence Set (arch.bootstrap.MCS, range statistic, stationary "
+           "bootstrap) of static and its strategies: the set that contains the strategy with the highest mean net "
+           "return with probability 1 - size",
+    "pbo": "probability of backtest overfitting by CSCV across every strategy of the run",
+}
 
 
 def versions() -> dict[str, str]:
@@ -85,7 +102,8 @@ def write_tables(result: StudyResult, run_dir: Path) -> None:
     _csv(run_dir / "regime_breakdown.csv", result.breakdown, index=False)
     _csv(run_dir / "importance.csv", result.importance, index=False)
     statistics = {"evaluation_window": list(result.window), "n_strategies": int(result.metrics.shape[0]),
-                  "pbo": result.pbo, "spa": result.spa}
+                  "pbo": result.pbo, "spa": result.spa, "stepm": result.stepm, "mcs": result.mcs,
+                  "methods": STATISTICS_METHODS}
     atomic_write_text(run_dir / "statistics.json", json.dumps(statistics, indent=2, default=_json_default))
 
 

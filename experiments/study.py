@@ -14,7 +14,7 @@ strategy is compared on a friendlier sample than its benchmark.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -22,8 +22,9 @@ import pandas as pd
 
 from allocation.allocators import ALLOCATORS, AllocationInputs
 from allocation.backtest import BacktestResult, Constraints, run_backtest
-from allocation.evaluation import regime_breakdown, spa_by_benchmark, strategy_statistics
-from allocation.forecast_eval import forecast_table
+from allocation.evaluation import (mcs_by_benchmark, regime_breakdown, spa_by_benchmark, stepm_by_benchmark,
+                                   strategy_statistics)
+from allocation.forecast_eval import compare
 from allocation.forecasters import FORECASTERS, make_forecaster
 from allocation.forecasting import ForecastResult, ForecastSchedule, forecast_walk_forward
 from allocation.importance import native_importance, permutation_importance
@@ -66,6 +67,9 @@ class StudySpec:
     seed: int = 0
     bootstrap_reps: int = 1000
     spa_reps: int = 1000
+    #: Familywise error rate of Romano-Wolf StepM and the size of Hansen's Model Confidence Set.
+    stepm_size: float = 0.05
+    mcs_size: float = 0.10
     importance_repeats: int = 5
     regime_cache: Any = None
     #: Compute each detector's path once and share it with every forecaster and allocator (True), or
@@ -92,6 +96,9 @@ class StudyResult:
     importance: pd.DataFrame
     window: tuple[str, str]
     timings: dict[str, float] = field(default_factory=dict)
+    #: Romano-Wolf StepM and Hansen's MCS per benchmark (see :mod:`allocation.multiple_testing`).
+    stepm: dict = field(default_factory=dict)
+    mcs: dict = field(default_factory=dict)
 
 
 def forecast_features(panel: Panel, names: tuple[str, ...]) -> pd.DataFrame:
@@ -189,8 +196,15 @@ def run_study(spec: StudySpec, source: DataSource, progress=None) -> StudyResult
                 if (target, label) in forecasts:
                     continue
                 say("forecasts", f"{target} {label}")
-                result = forecast_walk_forward(model, X, targets[target], dates, spec.forecast_schedule,
-                                               regimes=path_for(det) if det else None, name=label, target=target)
+                if config["name"] == BENCHMARK_FORECASTER:
+                    # Campbell-Thompson: the expanding mean of every target realized by t, re-estimated at
+                    # every decision date (no features, so no row is dropped for a missing feature)
+                    result = forecast_walk_forward(model, X.iloc[:, :0], targets[target], dates,
+                                                   replace(spec.forecast_schedule, refit_every=1, window="expanding",
+                                                           window_length=None), name=label, target=target)
+                else:
+                    result = forecast_walk_forward(model, X, targets[target], dates, spec.forecast_schedule,
+                                                   regimes=path_for(det) if det else None, name=label, target=target)
                 result.info.update({"forecaster": _label(config), "base": base, "regime_model": det or "none"})
                 forecasts[(target, label)] = result
     timings["forecasts"] = time.perf_counter() - t0
@@ -221,6 +235,8 @@ def run_study(spec: StudySpec, source: DataSource, progress=None) -> StudyResult
         for s in [s for s, b in benchmarks.items() if b == bench]:
             for k, v in res.items():
                 metrics_table.loc[s, k] = v
+    stepm = stepm_by_benchmark(window, benchmarks, size=spec.stepm_size, reps=spec.spa_reps, seed=spec.seed)
+    mcs = mcs_by_benchmark(window, benchmarks, size=spec.mcs_size, reps=spec.spa_reps, seed=spec.seed)
     pbo = pbo_cscv(window)
     fmetrics = _forecast_metrics(forecasts, spec, window.index, dates)
     breakdown = regime_breakdown(pd.concat([window, frame[list(spec.targets)].reindex(window.index)
@@ -231,7 +247,7 @@ def run_study(spec: StudySpec, source: DataSource, progress=None) -> StudyResult
                        strategies=strategies, backtests=backtests, returns=window, metrics=metrics_table, spa=spa,
                        pbo=pbo, breakdown=breakdown, importance=importance,
                        window=(window.index[0].date().isoformat(), window.index[-1].date().isoformat()),
-                       timings=timings)
+                       timings=timings, stepm=stepm, mcs=mcs)
 
 
 def _decisions(return_dates: pd.DatetimeIndex, dates: pd.DatetimeIndex) -> pd.DatetimeIndex:
@@ -319,16 +335,65 @@ def _importance(forecasts: dict, X: pd.DataFrame, paths: dict, spec: StudySpec) 
     return pd.DataFrame(rows)
 
 
+def forecast_comparisons(forecasts: dict) -> list[tuple[str, str, str, bool, str]]:
+    """Which forecast series is compared with which, and with which test.
+
+    Returns ``(target, model, benchmark, nested, reason)`` tuples:
+
+    * every model against the historical mean (nested: the mean is the
+      intercept-only restriction of every model) - Clark-West;
+    * every regime-aware model against its own base model (nested: the base is
+      the regime model with uninformative regimes) - Clark-West;
+    * non-nested pairs - Diebold-Mariano: two unconditional models of
+      different kinds, and the regime-aware models that use the same regime
+      path and base in different ways (e.g. ``regime_conditioned`` and
+      ``per_regime`` on the same detector).
+    """
+    out = []
+    by_target: dict[str, list[str]] = {}
+    for (target, label) in forecasts:
+        by_target.setdefault(target, []).append(label)
+    for target, labels in by_target.items():
+        info = {label: forecasts[(target, label)].info for label in labels}
+        others = [m for m in labels if m != BENCHMARK_FORECASTER]
+        for m in others:
+            out.append((target, m, BENCHMARK_FORECASTER, True, "nested: the historical mean is the intercept-only "
+                        "restriction of every forecasting model"))
+            base = info[m].get("base")
+            if info[m].get("regime_model", "none") != "none" and base and (target, base) in forecasts:
+                out.append((target, m, base, True, f"nested: {base} is {info[m]['forecaster']} with uninformative "
+                            "regimes"))
+        uncond = [m for m in others if info[m].get("regime_model", "none") == "none"]
+        for i, a in enumerate(uncond):
+            for b in uncond[i + 1:]:
+                out.append((target, a, b, False, "non-nested: different models on the same features"))
+        regime = [m for m in others if info[m].get("regime_model", "none") != "none"]
+        for i, a in enumerate(regime):
+            for b in regime[i + 1:]:
+                if (info[a]["regime_model"] == info[b]["regime_model"] and info[a].get("base") == info[b].get("base")
+                        and info[a]["forecaster"] != info[b]["forecaster"]):
+                    out.append((target, a, b, False, f"non-nested: the same regime path ({info[a]['regime_model']}) "
+                                "and base used in different ways"))
+    return out
+
+
 def _forecast_metrics(forecasts: dict, spec: StudySpec, return_dates: pd.DatetimeIndex,
                       dates: pd.DatetimeIndex) -> pd.DataFrame:
+    """One row per comparison of :func:`forecast_comparisons`, on the decision dates of the evaluation window.
+
+    Columns ``target, model, forecaster, regime_model, benchmark, nested, test, alternative, test_reason,
+    oos_r2`` (``1 - MSE(model) / MSE(benchmark)``; against ``historical_mean`` it is Campbell and
+    Thompson's out-of-sample R^2), ``rmse, rmse_benchmark, hit_rate, stat`` (positive: the model is more
+    accurate), ``p_value, n``.
+    """
     decision = _decisions(return_dates, dates)
     rows = []
-    for (target, label), fc in forecasts.items():
-        bench = forecasts[(target, BENCHMARK_FORECASTER)].frame["forecast"].reindex(decision)
-        f = fc.frame.reindex(decision)
-        uncond = forecasts.get((target, fc.info["base"])) if fc.info.get("base") else None
-        row = forecast_table(f["realized"], f["forecast"], bench,
-                             None if uncond is None else uncond.frame["forecast"].reindex(decision))
-        rows.append({"target": target, "forecaster": fc.info["forecaster"], "regime_model": fc.info["regime_model"],
-                     "unconditional_base": fc.info.get("base") or "", **row})
+    for target, model, bench, nested, reason in forecast_comparisons(forecasts):
+        f = forecasts[(target, model)].frame.reindex(decision)
+        b = forecasts[(target, bench)].frame["forecast"].reindex(decision)
+        res = compare(f["realized"], f["forecast"], b, nested)
+        info = forecasts[(target, model)].info
+        rows.append({"target": target, "model": model, "forecaster": info["forecaster"],
+                     "regime_model": info["regime_model"], "benchmark": bench, "nested": nested,
+                     "test": res.pop("test"), "alternative": res.pop("alternative"), "test_reason": reason, **res})
     return pd.DataFrame(rows)

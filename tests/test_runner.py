@@ -39,7 +39,10 @@ def test_quickstart_writes_every_output(quickstart_runs) -> None:
         assert col in metrics.columns, col
     assert set(metrics["allocator"]) == {"static", "binary", "vol_target"}
     fm = pd.read_csv(out / "forecast_metrics.csv")
-    assert {"target", "forecaster", "regime_model", "oos_r2", "rmse", "hit_rate", "clark_west_p"} <= set(fm.columns)
+    assert {"target", "model", "forecaster", "regime_model", "benchmark", "nested", "test", "test_reason", "oos_r2",
+            "rmse", "hit_rate", "stat", "p_value"} <= set(fm.columns)
+    assert set(fm.loc[fm["nested"], "test"]) == {"clark_west"}
+    assert set(fm.loc[~fm["nested"], "test"]) <= {"diebold_mariano"}
     regimes = pd.read_csv(out / "regimes.csv", index_col="date")
     assert list(regimes.columns) == ["hmm", "jump"] and regimes.max().max() <= 1
     weights = pd.read_csv(out / "weights.csv")
@@ -72,7 +75,8 @@ def test_runs_catalog_commands(quickstart_runs) -> None:
     listing = run_cli("runs", "list", "--runs-dir", str(root))
     assert listing.returncode == 0 and "quickstart" in listing.stdout and "done" in listing.stdout
     best = run_cli("runs", "best", "--runs-dir", str(root), "--metric", "sharpe")
-    assert best.returncode == 0 and "expected best Sharpe by luck alone" in best.stdout
+    assert best.returncode == 0 and "DSR trials: the strategies tried across the catalog for the same target" \
+        in " ".join(best.stdout.split())
     lowest = run_cli("runs", "best", "--runs-dir", str(root), "--metric", "turnover", "--top", "1")
     metrics = pd.read_csv(next(p for p in root.iterdir() if p.name == "qs1") / "metrics.csv", index_col=0)
     assert lowest.returncode == 0 and metrics["turnover"].idxmin().split("/")[0] in lowest.stdout
