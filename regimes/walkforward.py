@@ -23,7 +23,6 @@ import copy
 import hashlib
 import importlib.metadata
 import inspect
-import json
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
