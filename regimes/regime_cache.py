@@ -60,6 +60,11 @@ def report(message: str) -> None:
     warnings.warn_explicit(message, RegimeCacheWarning, filename="factor-regimes", lineno=0)
 
 
+def _ns(index: pd.DatetimeIndex) -> np.ndarray:
+    """Nanoseconds since the epoch (UTC for aware indexes), whatever the index's unit."""
+    return pd.DatetimeIndex(index).as_unit("ns").asi8.astype(np.int64)
+
+
 def _digest(arrays: dict[str, np.ndarray]) -> str:
     h = hashlib.sha256()
     for name in sorted(arrays):
@@ -97,7 +102,7 @@ def write(path: Path, key: dict, proba: pd.DataFrame, next_proba: pd.DataFrame, 
           detector: object, info: dict) -> None:
     """Write an entry atomically; a failure to write is reported on one line, never raised."""
     arrays = {"proba": proba.to_numpy(dtype=float), "next_proba": next_proba.to_numpy(dtype=float),
-              "dates": proba.index.asi8.astype(np.int64), "refit_dates": refit_dates.asi8.astype(np.int64),
+              "dates": _ns(proba.index), "refit_dates": _ns(refit_dates),
               "columns": np.asarray(list(proba.columns), dtype=str)}
     fitted, scalars, dropped = _fitted_state(detector)
     arrays.update(fitted)

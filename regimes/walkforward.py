@@ -273,9 +273,11 @@ def walk_forward(detector: RegimeDetector, features: pd.DataFrame, decision_date
 
 def _from_cache(loaded: dict, template: RegimeDetector, name: str, dates: pd.DatetimeIndex) -> RegimePath:
     """A RegimePath from a verified entry; its detector carries the cached numeric fitted attributes."""
-    if not np.array_equal(loaded["proba"].index.asi8, dates.asi8):
-        raise regime_cache.CacheEntryInvalid("its decision dates differ from those asked for")
-    refits = dates[dates.asi8.searchsorted(loaded["refit_dates"].asi8)] if len(loaded["refit_dates"]) else dates[:0]
+    stamps = dates.as_unit("ns").asi8
+    refit_stamps = loaded["refit_dates"].as_unit("ns").asi8
+    if not np.array_equal(loaded["proba"].index.as_unit("ns").asi8, stamps) or not np.isin(refit_stamps, stamps).all():
+        raise regime_cache.CacheEntryInvalid("its dates differ from the decision dates asked for")
+    refits = dates[stamps.searchsorted(refit_stamps)]
     for frame in (loaded["proba"], loaded["next_proba"]):
         frame.index = dates  # the caller's index (same instants; keeps its time zone and frequency)
     detector = clone(template)
