@@ -133,9 +133,17 @@ def read(path: Path, key: dict) -> dict:
         or its arrays do not match their digest.
     """
     try:
+        with open(path, "rb") as fh:
+            magic = fh.read(4)
+        if magic != b"PK\x03\x04":
+            raise CacheEntryInvalid("unreadable (not an .npz archive: empty, truncated or garbage)")
         with np.load(path, allow_pickle=False) as z:
             arrays = {name: z[name] for name in z.files}
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError, UnicodeDecodeError) as exc:
+    except ValueError as exc:
+        if "pickle" in str(exc):
+            raise CacheEntryInvalid("unreadable (it holds pickled object arrays, which are never loaded)") from None
+        raise CacheEntryInvalid(f"unreadable (ValueError: {exc})") from None
+    except (OSError, EOFError, zipfile.BadZipFile, KeyError, UnicodeDecodeError) as exc:
         raise CacheEntryInvalid(f"unreadable ({type(exc).__name__}: {exc})") from None
     try:
         meta = json.loads(str(arrays.pop("meta")[()]))

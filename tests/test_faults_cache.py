@@ -167,7 +167,7 @@ def test_entry_with_a_pickle_inside_never_runs_code(features, cold, tmp_path: Pa
     buf = io.BytesIO()
     np.savez(buf, meta=np.array([Payload()], dtype=object), proba=np.zeros(3))
     entry.write_bytes(buf.getvalue())
-    _assert_recomputed(features, tmp_path, cold, reason="unreadable")
+    _assert_recomputed(features, tmp_path, cold, reason="pickled object arrays, which are never loaded")
     assert not marker.exists()
     (tmp_path / "regimes" / "old.pkl").write_bytes(pickle.dumps(Payload()))  # an old-format entry is never read
     assert _run(features, tmp_path).info["cache"] == "hit" and not marker.exists()
