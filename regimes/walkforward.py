@@ -151,10 +151,15 @@ def _source_files(obj: object, seen: set[str]) -> None:
             continue
         seen.add(inspect.getsourcefile(cls) or "")
     get_params = getattr(obj, "get_params", None)
-    for value in (get_params(deep=False).values() if callable(get_params) else ()):
-        for item in (value if isinstance(value, (list, tuple)) else [value]):
-            if hasattr(item, "get_params") and not isinstance(item, type):
-                _source_files(item, seen)
+    pending = list(get_params(deep=False).values()) if callable(get_params) else []
+    while pending:  # estimator-valued parameters, also inside lists, tuples and dicts (ensembles)
+        value = pending.pop()
+        if isinstance(value, (list, tuple)):
+            pending.extend(value)
+        elif isinstance(value, dict):
+            pending.extend(value.values())
+        elif hasattr(value, "get_params") and not isinstance(value, type):
+            _source_files(value, seen)
 
 
 def code_version(detector: RegimeDetector) -> str | None:

@@ -219,6 +219,10 @@ def test_code_version_follows_the_detector_source(tmp_path: Path, monkeypatch) -
     source.write_text(source.read_text() + "# edited: the detector's code changed\n")
     after = walkforward.code_version(_load_module(source, "my_detector_v2", monkeypatch).MyJump())
     assert None not in (before, after) and len({before, after, walkforward.code_version(det)}) == 3
+    from regimes.detectors import EnsembleDetector
+    with_jump = walkforward.code_version(EnsembleDetector(members=[_detector("jump")]))
+    with_threshold = walkforward.code_version(EnsembleDetector(members=[_detector("vix_threshold")]))
+    assert with_jump != with_threshold, "an ensemble's code version covers its members' code"
 
 
 def test_entry_replaced_by_a_directory_and_unwritable_cache(features, cold, tmp_path: Path) -> None:
