@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import fcntl
 import http.client
 import json
 import os
@@ -50,6 +49,11 @@ from regimes.data._http import Deadline, DeadlineExceeded, PayloadTooLarge, get_
 from regimes.data.catalog import CATALOG, PUBLISHERS, SeriesSpec, spec
 from regimes.data.sources import DataSource, FileRecord, LoadedSeries, make_record, sha256_file
 from regimes.errors import DataError, DownloadError
+
+try:
+    import fcntl
+except ImportError:  # not POSIX: temporaries are unlocked, and stale ones are left alone
+    fcntl = None  # type: ignore[assignment]
 
 CACHE_ENV = "FACTOR_REGIMES_CACHE"
 USER_AGENT = "factor-regimes data fetcher (research use)"
@@ -228,7 +232,7 @@ class DownloadSource(DataSource):
         A live fetch holds an exclusive ``flock`` on its temporary file, so a
         concurrent fetch is never disturbed.
         """
-        if not self.cache_dir.is_dir():
+        if fcntl is None or not self.cache_dir.is_dir():
             return []
         prefixes = tuple(f".{s.cache_name}." for s in CATALOG.values() if s.cache_name)
         removed = []
@@ -272,16 +276,25 @@ def _locked_temp(directory: Path, target: Path) -> Iterator[tuple[Path, BinaryIO
     the payload's suffix (readers look at it) and marks the file as ours for
     :meth:`DownloadSource.remove_stale_temporaries`.
     """
-    while True:
+    for _ in range(100):
         fd, name = tempfile.mkstemp(dir=directory, prefix=f".{target.name}.", suffix=TEMP_MARK + target.suffix)
         fh = os.fdopen(fd, "w+b")
         try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            if fcntl is not None:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:  # a cleaner holds it for an instant and is removing it
+            fh.close()
+            continue
+        except OSError:  # no flock on this filesystem: go on unlocked (cleaners will leave it alone)
+            pass
+        try:
             if os.stat(name).st_ino == os.fstat(fd).st_ino:
                 break  # not removed as stale between creation and locking
-        except OSError:
+        except FileNotFoundError:
             pass
         fh.close()
+    else:
+        raise OSError(f"cannot create a temporary file in {directory}")
     tmp = Path(name)
     try:
         yield tmp, fh
