@@ -268,3 +268,21 @@ def test_entry_metadata_names_its_full_key(features, tmp_path: Path) -> None:
     assert key["dates"]["n"] == len(features) and key["schedule"]["refit_every"] == 12
     assert key["package"] and len(key["code"]) == 64 and key["libraries"]["numpy"] == np.__version__
     assert _entries(tmp_path)[0].name == regime_cache.entry_name(key)
+
+
+def test_cli_reports_a_discarded_entry_on_one_line(shared_data: Path, tmp_path: Path) -> None:
+    """Through the real command: a garbage entry gives one stderr line, exit 0 and the cold run's numbers."""
+    env = {**os.environ, "FACTOR_REGIMES_CACHE": str(tmp_path / "cache"), "MPLBACKEND": "Agg"}
+    args = [sys.executable, "-m", "experiments.cli", "regimes", "plot", "--data-dir", str(shared_data),
+            "--detector", "vix_threshold", "--start", "2005-01", "--end", "2012-12", "--out", str(tmp_path / "figs")]
+    root = Path(__file__).parent.parent
+    cold = subprocess.run(args, capture_output=True, text=True, timeout=300, env=env, cwd=root)
+    assert cold.returncode == 0 and cold.stderr == "", cold.stderr
+    entries = _entries(tmp_path / "cache")
+    assert len(entries) == 1
+    entries[0].write_bytes(b"\x00garbage" * 100)
+    warm = subprocess.run(args, capture_output=True, text=True, timeout=300, env=env, cwd=root)
+    assert warm.returncode == 0, warm.stderr
+    lines = warm.stderr.strip().splitlines()
+    assert len(lines) == 1 and "regime cache: discarded entry" in lines[0] and "vix_threshold" in lines[0]
+    assert "Traceback" not in warm.stderr and warm.stdout == cold.stdout

@@ -98,6 +98,16 @@ def test_daily_data_renamed_as_the_monthly_member(good_mom: Path, shared_data: P
     _refused(good_mom, {MOM: (200, body)}, "mom_monthly", r"expected monthly data, found daily \(median spacing 1 ")
 
 
+def test_monthly_data_in_the_daily_slot(shared_data: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    good = _zipped(shared_data / "F-F_Momentum_Factor_daily.CSV", "F-F_Momentum_Factor_daily.csv")
+    with _Server({"/ftp/F-F_Momentum_Factor_daily_CSV.zip": (200, good)}) as server:
+        assert _source(server.url, cache).fetch("mom_daily").rows > 20_000
+    body = _zipped(shared_data / "F-F_Momentum_Factor.CSV", "F-F_Momentum_Factor_daily.csv")
+    _refused(cache, {"/ftp/F-F_Momentum_Factor_daily_CSV.zip": (200, body)}, "mom_daily",
+             r"expected daily data, found monthly")
+
+
 def test_another_factor_under_the_momentum_name(good_mom: Path, shared_data: Path) -> None:
     body = _zipped(shared_data / "F-F_Research_Data_Factors.CSV", "F-F_Momentum_Factor.csv")
     _refused(good_mom, {MOM: (200, body)}, "mom_monthly", r"expected columns 'Mom', found 'Mkt-RF,SMB,HML,RF'")
