@@ -107,7 +107,7 @@ def _short(path: str, src: DataSource) -> str:
               help="Series to download (repeatable). Default: everything the panel uses.")
 @cache_dir_option
 @click.option("--timeout", type=click.FloatRange(min=0.1), default=30.0, show_default=True,
-              help="Seconds to wait for a server.")
+              help="Total seconds allowed for each file's download (all attempts together).")
 @click.option("--retries", type=click.IntRange(min=1), default=3, show_default=True, help="Attempts per file.")
 @click.option("--mirror", "mirrors", multiple=True, metavar="PUBLISHER=URL",
               help=f"Fetch a publisher's files from another base URL (publishers: {', '.join(PUBLISHERS)}).")
@@ -130,17 +130,19 @@ def data_fetch(series: tuple[str, ...], cache_dir: Path | None, timeout: float, 
                                      f"{', '.join(PUBLISHERS)}", param_hint="--mirror")
         publishers[name] = url
     src = DownloadSource(cache_dir=cache_dir, publishers=publishers, timeout=timeout, retries=retries)
-    failures: list[FactorRegimesError] = []
-    for key in series or DEFAULT_DOWNLOADS:
+    keys = series or DEFAULT_DOWNLOADS
+    failures: list[tuple[str, FactorRegimesError]] = []
+    for key in keys:
         try:
             rec = src.fetch(key)
             console.print(f"fetched {key:<12} {rec.first}..{rec.last} {rec.rows:>6,} rows  -> {rec.path}")
         except FactorRegimesError as exc:
-            err_console.print(f"failed  {key:<12} {escape(str(exc))}")
-            failures.append(exc)
+            if len(keys) > 1:  # progress on stdout; the one error line on stderr names the first failure
+                console.print(f"failed  {key:<12} {escape(str(exc))}", soft_wrap=True)
+            failures.append((key, exc))
     if failures:
-        raise FactorRegimesError(f"{len(failures)} of {len(series or DEFAULT_DOWNLOADS)} downloads failed "
-                                 f"(first: {failures[0]})")
+        key, exc = failures[0]
+        raise FactorRegimesError(f"{len(failures)} of {len(keys)} downloads failed; {key}: {exc}")
 
 
 @data.command("panel")

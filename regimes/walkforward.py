@@ -9,17 +9,20 @@ dated after the previous decision date; otherwise there is no new
 information and the value is NaN). So every probability is computable at
 its own date: appending data never changes an earlier output (tested).
 
-Results are cached on disk under a content hash of the detector's class and
-parameters, the feature values, the decision dates, the schedule and the
-scaling, so a repeated experiment reuses them.
+Results are cached on disk (:mod:`regimes.regime_cache`) under their full
+key: the detector's class and parameters, hashes of the feature values and
+decision dates, the schedule, the scaling, the package and library versions
+and a hash of the detector's and this engine's source code. An entry is
+verified against that key when loaded; an entry that does not match, is
+truncated or unreadable is discarded, recomputed and reported on one line.
 """
 
 from __future__ import annotations
 
 import copy
 import hashlib
-import json
-import pickle
+import importlib.metadata
+import inspect
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -29,11 +32,12 @@ import pandas as pd
 from sklearn.base import clone
 from sklearn.preprocessing import StandardScaler
 
-from regimes.atomic import atomic_write_bytes
+from regimes import regime_cache
 from regimes.detectors._base import RegimeDetector
 from regimes.errors import FactorRegimesError
 
-CACHE_VERSION = 1
+#: Libraries whose versions can change a detector's output; part of every cache key.
+_LIBRARIES = ("numpy", "pandas", "scipy", "scikit-learn", "hmmlearn", "arch", "statsmodels", "ruptures")
 
 
 @dataclass(frozen=True)
@@ -85,9 +89,14 @@ class RegimePath:
         transition matrix). Uses data <= t.
     refit_dates : pandas.DatetimeIndex
     detector : RegimeDetector
-        The last fitted detector (parameters for reports).
+        The last fitted detector (parameters for reports). After a cache
+        hit, a clone of the template carrying the cached numeric fitted
+        attributes (``transmat_``, ``means_``, ...) only: internal model
+        objects are not cached, so use it for reporting, not for inference.
     info : dict
-        Parameters, features, schedule, cache key, fit seconds.
+        Parameters, features, schedule, cache key, fit seconds; ``cache`` is
+        ``"hit"``, ``"miss"``, ``"recomputed"`` (a bad entry was discarded;
+        ``cache_discarded`` says why) or ``"off"``.
     """
 
     name: str
@@ -127,14 +136,73 @@ def _hash_frame(frame: pd.DataFrame | pd.Index) -> str:
     return hashlib.sha256(values + cols.encode()).hexdigest()
 
 
+def _version(dist: str) -> str | None:
+    try:
+        return importlib.metadata.version(dist)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def _source_files(obj: object, seen: set[str]) -> None:
+    """Source files of the classes ``obj`` is made of (its MRO and estimator-valued parameters)."""
+    for cls in type(obj).__mro__:
+        module = cls.__module__
+        if module.split(".")[0] in ("builtins", "sklearn", "abc", "typing"):
+            continue
+        seen.add(inspect.getsourcefile(cls) or "")
+    get_params = getattr(obj, "get_params", None)
+    pending = list(get_params(deep=False).values()) if callable(get_params) else []
+    while pending:  # estimator-valued parameters, also inside lists, tuples and dicts (ensembles)
+        value = pending.pop()
+        if isinstance(value, (list, tuple)):
+            pending.extend(value)
+        elif isinstance(value, dict):
+            pending.extend(value.values())
+        elif hasattr(value, "get_params") and not isinstance(value, type):
+            _source_files(value, seen)
+
+
+def code_version(detector: RegimeDetector) -> str | None:
+    """sha256 of the source of the detector's classes and of the walk-forward engine; None if unavailable."""
+    files: set[str] = set()
+    try:
+        _source_files(detector, files)
+        engine = inspect.getsource(_run)
+    except (OSError, TypeError):
+        return None
+    if "" in files:
+        return None
+    h = hashlib.sha256(engine.encode())
+    for name in sorted(files):
+        try:
+            h.update(Path(name).read_bytes())
+        except OSError:
+            return None
+    return h.hexdigest()
+
+
 def cache_key(detector: RegimeDetector, features: pd.DataFrame, decision_dates: pd.DatetimeIndex,
-              schedule: Schedule, standardize: bool) -> str:
-    """Content hash identifying a walk-forward result."""
-    params = {k: repr(v) for k, v in sorted(detector.get_params(deep=False).items())}
-    payload = {"version": CACHE_VERSION, "detector": type(detector).__qualname__, "params": params,
-               "features": _hash_frame(features), "dates": _hash_frame(pd.DataFrame(index=decision_dates)),
-               "schedule": asdict(schedule), "standardize": standardize}
-    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:32]
+              schedule: Schedule, standardize: bool) -> dict | None:
+    """Full key identifying a walk-forward result (None when the detector's source cannot be hashed).
+
+    Every item that can change the output is in the key: detector class,
+    parameters, features (values, dates, names), decision dates, schedule,
+    scaling, the package and library versions and the code version.
+    """
+    code = code_version(detector)
+    if code is None:
+        return None
+    cls = type(detector)
+    dates = pd.DatetimeIndex(decision_dates)
+    return {"format": regime_cache.FORMAT, "package": _version("factor-regimes"),
+            "libraries": {lib: _version(lib) for lib in _LIBRARIES}, "code": code,
+            "detector": f"{cls.__module__}.{cls.__qualname__}",
+            "params": {k: repr(v) for k, v in sorted(detector.get_params(deep=False).items())},
+            "features": {"hash": _hash_frame(features), "columns": [str(c) for c in features.columns],
+                         "rows": len(features), "first": str(features.index[0]), "last": str(features.index[-1])},
+            "dates": {"hash": _hash_frame(pd.DataFrame(index=dates)), "n": len(dates),
+                      "first": str(dates[0]), "last": str(dates[-1])},
+            "schedule": asdict(schedule), "standardize": bool(standardize)}
 
 
 class _Identity:
@@ -168,7 +236,9 @@ def walk_forward(detector: RegimeDetector, features: pd.DataFrame, decision_date
     name : str, optional
         Label of the path (default the detector class).
     cache_dir : path, optional
-        Folder for cached results; None disables caching.
+        Folder for cached results (entries in ``<cache_dir>/regimes``);
+        None disables caching. A bad entry is discarded, recomputed and
+        reported by one :class:`regimes.regime_cache.RegimeCacheWarning`.
 
     Returns
     -------
@@ -182,26 +252,45 @@ def walk_forward(detector: RegimeDetector, features: pd.DataFrame, decision_date
         raise FactorRegimesError("walk-forward: no complete feature rows")
     scale = getattr(detector, "standardize_inputs", True) if standardize is None else standardize
     name = name or type(detector).__name__
-    key = cache_key(detector, feats, dates, schedule, scale)
-    cached = _cache_path(cache_dir, key)
-    if cached is not None and cached.exists():
-        with open(cached, "rb") as fh:
-            path: RegimePath = pickle.load(fh)
-        path.name = name
-        path.info["cache"] = "hit"
-        return path
+    key = cache_key(detector, feats, dates, schedule, scale) if cache_dir is not None else None
+    entry = None if key is None else Path(cache_dir) / "regimes" / regime_cache.entry_name(key)
+    problem = None
+    if entry is not None and entry.exists():
+        try:
+            return _from_cache(regime_cache.read(entry, key), detector, name, dates)
+        except regime_cache.CacheEntryInvalid as exc:
+            problem = str(exc)
+            regime_cache.report(f"regime cache: discarded entry {entry} for {name}: {problem}; recomputed")
     started = time.perf_counter()
     path = _run(detector, feats, dates, schedule, scale, name)
-    path.info.update({"cache_key": key, "cache": "miss", "seconds": time.perf_counter() - started,
+    status = "off" if entry is None else ("recomputed" if problem else "miss")
+    path.info.update({"cache": status, "seconds": time.perf_counter() - started,
                       "features": list(features.columns), "schedule": asdict(schedule), "standardize": scale,
                       "params": {k: repr(v) for k, v in detector.get_params(deep=False).items()}})
-    if cached is not None:
-        atomic_write_bytes(cached, pickle.dumps(path, protocol=pickle.HIGHEST_PROTOCOL))
+    if problem:
+        path.info["cache_discarded"] = problem
+    if entry is not None:
+        path.info["cache_key"] = entry.stem
+        stored = {k: v for k, v in path.info.items() if k not in ("cache", "cache_discarded")}
+        regime_cache.write(entry, key, path.proba, path.next_proba, path.refit_dates, path.detector, stored)
     return path
 
 
-def _cache_path(cache_dir: str | Path | None, key: str) -> Path | None:
-    return None if cache_dir is None else Path(cache_dir) / "regimes" / f"{key}.pkl"
+def _from_cache(loaded: dict, template: RegimeDetector, name: str, dates: pd.DatetimeIndex) -> RegimePath:
+    """A RegimePath from a verified entry; its detector carries the cached numeric fitted attributes."""
+    stamps = dates.as_unit("ns").asi8
+    refit_stamps = loaded["refit_dates"].as_unit("ns").asi8
+    if not np.array_equal(loaded["proba"].index.as_unit("ns").asi8, stamps) or not np.isin(refit_stamps, stamps).all():
+        raise regime_cache.CacheEntryInvalid("its dates differ from the decision dates asked for")
+    refits = dates[stamps.searchsorted(refit_stamps)]
+    for frame in (loaded["proba"], loaded["next_proba"]):
+        frame.index = dates  # the caller's index (same instants; keeps its time zone and frequency)
+    detector = clone(template)
+    for attr, value in loaded["fitted"].items():
+        setattr(detector, attr, value)
+    info = {**loaded["info"], "cache": "hit"}
+    return RegimePath(name=name, proba=loaded["proba"], next_proba=loaded["next_proba"],
+                      refit_dates=pd.DatetimeIndex(refits), detector=detector, info=info)
 
 
 def _run(template: RegimeDetector, feats: pd.DataFrame, dates: pd.DatetimeIndex, schedule: Schedule, scale: bool,

@@ -73,7 +73,8 @@ def test_panel_written_atomically(tmp_path: Path) -> None:
 
 def test_fetch_through_a_mirror(shared_data: Path, tmp_path: Path) -> None:
     from tests.test_download import _Server, _zipped
-    routes = {"/ftp/F-F_Momentum_Factor_CSV.zip": (200, _zipped(shared_data / "F-F_Momentum_Factor.CSV", "x.csv"))}
+    body = _zipped(shared_data / "F-F_Momentum_Factor.CSV", "F-F_Momentum_Factor.csv")  # the library's member name
+    routes = {"/ftp/F-F_Momentum_Factor_CSV.zip": (200, body)}
     with _Server(routes) as server:
         ok = run_cli("data", "fetch", "--series", "mom_monthly", "--cache-dir", str(tmp_path),
                      "--mirror", f"french={server.url}/ftp")

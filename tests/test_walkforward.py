@@ -108,7 +108,7 @@ def test_cache_hit_is_identical_and_keyed_on_content(local_source: LocalSource, 
     later = feats.copy()
     later.loc["2015-06-30", "log_vix"] += 0.1  # after the last decision date: cannot matter
     assert walk_forward(spec.build(0), later, dates, SCHEDULE, cache_dir=tmp_path).info["cache"] == "hit"
-    assert len(list((tmp_path / "regimes").glob("*.pkl"))) == 3
+    assert len(list((tmp_path / "regimes").glob("*.npz"))) == 3
 
 
 def test_features_refuse_unknown_and_ex_post(monthly_panel) -> None:

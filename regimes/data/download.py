@@ -8,18 +8,29 @@ write can never pass for data.
 
 Each fetch:
 
-1. requests the URL with a timeout, retrying transient failures with
-   exponential back-off;
-2. writes the body to a temporary file in the cache directory;
-3. parses it with the series' own reader (the same validation as local
+1. removes temporary files left by killed fetches (a temporary file is held
+   under an exclusive ``flock`` while its fetch lives, so only orphans go);
+2. requests the URL, retrying transient failures with exponential back-off,
+   all within ONE total deadline (``timeout``): the connection, the headers
+   and the body of every attempt together never take longer, however slowly
+   a server trickles (:mod:`regimes.data._http`);
+3. streams the body to a temporary file in the cache directory, refusing
+   more than ``max_bytes``;
+4. checks that the payload is the series asked for
+   (:mod:`regimes.data._payload`): a Ken French zip must hold exactly the
+   file requested and inflate to at most ``max_bytes`` (declared sizes and a
+   streamed, capped decompression); a FRED reply must name the series id
+   requested; the dates must have the catalog frequency;
+5. parses it with the series' own reader (the same validation as local
    files: an HTML error page, a truncated zip or a malformed CSV is refused);
-4. renames it into place (atomic on POSIX), then writes the manifest the same
+6. renames it into place (atomic on POSIX), then writes the manifest the same
    way. On any failure the temporary file is removed and an existing good
-   entry is left untouched.
+   entry is left untouched: a refused payload never replaces a cached one.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import http.client
 import json
@@ -27,18 +38,32 @@ import os
 import tempfile
 import time
 import urllib.error
-import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
-from regimes.atomic import atomic_write_bytes
-from regimes.data.catalog import PUBLISHERS, spec
+import pandas as pd
+
+from regimes.data import _payload
+from regimes.data._http import Deadline, DeadlineExceeded, PayloadTooLarge, get_to_file
+from regimes.data.catalog import CATALOG, PUBLISHERS, SeriesSpec, spec
 from regimes.data.sources import DataSource, FileRecord, LoadedSeries, make_record, sha256_file
 from regimes.errors import DataError, DownloadError
+
+try:
+    import fcntl
+except ImportError:  # not POSIX: temporaries are unlocked, and stale ones are left alone
+    fcntl = None  # type: ignore[assignment]
 
 CACHE_ENV = "FACTOR_REGIMES_CACHE"
 USER_AGENT = "factor-regimes data fetcher (research use)"
 OFFLINE_HINT = ("use local files with --data-dir DIR (or FACTOR_REGIMES_DATA_DIR), "
                 "or the offline sample with --source sample")
+#: Largest download, and largest decompressed zip member, accepted (the
+#: biggest published file the panel uses is about 2 MB).
+MAX_BYTES = 64 * 1024 * 1024
+#: Suffix of temporary files (before the payload's own suffix).
+TEMP_MARK = ".fetching"
 
 
 def cache_root() -> Path:
@@ -66,19 +91,25 @@ class DownloadSource(DataSource):
         Publisher base URLs overriding :data:`regimes.data.catalog.PUBLISHERS`
         (for mirrors, and for tests against a server on 127.0.0.1).
     timeout : float, default 30
-        Seconds to wait for a connection or for data.
+        Total seconds allowed for one file's download: every attempt, every
+        back-off, the connection, the headers and the body together. A
+        single socket operation waits at most ``timeout / retries``, so a
+        silent server leaves time to retry.
     retries : int, default 3
-        Attempts per file (transient errors and timeouts only).
+        Attempts per file (transient errors only), within ``timeout``.
     backoff : float, default 1.0
         Seconds before the second attempt, doubled after each failure.
     refresh : bool, default False
         Re-download even when a valid cache entry exists.
+    max_bytes : int, default :data:`MAX_BYTES`
+        Largest reply, and largest decompressed zip member, accepted.
     """
 
     name = "download"
 
     def __init__(self, cache_dir: str | Path | None = None, publishers: dict[str, str] | None = None,
-                 timeout: float = 30.0, retries: int = 3, backoff: float = 1.0, refresh: bool = False):
+                 timeout: float = 30.0, retries: int = 3, backoff: float = 1.0, refresh: bool = False,
+                 max_bytes: int = MAX_BYTES):
         super().__init__()
         self.cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
         self.publishers = {**PUBLISHERS, **(publishers or {})}
@@ -86,6 +117,7 @@ class DownloadSource(DataSource):
         self.retries = retries
         self.backoff = backoff
         self.refresh = refresh
+        self.max_bytes = max_bytes
 
     # -- cache --------------------------------------------------------------
     def payload_path(self, key: str) -> Path:
@@ -112,23 +144,49 @@ class DownloadSource(DataSource):
         return spec(key).publisher is not None
 
     # -- fetching -----------------------------------------------------------
-    def _get(self, url: str) -> bytes:
+    def _get(self, url: str, out: BinaryIO) -> int:
+        """Download ``url`` into ``out`` within the total deadline; return the byte count."""
         last: Exception | None = None
-        for attempt in range(self.retries):
-            if attempt:
-                time.sleep(self.backoff * 2 ** (attempt - 1))
-            try:
-                request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
-                with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                    return response.read()
-            except urllib.error.HTTPError as exc:
-                last = exc
-                if exc.code < 500 and exc.code != 429:
-                    break  # a client error will not heal by retrying
-            except (urllib.error.URLError, http.client.HTTPException, TimeoutError, OSError) as exc:
-                last = exc
+        attempts = 0
+        idle = self.timeout / max(1, self.retries)
+        with Deadline(self.timeout) as deadline:
+            for attempt in range(self.retries):
+                if attempt:
+                    pause = self.backoff * 2 ** (attempt - 1)
+                    if pause >= deadline.remaining():
+                        break
+                    time.sleep(pause)
+                attempts += 1
+                try:
+                    return get_to_file(url, out, deadline, idle, self.max_bytes, USER_AGENT)
+                except DeadlineExceeded:
+                    raise DownloadError(url, f"download failed after {attempts} attempt(s): no complete reply within "
+                                             f"the total time allowed ({self.timeout:g} s, --timeout); "
+                                             f"{OFFLINE_HINT}") from None
+                except PayloadTooLarge as exc:
+                    raise DownloadError(url, f"refused: {exc}") from None
+                except urllib.error.HTTPError as exc:
+                    last = exc
+                    if exc.code < 500 and exc.code != 429:
+                        break  # a client error will not heal by retrying
+                except (urllib.error.URLError, http.client.HTTPException, OSError) as exc:
+                    last = exc
         reason = getattr(last, "reason", None) or last
-        raise DownloadError(url, f"download failed after {self.retries} attempt(s): {reason}; {OFFLINE_HINT}")
+        raise DownloadError(url, f"download failed after {attempts} attempt(s): {reason}; {OFFLINE_HINT}")
+
+    def _verify(self, series: SeriesSpec, path: Path, url: str) -> pd.DataFrame:
+        """Parse ``path`` and check it is ``series``: identity, size, layout, frequency."""
+        try:
+            _payload.check_identity(series, path, self.max_bytes)
+            frame = series.read(path)
+            _payload.check_frequency(series, frame)
+        except _payload.PayloadMismatch as exc:
+            raise DownloadError(url, f"the server's reply is not the {series.description} file: {exc}; "
+                                     f"{OFFLINE_HINT}") from None
+        except DataError as exc:
+            raise DownloadError(url, f"the server's reply is not a valid {series.description} file: "
+                                     f"{exc.message}; {OFFLINE_HINT}") from None
+        return frame
 
     def fetch(self, key: str) -> FileRecord:
         """Download ``key`` into the cache (replacing any entry) and return its record.
@@ -136,41 +194,110 @@ class DownloadSource(DataSource):
         Raises
         ------
         DownloadError
-            When the server cannot be reached, times out, or sends something
-            that is not the expected file. The cache is left as it was.
+            When the server cannot be reached, exceeds the deadline or the
+            size cap, or sends something that is not the series asked for.
+            The cache is left as it was and no temporary file remains.
         """
         series = spec(key)
         url = series.url(self.publishers)
-        body = self._get(url)
-        self.cache_dir.mkdir(parents=True, exist_ok=True)
-        target = self.payload_path(key)
-        fd, tmp_name = tempfile.mkstemp(dir=self.cache_dir, prefix=f".{target.name}.", suffix=target.suffix)
-        tmp = Path(tmp_name)
         try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(body)
-            try:
-                frame = series.read(tmp)
-            except DataError as exc:
-                raise DownloadError(url, f"the server's reply is not a valid {series.description} file: "
-                                         f"{exc.message}; {OFFLINE_HINT}") from None
-            record = make_record(key, target, frame, origin=self.name, note=url, sha256=sha256_file(tmp))
-            os.replace(tmp, target)
-        finally:
-            tmp.unlink(missing_ok=True)
-        manifest = {**record.to_dict(), "url": url, "bytes": len(body),
-                    "fetched_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
-        atomic_write_bytes(self.manifest_path(key), json.dumps(manifest, indent=2).encode())
+            self.cache_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise DownloadError(self.cache_dir, f"cannot create the cache folder: {exc.strerror or exc}") from None
+        self.remove_stale_temporaries()
+        target = self.payload_path(key)
+        try:
+            with _locked_temp(self.cache_dir, target) as (tmp, fh):
+                nbytes = self._get(url, fh)
+                fh.flush()
+                os.fsync(fh.fileno())
+                frame = self._verify(series, tmp, url)
+                record = make_record(key, target, frame, origin=self.name, note=url, sha256=sha256_file(tmp))
+                os.replace(tmp, target)
+            manifest = {**record.to_dict(), "url": url, "bytes": nbytes,
+                        "fetched_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
+            with _locked_temp(self.cache_dir, self.manifest_path(key)) as (tmp, fh):
+                fh.write(json.dumps(manifest, indent=2).encode())
+                fh.flush()
+                os.fsync(fh.fileno())
+                os.replace(tmp, self.manifest_path(key))
+        except OSError as exc:
+            raise DownloadError(self.cache_dir, f"cannot write the cache entry of {key}: "
+                                                f"{exc.strerror or exc}") from None
         return record
 
+    def remove_stale_temporaries(self) -> list[Path]:
+        """Delete temporary files of fetches that died (unlocked); return what was removed.
+
+        A live fetch holds an exclusive ``flock`` on its temporary file, so a
+        concurrent fetch is never disturbed.
+        """
+        if fcntl is None or not self.cache_dir.is_dir():
+            return []
+        prefixes = tuple(f".{s.cache_name}." for s in CATALOG.values() if s.cache_name)
+        removed = []
+        for path in self.cache_dir.iterdir():
+            if not path.name.startswith(prefixes) or not path.is_file():
+                continue
+            try:
+                with open(path, "rb") as fh:
+                    fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    path.unlink()
+                    removed.append(path)
+            except OSError:  # locked by a live fetch, or already gone
+                continue
+        return removed
+
     def _load(self, key: str) -> LoadedSeries:
+        series = spec(key)
         meta = None if self.refresh else self.cached(key)
+        path = self.payload_path(key)
+        frame = None
+        if meta is not None:
+            try:  # an entry cached by an older version is checked like a fresh download
+                frame = self._verify(series, path, meta.get("url", str(path)))
+            except DownloadError:
+                meta = None
         if meta is None:
             self.fetch(key)
-        path = self.payload_path(key)
-        frame = spec(key).read(path)
-        note = (meta or json.loads(self.manifest_path(key).read_text())).get("url", "")
-        return LoadedSeries(frame, make_record(key, path, frame, origin=self.name, note=note))
+            frame = series.read(path)
+            meta = json.loads(self.manifest_path(key).read_text())
+        return LoadedSeries(frame, make_record(key, path, frame, origin=self.name, note=meta.get("url", "")))
 
     def describe(self) -> str:
         return f"downloads from the publishers, cached in {self.cache_dir}"
+
+
+@contextlib.contextmanager
+def _locked_temp(directory: Path, target: Path) -> Iterator[tuple[Path, BinaryIO]]:
+    """A temporary file beside ``target``, exclusively ``flock``-ed while in use, removed on exit.
+
+    The name is ``.<target name>.<random>.fetching<target suffix>``: it keeps
+    the payload's suffix (readers look at it) and marks the file as ours for
+    :meth:`DownloadSource.remove_stale_temporaries`.
+    """
+    for _ in range(100):
+        fd, name = tempfile.mkstemp(dir=directory, prefix=f".{target.name}.", suffix=TEMP_MARK + target.suffix)
+        fh = os.fdopen(fd, "w+b")
+        try:
+            if fcntl is not None:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:  # a cleaner holds it for an instant and is removing it
+            fh.close()
+            continue
+        except OSError:  # no flock on this filesystem: go on unlocked (cleaners will leave it alone)
+            pass
+        try:
+            if os.stat(name).st_ino == os.fstat(fd).st_ino:
+                break  # not removed as stale between creation and locking
+        except FileNotFoundError:
+            pass
+        fh.close()
+    else:
+        raise OSError(f"cannot create a temporary file in {directory}")
+    tmp = Path(name)
+    try:
+        yield tmp, fh
+    finally:
+        fh.close()
+        tmp.unlink(missing_ok=True)
