@@ -51,7 +51,7 @@ CASES = [
      r"line 3: expected 7 comma-separated fields"),
     ("yahoo-negative-close", read_yahoo,
      "Date,Open,High,Low,Close,Volume\n2000-01-03,1,1,1,1,100\n2000-01-04,1,1,1,-5,100\n",
-     r"line 3: closing prices must be positive"),
+     r"line 3: implausible value -5 in column 'close'"),
     ("tidy-empty", read_tidy, "   \n", r"file is empty"),
     ("tidy-duplicate-columns", read_tidy, "date,a,a\n2000-01-03,1,2\n", r"line 1: duplicate column names"),
     ("tidy-non-numeric", read_tidy, "date,signal\n2000-01-03,1\n2000-01-04,high\n",

@@ -72,6 +72,22 @@ DATE_FORMATS: dict[str, DateParser] = {
 }
 
 
+def data_end(lines: Sequence[str], first: int) -> int:
+    """Index just past the last non-blank line at or after ``first`` (trailing blank lines excluded)."""
+    end = len(lines)
+    while end > first and not lines[end - 1].strip():
+        end -= 1
+    return end
+
+
+def block_end(lines: Sequence[str], first: int) -> int:
+    """Index of the first blank line at or after ``first`` (or ``len(lines)``)."""
+    for i in range(first, len(lines)):
+        if not lines[i].strip():
+            return i
+    return len(lines)
+
+
 def parse_rows(
     name: str,
     lines: Sequence[str],
@@ -80,8 +96,13 @@ def parse_rows(
     date_format: str,
     missing: frozenset[str] = frozenset(),
     missing_values: frozenset[float] = frozenset(),
+    stop: int | None = None,
 ) -> pd.DataFrame:
-    """Parse ``lines[first:]`` as ``date,value,...`` rows into a float frame.
+    """Parse ``lines[first:stop]`` as ``date,value,...`` rows into a float frame.
+
+    Every line in the range must be a data row: a blank line or a text line
+    inside it is an error naming its line (a data block is never cut short
+    silently).
 
     Parameters
     ----------
@@ -90,8 +111,7 @@ def parse_rows(
     lines : sequence of str
         All lines of the file (so that line numbers are the file's).
     first : int
-        0-based index of the first data row in ``lines``. Parsing stops at
-        the first blank line or at the end.
+        0-based index of the first data row in ``lines``.
     columns : sequence of str
         Names of the value columns (the date column excluded).
     date_format : str
@@ -100,28 +120,35 @@ def parse_rows(
         Cell texts meaning "missing" (for example ``""`` or ``"."``).
     missing_values : frozenset of float
         Numeric sentinels meaning "missing" (for example -99.99, -999).
+    stop : int, optional
+        0-based index just past the block. Default: the first blank line
+        (the publisher's block boundary; the caller checks what follows).
 
     Returns
     -------
     pandas.DataFrame
         Shape ``(n_rows, len(columns))``, float64, indexed by a strictly
-        increasing DatetimeIndex named ``date``.
+        increasing DatetimeIndex named ``date``. Row ``i`` is line
+        ``first + i + 1`` (1-based) of the file.
 
     Raises
     ------
     DataError
-        Naming the line for a wrong number of fields, an unparsable date,
-        a non-numeric cell, a duplicate or decreasing date, or no rows.
+        Naming the line for a blank line inside the block, a wrong number of
+        fields, an unparsable date, a non-numeric or non-finite cell, a
+        duplicate or decreasing date, or no rows.
     """
     parse_date = DATE_FORMATS[date_format]
     n_fields = len(columns) + 1
+    if stop is None:
+        stop = block_end(lines, first)
     dates: list[dt.date] = []
     values: list[list[float]] = []
-    line_no = first
-    for line_no in range(first, len(lines)):
+    for line_no in range(first, stop):
         line = lines[line_no]
         if not line.strip():
-            break
+            raise DataError(name, f"blank line inside the data block (rows continue to line {stop}); "
+                                  "a data file must not have gaps", line=line_no + 1)
         fields = [f.strip() for f in line.split(",")]
         if len(fields) != n_fields:
             raise DataError(name, f"expected {n_fields} comma-separated fields (date,{','.join(columns)}), "
@@ -151,6 +178,53 @@ def parse_rows(
         raise DataError(name, f"expected data rows ({date_format},...) after the header, found none", line=first + 1)
     index = pd.DatetimeIndex(pd.to_datetime(dates), name="date")
     return pd.DataFrame(np.asarray(values, dtype=float), index=index, columns=list(columns))
+
+
+def check_range(name: str, frame: pd.DataFrame, first: int | None, what: str,
+                lower: float | None = None, upper: float | None = None,
+                closed: str = "neither", columns: Sequence[str] | None = None, unit: str = "") -> None:
+    """Refuse the first value of ``frame`` outside ``(lower, upper)``, naming its line, column and value.
+
+    Checks every value (not a summary statistic). NaN cells (documented
+    missing markers) are skipped; infinite values are refused.
+
+    Parameters
+    ----------
+    name : str
+        File name for the error message.
+    frame : pandas.DataFrame
+        Values as read (in the file's own units).
+    first : int or None
+        0-based index of the line of row 0 (row ``i`` is line ``first + i + 1``);
+        None when rows do not map to lines (then the date is named).
+    what : str
+        What the values are, for the message ("a monthly factor return").
+    lower, upper : float, optional
+        Bounds; None for no bound on that side.
+    closed : {"neither", "left", "right", "both"}
+        Which bounds are allowed values.
+    columns : sequence of str, optional
+        Columns to check; default all.
+    unit : str
+        Unit appended to numbers in the message (for example ``" %"``).
+    """
+    cols = list(columns) if columns is not None else list(frame.columns)
+    values = frame[cols].to_numpy(dtype=float)
+    ok = np.isnan(values) | np.isfinite(values)
+    if lower is not None:
+        ok &= np.isnan(values) | ((values >= lower) if closed in ("left", "both") else (values > lower))
+    if upper is not None:
+        ok &= np.isnan(values) | ((values <= upper) if closed in ("right", "both") else (values < upper))
+    if ok.all():
+        return
+    row, col = (int(i) for i in np.argwhere(~ok)[0])
+    lo = "-inf" if lower is None else f"{lower:g}{unit}"
+    hi = "+inf" if upper is None else f"{upper:+g}{unit}"
+    interval = ("[" if closed in ("left", "both") else "(") + f"{lo}, {hi}" + ("]" if closed in ("right", "both") else ")")
+    date = frame.index[row].date().isoformat()
+    raise DataError(name, f"implausible value {values[row, col]:g}{unit} in column {cols[col]!r} on {date}: "
+                          f"{what} must lie in {interval}",
+                    line=None if first is None else first + row + 1)
 
 
 def split_header(line: str) -> list[str]:
