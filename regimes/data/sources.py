@@ -187,9 +187,9 @@ class LocalSource(DataSource):
             found = self._index.get(candidate.lower())
             if found:
                 if len(found) > 1:
-                    names = " and ".join(str(p.relative_to(self.directory)) for p in found)
-                    raise DataError(self.directory, f"ambiguous files for series {key!r}: {names} differ only "
-                                                    "in letter case; keep one")
+                    others = ", ".join(str(p.relative_to(self.directory)) for p in found[1:])
+                    raise DataError(found[0], f"ambiguous file for series {key!r}: {others} in the same folder "
+                                              "differs only in letter case; keep one")
                 return found[0]
         return None
 
