@@ -1,0 +1,152 @@
+"""Frequency and calendar checks, Ken French vintages, and the AQR reader's refusals."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from regimes.data.aqr import read_aqr
+from regimes.data.checks import check_consecutive_months, check_daily_gaps, check_frequency, infer_frequency
+from regimes.data.french import read_french
+from regimes.data.sources import FileRecord, LocalSource
+from regimes.data.vintages import mixed_vintage_message, vintages
+from regimes.errors import DataError
+
+
+# -- frequency ---------------------------------------------------------------------------------------
+@pytest.mark.parametrize(("index", "expected"), [
+    (pd.bdate_range("2000-01-03", periods=300), "daily"),
+    (pd.date_range("2000-01-01", periods=300, freq="D"), "daily"),
+    (pd.date_range("2000-01-07", periods=100, freq="W-FRI"), "weekly"),
+    (pd.date_range("2000-01-31", periods=100, freq="ME"), "monthly"),
+    (pd.date_range("2000-01-01", periods=100, freq="MS"), "monthly"),
+    (pd.date_range("2000-03-31", periods=40, freq="QE"), "quarterly"),
+    (pd.date_range("2000-12-31", periods=40, freq="YE"), "annual"),
+    (pd.DatetimeIndex(["2000-01-01", "2000-01-02"]), "unknown"),
+])
+def test_infer_frequency(index: pd.DatetimeIndex, expected: str) -> None:
+    assert infer_frequency(index) == expected
+
+
+def test_check_frequency_names_file_and_frequency_found() -> None:
+    days = pd.bdate_range("2000-01-03", periods=300)
+    with pytest.raises(DataError, match=r"^f\.csv: expected monthly data, found daily data \(300 rows "
+                                        r"2000-01-03\.\.2001-02-23\); is this the daily file"):
+        check_frequency("f.csv", days, "monthly")
+    months = pd.date_range("2000-01-31", periods=24, freq="ME")
+    with pytest.raises(DataError, match="expected daily data, found monthly data"):
+        check_frequency("f.csv", months, "daily")
+    check_frequency("f.csv", months, "monthly")
+    check_frequency("f.csv", days, "daily")
+
+
+def test_missing_months_are_listed_as_runs() -> None:
+    months = pd.date_range("1990-01-31", "2010-12-31", freq="ME")
+    holes = months[~(((months.year == 2008)) | ((months.year == 1995) & (months.month == 6)))]
+    with pytest.raises(DataError, match=r"missing 13 months: 1995-06, 2008-01\.\.2008-12 \(months must be"):
+        check_consecutive_months("m.csv", holes)
+    twice = months.append(pd.DatetimeIndex(["2010-12-15"])).sort_values()
+    with pytest.raises(DataError, match="two rows fall in the month 2010-12"):
+        check_consecutive_months("m.csv", twice)
+
+
+def test_daily_gap_threshold_is_longer_than_the_1933_closure(shared_data: Path) -> None:
+    daily = read_french(shared_data / "F-F_Research_Data_Factors_daily.CSV").data.index
+    check_daily_gaps("d.csv", daily)  # the 1933 bank holiday: 12 days between rows
+    gap = daily[(daily < "2008-03-01") | (daily > "2008-03-31")]
+    with pytest.raises(DataError, match=r"no rows between 2008-02-29 and 2008-04-01 \(32 days"):
+        check_daily_gaps("d.csv", gap)
+
+
+# -- vintages ----------------------------------------------------------------------------------------
+def test_vintage_read_from_both_layouts(shared_data: Path) -> None:
+    assert read_french(shared_data / "F-F_Research_Data_Factors.CSV").vintage == "202511"
+    assert read_french(shared_data / "F-F_Momentum_Factor_daily.CSV").vintage == "202604"  # "created by using"
+    assert read_french(shared_data / "vintages/202408/F-F_Research_Data_Factors.CSV").vintage == "202408"  # old
+
+
+def test_vintage_reaches_the_record_and_the_shared_data_mixes_vintages(shared_data: Path) -> None:
+    source = LocalSource(shared_data)
+    records = [source.load(k).record for k in ("ff3_monthly", "mom_monthly", "ff3_daily", "vix", "usrec")]
+    assert [r.vintage for r in records] == ["202511", "202511", "202604", "", ""]
+    assert records[0].to_dict()["vintage"] == "202511"  # what the manifest writes
+    assert vintages(records) == {"202511": ["ff3_monthly", "mom_monthly"], "202604": ["ff3_daily"]}
+    assert mixed_vintage_message(records) == ("Ken French files of mixed CRSP vintages: 202511 (ff3_monthly, "
+                                              "mom_monthly), 202604 (ff3_daily)")
+    assert mixed_vintage_message(records[:2] + records[3:]) is None
+
+
+def test_a_french_file_without_vintage_counts_as_unknown(shared_data: Path, tmp_path: Path) -> None:
+    lines = (shared_data / "F-F_Momentum_Factor.CSV").read_text().splitlines()
+    (tmp_path / "F-F_Momentum_Factor.CSV").write_text("\n".join(lines[1:]) + "\n")  # first line dropped
+    shutil.copyfile(shared_data / "F-F_Research_Data_Factors.CSV", tmp_path / "F-F_Research_Data_Factors.CSV")
+    source = LocalSource(tmp_path)
+    records = [source.load("mom_monthly").record, source.load("ff3_monthly").record]
+    assert records[0].vintage == ""
+    assert vintages(records) == {"202511": ["ff3_monthly"], "unknown": ["mom_monthly"]}
+    assert "unknown (mom_monthly)" in (mixed_vintage_message(records) or "")
+
+
+def test_vintages_ignore_series_without_one() -> None:
+    rec = FileRecord("vix", "VIX_History.csv", "0" * 64, "local", "1990-01-02", "2026-07-31", 9241)
+    assert vintages([rec]) == {} and mixed_vintage_message([rec]) is None
+
+
+# -- AQR -----------------------------------------------------------------------------------------------
+def _workbook(path: Path, rows: list[tuple]) -> Path:
+    import openpyxl
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "UMD"
+    ws.append(("This file contains monthly returns.",))
+    ws.append(())
+    ws.append(("DATE", "AUS", "USA"))
+    for row in rows:
+        ws.append(row)
+    wb.save(path)
+    return path
+
+
+def _months(n: int) -> list[str]:
+    return [d.strftime("%m/%d/%Y") for d in pd.date_range("2000-01-31", periods=n, freq="ME")]
+
+
+def test_aqr_reads_a_clean_sheet(tmp_path: Path) -> None:
+    values = np.linspace(-0.05, 0.05, 24)
+    path = _workbook(tmp_path / "a.xlsx", [(d, None, v) for d, v in zip(_months(24), values)] + [(None,)] * 3)
+    series = read_aqr(path, "UMD")
+    np.testing.assert_allclose(series.to_numpy(), values)
+    assert series.index[0] == pd.Timestamp("2000-01-31") and len(series) == 24
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    (lambda rows: rows[:10] + [(None, None, None)] + rows[10:], r"line 14: empty row inside the table"),
+    (lambda rows: rows[:10] + [(rows[10][0], None, "n/a")] + rows[11:], r"line 14: expected a number in column 'USA'"),
+    (lambda rows: rows[:10] + [(rows[10][0], None, 1e300)] + rows[11:], r"line 14: implausible value 1e\+300"),
+    (lambda rows: rows[:10] + [(rows[10][0], None, -1.5)] + rows[11:], r"line 14: implausible value -1.5"),
+    (lambda rows: rows[:10] + [rows[11], rows[10]] + rows[12:], r"line 15: date 2000-11-30 does not follow 2000-12-31"),
+])
+def test_aqr_refusals_name_the_row(tmp_path: Path, change, message: str) -> None:
+    rows = [(d, None, 0.01) for d in _months(24)]
+    path = _workbook(tmp_path / "a.xlsx", change(rows))
+    with pytest.raises(DataError, match=message) as info:
+        read_aqr(path, "UMD")
+    assert str(info.value).startswith(f"{path}!UMD")
+
+
+def test_aqr_missing_month_and_directory(tmp_path: Path) -> None:
+    from regimes.data.catalog import spec
+    rows = [(d, None, 0.01) for i, d in enumerate(_months(24)) if i != 7]
+    folder = tmp_path / "aqr"
+    folder.mkdir()
+    path = _workbook(folder / "Betting Against Beta Equity Factors Monthly.xlsx", rows)
+    with pytest.raises(DataError, match="missing 1 month: 2000-08"):
+        spec("aqr_umd").read(path)
+    bad = tmp_path / "dir.xlsx"
+    bad.mkdir()
+    with pytest.raises(DataError, match="expected a file, found a directory"):
+        read_aqr(bad, "UMD")
