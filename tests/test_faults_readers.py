@@ -166,6 +166,13 @@ def _weekly(lines: list[str]) -> list[str]:
     return lines[:1] + [line for i, line in enumerate(lines[1:]) if i % 5 == 0]
 
 
+def _month_ends(lines: list[str]) -> list[str]:
+    """Keep the header and the last row of each month (a monthly download of the same series)."""
+    rows = [line for line in lines[1:] if line]
+    keep = [row for row, nxt in zip(rows, rows[1:] + [""]) if row[:7] != nxt[:7]]
+    return lines[:1] + keep + [""]
+
+
 def _swap_rows(first: str, second: str) -> Callable[[list[str]], list[str]]:
     def change(lines: list[str]) -> list[str]:
         i, j = row_index(lines, first), row_index(lines, second)
@@ -218,6 +225,8 @@ CASES = [
     Case("french-daily-zip-in-monthly-slot", _daily_zip_as_monthly, "F-F_Momentum_Factor_CSV.zip!F-F_Momentum_Factor.csv",
          "found daily rows"),
     Case("fred-weekly-in-daily-slot", edit("T10Y2Y.csv", _weekly), "T10Y2Y.csv", "expected daily data, found weekly"),
+    Case("yahoo-monthly-in-daily-slot", edit("GSPC.csv", _month_ends), "GSPC.csv", "expected daily data, found monthly"),
+    Case("vix-weekly-in-daily-slot", edit(VIX, _weekly), VIX, "expected daily data, found weekly"),
     Case("fred-monthly-in-daily-slot", copy("GS10.csv", "VIXCLS.csv"), "VIXCLS.csv",
          "expected the FRED series 'VIXCLS', found 'GS10'", lambda s: 1),
     # Consecutive months and no hole in a daily series.
