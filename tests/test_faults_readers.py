@@ -162,6 +162,34 @@ def _daily_zip_as_monthly(src: Path, dst: Path) -> None:
     (dst / "F-F_Momentum_Factor_CSV.zip").write_bytes(buf.getvalue())
 
 
+def _write(name: str, payload: bytes) -> Callable[[Path, Path], None]:
+    def build(src: Path, dst: Path) -> None:
+        (dst / name).write_bytes(payload)
+    return build
+
+
+def _truncated_zip(src: Path, dst: Path) -> None:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("F-F_Research_Data_Factors.csv", (src / FF3).read_bytes())
+    (dst / "F-F_Research_Data_Factors_CSV.zip").write_bytes(buf.getvalue()[: len(buf.getvalue()) // 2])
+
+
+def _to_decimals(lines: list[str]) -> list[str]:
+    out = []
+    for line in lines:
+        head = line.split(",")[0].strip()
+        if "," in line and head.isdigit():
+            out.append(f"{head},{float(line.split(',')[1]) / 100:.4f}")
+        else:
+            out.append(line)
+    return out
+
+
+def _aqr_dir(src: Path, dst: Path) -> None:
+    (dst / "aqr" / "Betting Against Beta Equity Factors Monthly.xlsx").mkdir(parents=True)
+
+
 def _weekly(lines: list[str]) -> list[str]:
     return lines[:1] + [line for i, line in enumerate(lines[1:]) if i % 5 == 0]
 
@@ -209,6 +237,12 @@ CASES = [
          "blank line inside the annual block", lambda s: _annual_line(s, FF3, "1990")),
     Case("french-rows-after-footer", edit(MOM, _after_footer), MOM, "unexpected line after the data",
          lambda s: len("\n".join(lines_of(s / MOM)[0]).rstrip().split("\n")) + 1),
+    Case("french-truncated-at-a-line-end", edit(MOM, lambda ls: ls[: row_index(ls, "200801,")]), MOM,
+         "without the library's 'Copyright' footer", lambda s: line_no(s, MOM, "200801,", -1)),
+    Case("french-truncated-mid-row", edit(MOM, lambda ls: ls[: row_index(ls, "200801,")] + ["200801,   -1."]), MOM,
+         "without the library's 'Copyright' footer", lambda s: line_no(s, MOM, "200801,")),
+    Case("french-truncated-in-annual-block", edit(FF3, lambda ls: ls[: row_index(ls, "  1990,")]), FF3,
+         "without the library's 'Copyright' footer", lambda s: _annual_line(s, FF3, "1990") - 1),
     Case("vix-blank-line-mid-file", edit(VIX, insert_at("10/01/2008,", "")), VIX,
          "blank line inside the data block", lambda s: line_no(s, VIX, "10/01/2008,")),
     Case("vix-text-after-data", edit(VIX, lambda ls: [x for x in ls if x] + ["Source: Cboe", ""]), VIX,
@@ -275,6 +309,16 @@ CASES = [
     Case("vix-history-is-a-directory", _dir_named_vix, VIX, "expected a file, found a directory"),
     Case("broken-symlink", _symlink_to_nowhere, MOM, "broken symbolic link"),
     Case("case-variant-duplicates", _case_duplicates, "GSPC.csv", "differs only in letter case"),
+    # Payloads that are not the file at all.
+    Case("html-page-as-vix", _write(VIX, b"<!DOCTYPE html><html><body>Service unavailable</body></html>\n"), VIX,
+         "looks like an HTML page", lambda s: 1),
+    Case("empty-gspc", _write("GSPC.csv", b""), "GSPC.csv", "file is empty"),
+    Case("binary-as-fred", _write("USREC.csv", bytes(range(256)) * 8), "USREC.csv", "binary content"),
+    Case("truncated-french-zip", _truncated_zip, "F-F_Research_Data_Factors_CSV.zip", "not a valid zip file"),
+    Case("french-in-decimals", edit(MOM, _to_decimals), MOM, "values look like decimals",
+         lambda s: line_no(s, MOM, "192701,")),
+    Case("aqr-workbook-is-a-directory", _aqr_dir, "aqr/Betting Against Beta Equity Factors Monthly.xlsx",
+         "expected a file, found a directory"),
     # The same faults reach `data panel`, which must write nothing.
     Case("panel-blank-line-in-mom", edit(MOM, insert_at("200801,", "")), MOM, "blank line inside the data block",
          lambda s: line_no(s, MOM, "200801,"), command="panel"),
@@ -370,17 +414,14 @@ def _zip(raw: bytes) -> bytes:
     return buf.getvalue()
 
 
-def _no_footer(raw: bytes) -> bytes:
-    return raw[: raw.index(b"Copyright")]
-
-
 SUCCEED = [
     ("french-lf-instead-of-crlf", "mom_monthly", MOM, MOM, _to_lf),
     ("french-bom", "ff3_monthly", FF3, FF3, lambda raw: b"\xef\xbb\xbf" + raw),
-    ("french-no-footer", "ff3_monthly", FF3, FF3, _no_footer),
     ("french-trailing-blank-lines", "mom_monthly", MOM, MOM, lambda raw: raw + b"\r\n\r\n   \r\n"),
     ("french-zip", "mom_monthly", MOM, "F-F_Momentum_Factor_CSV.zip", _zip),
+    ("french-no-final-line-ending", "ff3_monthly", FF3, FF3, lambda raw: raw.rstrip(b"\r\n")),
     ("vix-crlf", "vix", VIX, VIX, _to_crlf),
+    ("vix-no-final-line-ending", "vix", VIX, VIX, lambda raw: raw.rstrip(b"\n")),
     ("vix-bom", "vix", VIX, VIX, lambda raw: b"\xef\xbb\xbf" + raw),
     ("fred-trailing-blank-lines", "t10y2y", "T10Y2Y.csv", "T10Y2Y.csv", lambda raw: raw + b"\r\n\r\n"),
     ("yahoo-crlf-bom", "sp500", "GSPC.csv", "GSPC.csv", lambda raw: b"\xef\xbb\xbf" + _to_crlf(raw)),

@@ -102,7 +102,8 @@ def read_french(path: str | Path, expected_columns: tuple[str, ...] | None = Non
     ``Annual Factors: January-December`` on one or two lines, the header,
     one row per year), then blank lines and the ``Copyright`` footer.
     Anything else (a blank line inside a block, a text line, more rows
-    after the footer) is refused naming its line.
+    after the footer, a file ending without the footer: truncated) is
+    refused naming its line.
 
     Parameters
     ----------
@@ -205,9 +206,14 @@ def _read_rest(name: str, lines: list[str], end: int, columns: list[str]) -> pd.
         i = _next_text(lines, stop)
         if i < len(lines) and (_ANNUAL_ROW.match(lines[i]) or _MAIN_ROW.match(lines[i])):
             raise DataError(name, f"blank line inside the annual block (rows continue at line {i + 1})", line=stop + 1)
+    footer = False
     for j in range(i, len(lines)):
         text = lines[j].strip()
         if text and not text.lower().startswith("copyright"):
             raise DataError(name, f"unexpected line after the data {text[:60]!r}: expected only the annual block "
                                   "and the Copyright footer", line=j + 1)
+        footer = footer or bool(text)
+    if not footer:
+        raise DataError(name, "file ends without the library's 'Copyright' footer line: a truncated download or "
+                              "a cut copy? (every Ken French file ends with it)", line=len(lines))
     return annual
