@@ -150,3 +150,23 @@ def test_aqr_missing_month_and_directory(tmp_path: Path) -> None:
     bad.mkdir()
     with pytest.raises(DataError, match="expected a file, found a directory"):
         read_aqr(bad, "UMD")
+
+
+# -- file resolution and payload validation ----------------------------------------------------------
+def test_linked_folders_are_followed_and_loops_do_not_hang(shared_data: Path, tmp_path: Path) -> None:
+    (tmp_path / "etf").symlink_to(shared_data / "etf", target_is_directory=True)
+    (tmp_path / "loop").symlink_to(tmp_path, target_is_directory=True)
+    source = LocalSource(tmp_path)
+    assert source.path_of("etf_spy") == tmp_path / "etf" / "SPY.csv"
+    assert len(source.load("etf_spy").frame) == 8222  # PROVENANCE.md: 8,222 rows
+
+
+def test_read_series_names_the_payload_as_told(shared_data: Path, tmp_path: Path) -> None:
+    from regimes.data.catalog import read_series
+    tmp = tmp_path / "payload.tmp"
+    shutil.copyfile(shared_data / "F-F_Momentum_Factor_daily.CSV", tmp)
+    with pytest.raises(DataError, match=r"^https://example.org/F-F_Momentum_Factor_CSV.zip, line 15: expected a "
+                                        r"monthly file"):
+        read_series("mom_monthly", tmp, name="https://example.org/F-F_Momentum_Factor_CSV.zip")
+    frame = read_series("mom_daily", tmp)
+    assert frame.attrs["vintage"] == "202604" and len(frame) == 26132

@@ -57,6 +57,8 @@ def snapshot(folder: Path) -> dict[str, str]:
                 out[rel] = "link->" + os.readlink(p)
             elif p.is_dir():
                 out[rel] = "dir"
+            elif not p.is_file():
+                out[rel] = "special"
             else:
                 out[rel] = hashlib.sha256(p.read_bytes()).hexdigest()
     return out
@@ -308,6 +310,8 @@ CASES = [
     Case("gspc-is-a-directory", _dir_named_gspc, "GSPC.csv", "expected a file, found a directory"),
     Case("vix-history-is-a-directory", _dir_named_vix, VIX, "expected a file, found a directory"),
     Case("broken-symlink", _symlink_to_nowhere, MOM, "broken symbolic link"),
+    Case("fifo-as-vix", lambda s, d: os.mkfifo(d / VIX), VIX, "found a special file"),
+    Case("symlink-loop", lambda s, d: (d / MOM).symlink_to(d / MOM), MOM, "broken symbolic link"),
     Case("case-variant-duplicates", _case_duplicates, "GSPC.csv", "differs only in letter case"),
     # Payloads that are not the file at all.
     Case("html-page-as-vix", _write(VIX, b"<!DOCTYPE html><html><body>Service unavailable</body></html>\n"), VIX,

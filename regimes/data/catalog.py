@@ -179,3 +179,32 @@ def spec(key: str) -> SeriesSpec:
         return CATALOG[key]
     except KeyError:
         raise KeyError(f"unknown series {key!r}; known: {', '.join(CATALOG)}") from None
+
+
+def read_series(key: str, path: str | Path, name: str | None = None) -> pd.DataFrame:
+    """Read and validate ``path`` as the catalog series ``key`` (layout, frequency, calendar, values).
+
+    The one entry point for validating a file or a downloaded payload: the
+    same reader and checks as a local file.
+
+    Parameters
+    ----------
+    key : str
+        Catalog key, e.g. ``"mom_monthly"``.
+    path : str or Path
+        The file (a downloader's temporary file, for example).
+    name : str, optional
+        What error messages call the file instead of ``path`` (for example
+        the URL it was fetched from).
+
+    Raises
+    ------
+    DataError
+        As the series' reader does, naming ``name`` (or ``path``) and the line.
+    """
+    try:
+        return spec(key).read(Path(path))
+    except DataError as exc:
+        if name is None or exc.path is None:
+            raise
+        raise DataError(exc.path.replace(str(path), name, 1), exc.message, exc.line) from None

@@ -144,6 +144,23 @@ class DataSource(ABC):
         return self.name
 
 
+def _walk(directory: Path) -> list[Path]:
+    """Every entry under ``directory`` (files, folders, links, broken links), following linked folders once."""
+    entries: list[Path] = []
+    seen = {os.path.realpath(directory)}
+    for root, dirs, files in os.walk(directory, followlinks=True):
+        base = Path(root)
+        entries.extend(base / name for name in dirs + files)
+        keep = []
+        for name in dirs:
+            real = os.path.realpath(base / name)
+            if real not in seen:  # a link back up the tree is listed, not walked again
+                seen.add(real)
+                keep.append(name)
+        dirs[:] = keep
+    return sorted(entries)
+
+
 class LocalSource(DataSource):
     """A directory of official published files.
 
@@ -167,7 +184,7 @@ class LocalSource(DataSource):
         # under a series' file name is reported as such, never skipped in
         # favour of the next candidate name (which may have other coverage).
         self._index: dict[str, list[Path]] = {}
-        for p in sorted(self.directory.rglob("*")):
+        for p in _walk(self.directory):
             self._index.setdefault(p.relative_to(self.directory).as_posix().lower(), []).append(p)
 
     def path_of(self, key: str) -> Path | None:
