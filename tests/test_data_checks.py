@@ -115,12 +115,15 @@ def _months(n: int) -> list[str]:
     return [d.strftime("%m/%d/%Y") for d in pd.date_range("2000-01-31", periods=n, freq="ME")]
 
 
-def test_aqr_reads_a_clean_sheet(tmp_path: Path) -> None:
+def test_aqr_reads_a_clean_sheet_and_sorts_unsorted_rows(tmp_path: Path) -> None:
     values = np.linspace(-0.05, 0.05, 24)
-    path = _workbook(tmp_path / "a.xlsx", [(d, None, v) for d, v in zip(_months(24), values)] + [(None,)] * 3)
+    rows = [(d, None, v) for d, v in zip(_months(24), values)]
+    path = _workbook(tmp_path / "a.xlsx", rows + [(None,)] * 3)
     series = read_aqr(path, "UMD")
     np.testing.assert_allclose(series.to_numpy(), values)
     assert series.index[0] == pd.Timestamp("2000-01-31") and len(series) == 24
+    shuffled = _workbook(tmp_path / "b.xlsx", rows[12:] + rows[:3] + rows[5:12] + rows[3:5])
+    pd.testing.assert_series_equal(read_aqr(shuffled, "UMD"), series)
 
 
 @pytest.mark.parametrize(("change", "message"), [
@@ -128,7 +131,7 @@ def test_aqr_reads_a_clean_sheet(tmp_path: Path) -> None:
     (lambda rows: rows[:10] + [(rows[10][0], None, "n/a")] + rows[11:], r"line 14: expected a number in column 'USA'"),
     (lambda rows: rows[:10] + [(rows[10][0], None, 1e300)] + rows[11:], r"line 14: implausible value 1e\+300"),
     (lambda rows: rows[:10] + [(rows[10][0], None, -1.5)] + rows[11:], r"line 14: implausible value -1.5"),
-    (lambda rows: rows[:10] + [rows[11], rows[10]] + rows[12:], r"line 15: date 2000-11-30 does not follow 2000-12-31"),
+    (lambda rows: rows[:10] + [rows[10], rows[10]] + rows[12:], r"line 15: duplicate date 2000-11-30 \(also on row 14\)"),
 ])
 def test_aqr_refusals_name_the_row(tmp_path: Path, change, message: str) -> None:
     rows = [(d, None, 0.01) for d in _months(24)]

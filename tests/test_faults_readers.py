@@ -203,10 +203,10 @@ def _month_ends(lines: list[str]) -> list[str]:
     return lines[:1] + keep + [""]
 
 
-def _swap_rows(first: str, second: str) -> Callable[[list[str]], list[str]]:
+def _copy_row_to(row: str, before: str) -> Callable[[list[str]], list[str]]:
+    """Insert a copy of the row starting with ``row`` before the row starting with ``before``."""
     def change(lines: list[str]) -> list[str]:
-        i, j = row_index(lines, first), row_index(lines, second)
-        lines[i], lines[j] = lines[j], lines[i]
+        lines.insert(row_index(lines, before), lines[row_index(lines, row)])
         return lines
     return change
 
@@ -301,11 +301,11 @@ CASES = [
          "etf/SPY.csv", "implausible value -5 in column 'volume'", lambda s: line_no(s, "etf/SPY.csv", "2020-03-16,")),
     Case("usrec-not-0-or-1", edit("USREC.csv", replace_cell("2008-10-01,", 1, "2")), "USREC.csv",
          "implausible value 2 in column 'USREC'", lambda s: line_no(s, "USREC.csv", "2008-10-01,")),
-    # Unsorted rows are refused (dates must strictly increase).
-    Case("french-unsorted-rows", edit(MOM, _swap_rows("200801,", "200802,")), MOM, "date out of order 2008-01-31",
-         lambda s: line_no(s, MOM, "200802,")),
-    Case("vix-unsorted-rows", edit(VIX, _swap_rows("10/09/2008,", "10/10/2008,")), VIX, "date out of order 2008-10-09",
-         lambda s: line_no(s, VIX, "10/10/2008,")),
+    # Rows out of order are sorted (see the succeeding cases), but a date given twice is refused.
+    Case("french-duplicate-row-apart", edit(MOM, _copy_row_to("200801,", "200805,")), MOM,
+         "duplicate date 2008-01-31 (also on line", lambda s: line_no(s, MOM, "200805,")),
+    Case("vix-duplicate-row", edit(VIX, _copy_row_to("10/10/2008,", "10/13/2008,")), VIX,
+         "duplicate date 2008-10-10 (also on line", lambda s: line_no(s, VIX, "10/13/2008,")),
     # A directory, a broken link or two case-variants where a file is expected.
     Case("gspc-is-a-directory", _dir_named_gspc, "GSPC.csv", "expected a file, found a directory"),
     Case("vix-history-is-a-directory", _dir_named_vix, VIX, "expected a file, found a directory"),
@@ -418,6 +418,22 @@ def _zip(raw: bytes) -> bytes:
     return buf.getvalue()
 
 
+def _swap(first: bytes, second: bytes) -> Callable[[bytes], bytes]:
+    """Swap the two whole lines starting with ``first`` and ``second``."""
+    def change(raw: bytes) -> bytes:
+        lines = raw.split(b"\n")
+        i = next(k for k, x in enumerate(lines) if x.startswith(first))
+        j = next(k for k, x in enumerate(lines) if x.startswith(second))
+        lines[i], lines[j] = lines[j], lines[i]
+        return b"\n".join(lines)
+    return change
+
+
+def _reverse_rows(raw: bytes) -> bytes:
+    lines = raw.rstrip(b"\n").split(b"\n")
+    return b"\n".join(lines[:1] + lines[1:][::-1]) + b"\n"
+
+
 SUCCEED = [
     ("french-lf-instead-of-crlf", "mom_monthly", MOM, MOM, _to_lf),
     ("french-bom", "ff3_monthly", FF3, FF3, lambda raw: b"\xef\xbb\xbf" + raw),
@@ -427,6 +443,10 @@ SUCCEED = [
     ("vix-crlf", "vix", VIX, VIX, _to_crlf),
     ("vix-no-final-line-ending", "vix", VIX, VIX, lambda raw: raw.rstrip(b"\n")),
     ("vix-bom", "vix", VIX, VIX, lambda raw: b"\xef\xbb\xbf" + raw),
+    ("french-unsorted-rows", "mom_monthly", MOM, MOM, _swap(b"200801,", b"200802,")),
+    ("french-unsorted-annual-rows", "ff3_monthly", FF3, FF3, _swap(b"  1990,", b"  2001,")),
+    ("vix-unsorted-rows", "vix", VIX, VIX, _swap(b"10/09/2008,", b"11/20/2008,")),
+    ("fred-reversed-rows", "unrate", "UNRATE.csv", "UNRATE.csv", _reverse_rows),
     ("fred-trailing-blank-lines", "t10y2y", "T10Y2Y.csv", "T10Y2Y.csv", lambda raw: raw + b"\r\n\r\n"),
     ("yahoo-crlf-bom", "sp500", "GSPC.csv", "GSPC.csv", lambda raw: b"\xef\xbb\xbf" + _to_crlf(raw)),
 ]

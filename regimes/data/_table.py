@@ -98,11 +98,26 @@ def parse_rows(
     missing_values: frozenset[float] = frozenset(),
     stop: int | None = None,
 ) -> pd.DataFrame:
+    """:func:`parse_table` without the line numbers."""
+    return parse_table(name, lines, first, columns, date_format, missing, missing_values, stop)[0]
+
+
+def parse_table(
+    name: str,
+    lines: Sequence[str],
+    first: int,
+    columns: Sequence[str],
+    date_format: str,
+    missing: frozenset[str] = frozenset(),
+    missing_values: frozenset[float] = frozenset(),
+    stop: int | None = None,
+) -> tuple[pd.DataFrame, np.ndarray]:
     """Parse ``lines[first:stop]`` as ``date,value,...`` rows into a float frame.
 
     Every line in the range must be a data row: a blank line or a text line
     inside it is an error naming its line (a data block is never cut short
-    silently).
+    silently). Rows out of date order are sorted (nothing is lost: the
+    same numbers as the sorted file); a date given twice is refused.
 
     Parameters
     ----------
@@ -126,17 +141,18 @@ def parse_rows(
 
     Returns
     -------
-    pandas.DataFrame
+    frame : pandas.DataFrame
         Shape ``(n_rows, len(columns))``, float64, indexed by a strictly
-        increasing DatetimeIndex named ``date``. Row ``i`` is line
-        ``first + i + 1`` (1-based) of the file.
+        increasing DatetimeIndex named ``date``.
+    line_numbers : numpy.ndarray
+        Shape ``(n_rows,)``: the 1-based file line of each row of ``frame``.
 
     Raises
     ------
     DataError
         Naming the line for a blank line inside the block, a wrong number of
         fields, an unparsable date, a non-numeric or non-finite cell, a
-        duplicate or decreasing date, or no rows.
+        duplicate date, or no rows.
     """
     parse_date = DATE_FORMATS[date_format]
     n_fields = len(columns) + 1
@@ -169,18 +185,25 @@ def parse_rows(
             if not np.isfinite(value):
                 raise DataError(name, f"expected a finite number in column {col!r}, found {cell!r}", line=line_no + 1)
             row.append(np.nan if value in missing_values else value)
-        if dates and date <= dates[-1]:
-            what = "duplicate date" if date == dates[-1] else "date out of order"
-            raise DataError(name, f"{what} {date.isoformat()} (dates must be strictly increasing)", line=line_no + 1)
         dates.append(date)
         values.append(row)
     if not dates:
         raise DataError(name, f"expected data rows ({date_format},...) after the header, found none", line=first + 1)
+    line_numbers = np.arange(first + 1, first + 1 + len(dates))
+    array = np.asarray(values, dtype=float)
+    if any(b <= a for a, b in zip(dates, dates[1:])):
+        order = sorted(range(len(dates)), key=lambda i: (dates[i], i))
+        for a, b in zip(order, order[1:]):
+            if dates[a] == dates[b]:
+                raise DataError(name, f"duplicate date {dates[b].isoformat()} (also on line {line_numbers[a]})",
+                                line=int(line_numbers[b]))
+        dates = [dates[i] for i in order]
+        array, line_numbers = array[order], line_numbers[order]
     index = pd.DatetimeIndex(pd.to_datetime(dates), name="date")
-    return pd.DataFrame(np.asarray(values, dtype=float), index=index, columns=list(columns))
+    return pd.DataFrame(array, index=index, columns=list(columns)), line_numbers
 
 
-def check_range(name: str, frame: pd.DataFrame, first: int | None, what: str,
+def check_range(name: str, frame: pd.DataFrame, line_numbers: np.ndarray | None, what: str,
                 lower: float | None = None, upper: float | None = None,
                 closed: str = "neither", columns: Sequence[str] | None = None, unit: str = "") -> None:
     """Refuse the first value of ``frame`` outside ``(lower, upper)``, naming its line, column and value.
@@ -194,9 +217,9 @@ def check_range(name: str, frame: pd.DataFrame, first: int | None, what: str,
         File name for the error message.
     frame : pandas.DataFrame
         Values as read (in the file's own units).
-    first : int or None
-        0-based index of the line of row 0 (row ``i`` is line ``first + i + 1``);
-        None when rows do not map to lines (then the date is named).
+    line_numbers : numpy.ndarray or None
+        The 1-based file line of each row (from :func:`parse_table`); None
+        when rows do not map to lines (the date is named in any case).
     what : str
         What the values are, for the message ("a monthly factor return").
     lower, upper : float, optional
@@ -224,7 +247,7 @@ def check_range(name: str, frame: pd.DataFrame, first: int | None, what: str,
     date = frame.index[row].date().isoformat()
     raise DataError(name, f"implausible value {values[row, col]:g}{unit} in column {cols[col]!r} on {date}: "
                           f"{what} must lie in {interval}",
-                    line=None if first is None else first + row + 1)
+                    line=None if line_numbers is None else int(line_numbers[row]))
 
 
 def split_header(line: str) -> list[str]:

@@ -68,8 +68,9 @@ def read_aqr(path: str | Path, sheet: str, region: str = "USA") -> pd.Series:
     DataError
         When the file is not a readable workbook, the sheet or header is
         missing, a row has an unparsable date or a non-numeric cell, an
-        empty row is followed by more rows (a table cut in two), dates do
-        not strictly increase, or a value lies outside (-100 %, +1000 %).
+        empty row is followed by more rows (a table cut in two), a date
+        appears twice, or a value lies outside (-100 %, +1000 %). Rows out
+        of date order are sorted.
     """
     import openpyxl  # local: only needed for AQR files
 
@@ -99,6 +100,7 @@ def read_aqr(path: str | Path, sheet: str, region: str = "USA") -> pd.Series:
         dates: list[dt.date] = []
         values: list[float] = []
         first_blank: int | None = None
+        rows_of: dict[dt.date, int] = {}
         for line, row in enumerate(rows, start=line + 1):
             if _blank(row):
                 first_blank = first_blank or line
@@ -109,9 +111,9 @@ def read_aqr(path: str | Path, sheet: str, region: str = "USA") -> pd.Series:
             date = _to_date(row[0])
             if date is None:
                 raise DataError(where, f"expected a date MM/DD/YYYY, found {row[0]!r}", line=line)
-            if dates and date <= dates[-1]:
-                raise DataError(where, f"date {date.isoformat()} does not follow {dates[-1].isoformat()} "
-                                       "(dates must be strictly increasing)", line=line)
+            if date in rows_of:
+                raise DataError(where, f"duplicate date {date.isoformat()} (also on row {rows_of[date]})", line=line)
+            rows_of[date] = line
             value = _number(where, row[col] if col < len(row) else None, line, region)
             if value <= -1.0 or value >= 10.0:
                 raise DataError(where, f"implausible value {value:g} in column {region!r} on {date.isoformat()}: "
@@ -123,6 +125,7 @@ def read_aqr(path: str | Path, sheet: str, region: str = "USA") -> pd.Series:
     if not dates:
         raise DataError(where, "expected dated rows after the header, found none")
     series = pd.Series(values, index=pd.DatetimeIndex(pd.to_datetime(dates), name="date"), name=sheet, dtype=float)
+    series = series.sort_index(kind="stable")  # rows out of order: sorted, nothing lost (duplicates refused above)
     first_valid = series.first_valid_index()
     if first_valid is None:
         raise DataError(where, f"column {region!r} holds no value")

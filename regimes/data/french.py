@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from regimes.data._table import block_end, check_range, parse_rows, split_header
+from regimes.data._table import block_end, check_range, parse_table, split_header
 from regimes.data.checks import check_frequency
 from regimes.data._text import read_lines
 from regimes.errors import DataError
@@ -152,9 +152,9 @@ def read_french(path: str | Path, expected_columns: tuple[str, ...] | None = Non
                               f"is this the {found_frequency} file saved under the {frequency} file's name?",
                         line=first + 1)
     end = block_end(lines, first)
-    data = parse_rows(name, lines, first, columns, "YYYYMMDD" if daily else "YYYYMM",
-                      missing_values=MISSING_MARKERS, stop=end)
-    check_range(name, data, first, f"a {found_frequency} factor return", lower=-100.0, upper=1000.0, unit=" %")
+    data, at = parse_table(name, lines, first, columns, "YYYYMMDD" if daily else "YYYYMM",
+                           missing_values=MISSING_MARKERS, stop=end)
+    check_range(name, data, at, f"a {found_frequency} factor return", lower=-100.0, upper=1000.0, unit=" %")
     _check_percent(name, data, first + 1)
     if frequency is not None:
         check_frequency(name, data.index, frequency)
@@ -196,13 +196,13 @@ def _read_rest(name: str, lines: list[str], end: int, columns: list[str]) -> pd.
             found = lines[first].strip() if first < len(lines) else "end of file"
             raise DataError(name, f"expected YYYY rows after the annual header, found {found!r}", line=first + 1)
         stop = block_end(lines, first)
-        annual = parse_rows(name, lines, first, columns, "YYYY", missing_values=MISSING_MARKERS, stop=stop)
-        check_range(name, annual, first, "an annual factor return", lower=-100.0, upper=1000.0, unit=" %")
+        annual, at = parse_table(name, lines, first, columns, "YYYY", missing_values=MISSING_MARKERS, stop=stop)
+        check_range(name, annual, at, "an annual factor return", lower=-100.0, upper=1000.0, unit=" %")
         years = annual.index.year
         if len(years) != years[-1] - years[0] + 1:
             gap = next(int(y) + 1 for y, z in zip(years[:-1], years[1:]) if z != y + 1)
             raise DataError(name, f"annual block is missing the year {gap} (years must be consecutive)",
-                            line=first + int(np.searchsorted(years, gap)) + 1)
+                            line=int(at[int(np.searchsorted(years, gap))]))
         i = _next_text(lines, stop)
         if i < len(lines) and (_ANNUAL_ROW.match(lines[i]) or _MAIN_ROW.match(lines[i])):
             raise DataError(name, f"blank line inside the annual block (rows continue at line {i + 1})", line=stop + 1)

@@ -3,7 +3,8 @@
 Each reader validates the header, parses every row with line-numbered errors
 (:func:`regimes.data._table.parse_rows`) and checks that the values are
 plausible for what the file claims to be. All return a float DataFrame with a
-strictly increasing DatetimeIndex named ``date``.
+strictly increasing DatetimeIndex named ``date`` (rows out of order are
+sorted; a date given twice is refused).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from regimes.data._table import check_range, data_end, expect_header, parse_rows, split_header
+from regimes.data._table import check_range, data_end, expect_header, parse_rows, parse_table, split_header
 from regimes.data._text import read_lines
 from regimes.errors import DataError
 
@@ -46,9 +47,9 @@ def read_cboe_vix(path: str | Path) -> pd.DataFrame:
     """
     name, lines = read_lines(path)
     expect_header(name, lines[0], 0, CBOE_HEADER)
-    frame = parse_rows(name, lines, 1, [_snake(c) for c in CBOE_HEADER[1:]], "MM/DD/YYYY", missing=frozenset({""}),
-                       stop=data_end(lines, 1))
-    check_range(name, frame, 1, "a VIX level (index points)", lower=0.0, upper=VIX_MAX)
+    frame, at = parse_table(name, lines, 1, [_snake(c) for c in CBOE_HEADER[1:]], "MM/DD/YYYY",
+                            missing=frozenset({""}), stop=data_end(lines, 1))
+    check_range(name, frame, at, "a VIX level (index points)", lower=0.0, upper=VIX_MAX)
     _check_vix_level(name, frame["close"])
     return frame
 
@@ -86,11 +87,11 @@ def read_fred(path: str | Path, percent: bool = False,
     if len(header) != 2 or header[0] not in FRED_DATE_HEADERS or not header[1]:
         raise DataError(name, f"expected a FRED header 'observation_date,SERIES' or 'DATE,SERIES', "
                               f"found {lines[0].strip()!r}", line=1)
-    frame = parse_rows(name, lines, 1, [header[1]], "YYYY-MM-DD", missing=frozenset({"", "."}),
-                       stop=data_end(lines, 1))
+    frame, at = parse_table(name, lines, 1, [header[1]], "YYYY-MM-DD", missing=frozenset({"", "."}),
+                            stop=data_end(lines, 1))
     if bounds is not None:
         lower, upper, closed = bounds
-        check_range(name, frame, 1, f"a value of {header[1]}", lower=lower, upper=upper, closed=closed)
+        check_range(name, frame, at, f"a value of {header[1]}", lower=lower, upper=upper, closed=closed)
     return frame / 100.0 if percent else frame
 
 
@@ -112,16 +113,16 @@ def read_yahoo(path: str | Path) -> pd.DataFrame:
     if tuple(h.lower() for h in header) not in {tuple(c.lower() for c in h) for h in YAHOO_HEADERS}:
         raise DataError(name, f"expected a Yahoo header {','.join(YAHOO_HEADERS[0])!r} "
                               f"(Adj Close optional), found {lines[0].strip()!r}", line=1)
-    frame = parse_rows(name, lines, 1, [_snake(c) for c in header[1:]], "YYYY-MM-DD",
-                       missing=frozenset({"", "null", "NaN", "nan"}), stop=data_end(lines, 1))
+    frame, at = parse_table(name, lines, 1, [_snake(c) for c in header[1:]], "YYYY-MM-DD",
+                            missing=frozenset({"", "null", "NaN", "nan"}), stop=data_end(lines, 1))
     prices = [c for c in frame.columns if c != "volume"]
     # Yahoo writes 0 where an open/high/low is unknown (for example the
     # S&P 500's opens from 1962 into the 1980s): those are missing, not prices.
-    check_range(name, frame, 1, "a price", lower=0.0, closed="left", columns=prices)
+    check_range(name, frame, at, "a price", lower=0.0, closed="left", columns=prices)
     for col in ("open", "high", "low"):
         frame.loc[frame[col] == 0, col] = np.nan
-    check_range(name, frame, 1, "a closing price", lower=0.0, columns=[c for c in prices if "close" in c])
-    check_range(name, frame, 1, "a traded volume", lower=0.0, closed="left", columns=["volume"])
+    check_range(name, frame, at, "a closing price", lower=0.0, columns=[c for c in prices if "close" in c])
+    check_range(name, frame, at, "a traded volume", lower=0.0, closed="left", columns=["volume"])
     return frame
 
 
