@@ -173,3 +173,18 @@ def test_read_series_names_the_payload_as_told(shared_data: Path, tmp_path: Path
         read_series("mom_monthly", tmp, name="https://example.org/F-F_Momentum_Factor_CSV.zip")
     frame = read_series("mom_daily", tmp)
     assert frame.attrs["vintage"] == "202604" and len(frame) == 26132
+
+
+def test_an_unreadable_folder_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Root lists any folder, so the listing failure is injected as the kernel reports it to a user."""
+    import os
+    (tmp_path / "etf").mkdir()
+    real_scandir = os.scandir
+
+    def scandir(path="."):
+        if str(path) == str(tmp_path / "etf"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_scandir(path)
+    monkeypatch.setattr(os, "scandir", scandir)
+    with pytest.raises(DataError, match=r"etf: cannot list folder: Permission denied"):
+        LocalSource(tmp_path)

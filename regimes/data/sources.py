@@ -148,7 +148,10 @@ def _walk(directory: Path) -> list[Path]:
     """Every entry under ``directory`` (files, folders, links, broken links), following linked folders once."""
     entries: list[Path] = []
     seen = {os.path.realpath(directory)}
-    for root, dirs, files in os.walk(directory, followlinks=True):
+    def refuse(exc: OSError) -> None:  # an unreadable folder is named, never skipped silently
+        raise DataError(exc.filename or directory, f"cannot list folder: {exc.strerror or exc}")
+
+    for root, dirs, files in os.walk(directory, onerror=refuse, followlinks=True):
         base = Path(root)
         entries.extend(base / name for name in dirs + files)
         keep = []
