@@ -31,7 +31,7 @@ def check_readable_file(path: str | Path) -> Path:
             target = os.readlink(p)
         except OSError:
             target = "?"
-        raise DataError(p, f"broken symbolic link (points to {target!r}, which does not exist)")
+        raise DataError(p, f"broken symbolic link (points to {target!r}, which does not exist or loops)")
     if not p.exists():
         raise DataError(p, "file not found")
     if p.is_dir():
