@@ -18,6 +18,7 @@ from rich.table import Table
 
 from regimes.data.catalog import CATALOG, DEFAULT_DOWNLOADS, PUBLISHERS
 from regimes.data.sources import DataSource, make_source
+from regimes.data.vintages import mixed_vintage_message
 from regimes.errors import FactorRegimesError
 
 # Wide output when piped (a log file should not wrap tables); the terminal's width otherwise.
@@ -72,15 +73,20 @@ def data_info(source: str | None, data_dir: Path | None, cache_dir: Path | None)
     if src.name == "download":
         keys = [k for k in keys if src.cached(k)]  # type: ignore[attr-defined]
     table = Table(title=f"Series in {src.describe()}", title_justify="left")
-    for col in ("series", "file", "first", "last", "rows", "missing", "sha256"):
+    for col in ("series", "file", "first", "last", "rows", "missing", "vintage", "sha256"):
         table.add_column(col, justify="right" if col in ("rows", "missing") else "left", overflow="fold")
+    records = []
     for key in keys:
         loaded = src.load(key)
         rec = loaded.record
+        records.append(rec)
         missing = int(loaded.frame.isna().any(axis=1).sum())
         table.add_row(key, _short(rec.path, src), rec.first, rec.last, f"{rec.rows:,}", f"{missing:,}",
-                      rec.sha256[:12])
+                      rec.vintage or "-", rec.sha256[:12])
     console.print(table)
+    mixed = mixed_vintage_message(records)
+    if mixed:
+        console.print(escape(mixed))
     unused = getattr(src, "unrecognised", lambda: [])()
     if unused:
         console.print(f"Not used (no catalog entry): {', '.join(unused)}")

@@ -72,6 +72,22 @@ DATE_FORMATS: dict[str, DateParser] = {
 }
 
 
+def data_end(lines: Sequence[str], first: int) -> int:
+    """Index just past the last non-blank line at or after ``first`` (trailing blank lines excluded)."""
+    end = len(lines)
+    while end > first and not lines[end - 1].strip():
+        end -= 1
+    return end
+
+
+def block_end(lines: Sequence[str], first: int) -> int:
+    """Index of the first blank line at or after ``first`` (or ``len(lines)``)."""
+    for i in range(first, len(lines)):
+        if not lines[i].strip():
+            return i
+    return len(lines)
+
+
 def parse_rows(
     name: str,
     lines: Sequence[str],
@@ -80,8 +96,28 @@ def parse_rows(
     date_format: str,
     missing: frozenset[str] = frozenset(),
     missing_values: frozenset[float] = frozenset(),
+    stop: int | None = None,
 ) -> pd.DataFrame:
-    """Parse ``lines[first:]`` as ``date,value,...`` rows into a float frame.
+    """:func:`parse_table` without the line numbers."""
+    return parse_table(name, lines, first, columns, date_format, missing, missing_values, stop)[0]
+
+
+def parse_table(
+    name: str,
+    lines: Sequence[str],
+    first: int,
+    columns: Sequence[str],
+    date_format: str,
+    missing: frozenset[str] = frozenset(),
+    missing_values: frozenset[float] = frozenset(),
+    stop: int | None = None,
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """Parse ``lines[first:stop]`` as ``date,value,...`` rows into a float frame.
+
+    Every line in the range must be a data row: a blank line or a text line
+    inside it is an error naming its line (a data block is never cut short
+    silently). Rows out of date order are sorted (nothing is lost: the
+    same numbers as the sorted file); a date given twice is refused.
 
     Parameters
     ----------
@@ -90,8 +126,7 @@ def parse_rows(
     lines : sequence of str
         All lines of the file (so that line numbers are the file's).
     first : int
-        0-based index of the first data row in ``lines``. Parsing stops at
-        the first blank line or at the end.
+        0-based index of the first data row in ``lines``.
     columns : sequence of str
         Names of the value columns (the date column excluded).
     date_format : str
@@ -100,28 +135,36 @@ def parse_rows(
         Cell texts meaning "missing" (for example ``""`` or ``"."``).
     missing_values : frozenset of float
         Numeric sentinels meaning "missing" (for example -99.99, -999).
+    stop : int, optional
+        0-based index just past the block. Default: the first blank line
+        (the publisher's block boundary; the caller checks what follows).
 
     Returns
     -------
-    pandas.DataFrame
+    frame : pandas.DataFrame
         Shape ``(n_rows, len(columns))``, float64, indexed by a strictly
         increasing DatetimeIndex named ``date``.
+    line_numbers : numpy.ndarray
+        Shape ``(n_rows,)``: the 1-based file line of each row of ``frame``.
 
     Raises
     ------
     DataError
-        Naming the line for a wrong number of fields, an unparsable date,
-        a non-numeric cell, a duplicate or decreasing date, or no rows.
+        Naming the line for a blank line inside the block, a wrong number of
+        fields, an unparsable date, a non-numeric or non-finite cell, a
+        duplicate date, or no rows.
     """
     parse_date = DATE_FORMATS[date_format]
     n_fields = len(columns) + 1
+    if stop is None:
+        stop = block_end(lines, first)
     dates: list[dt.date] = []
     values: list[list[float]] = []
-    line_no = first
-    for line_no in range(first, len(lines)):
+    for line_no in range(first, stop):
         line = lines[line_no]
         if not line.strip():
-            break
+            raise DataError(name, f"blank line inside the data block (rows continue to line {stop}); "
+                                  "a data file must not have gaps", line=line_no + 1)
         fields = [f.strip() for f in line.split(",")]
         if len(fields) != n_fields:
             raise DataError(name, f"expected {n_fields} comma-separated fields (date,{','.join(columns)}), "
@@ -142,15 +185,69 @@ def parse_rows(
             if not np.isfinite(value):
                 raise DataError(name, f"expected a finite number in column {col!r}, found {cell!r}", line=line_no + 1)
             row.append(np.nan if value in missing_values else value)
-        if dates and date <= dates[-1]:
-            what = "duplicate date" if date == dates[-1] else "date out of order"
-            raise DataError(name, f"{what} {date.isoformat()} (dates must be strictly increasing)", line=line_no + 1)
         dates.append(date)
         values.append(row)
     if not dates:
         raise DataError(name, f"expected data rows ({date_format},...) after the header, found none", line=first + 1)
+    line_numbers = np.arange(first + 1, first + 1 + len(dates))
+    array = np.asarray(values, dtype=float)
+    if any(b <= a for a, b in zip(dates, dates[1:])):
+        order = sorted(range(len(dates)), key=lambda i: (dates[i], i))
+        for a, b in zip(order, order[1:]):
+            if dates[a] == dates[b]:
+                raise DataError(name, f"duplicate date {dates[b].isoformat()} (also on line {line_numbers[a]})",
+                                line=int(line_numbers[b]))
+        dates = [dates[i] for i in order]
+        array, line_numbers = array[order], line_numbers[order]
     index = pd.DatetimeIndex(pd.to_datetime(dates), name="date")
-    return pd.DataFrame(np.asarray(values, dtype=float), index=index, columns=list(columns))
+    return pd.DataFrame(array, index=index, columns=list(columns)), line_numbers
+
+
+def check_range(name: str, frame: pd.DataFrame, line_numbers: np.ndarray | None, what: str,
+                lower: float | None = None, upper: float | None = None,
+                closed: str = "neither", columns: Sequence[str] | None = None, unit: str = "") -> None:
+    """Refuse the first value of ``frame`` outside ``(lower, upper)``, naming its line, column and value.
+
+    Checks every value (not a summary statistic). NaN cells (documented
+    missing markers) are skipped; infinite values are refused.
+
+    Parameters
+    ----------
+    name : str
+        File name for the error message.
+    frame : pandas.DataFrame
+        Values as read (in the file's own units).
+    line_numbers : numpy.ndarray or None
+        The 1-based file line of each row (from :func:`parse_table`); None
+        when rows do not map to lines (the date is named in any case).
+    what : str
+        What the values are, for the message ("a monthly factor return").
+    lower, upper : float, optional
+        Bounds; None for no bound on that side.
+    closed : {"neither", "left", "right", "both"}
+        Which bounds are allowed values.
+    columns : sequence of str, optional
+        Columns to check; default all.
+    unit : str
+        Unit appended to numbers in the message (for example ``" %"``).
+    """
+    cols = list(columns) if columns is not None else list(frame.columns)
+    values = frame[cols].to_numpy(dtype=float)
+    ok = np.isnan(values) | np.isfinite(values)
+    if lower is not None:
+        ok &= np.isnan(values) | ((values >= lower) if closed in ("left", "both") else (values > lower))
+    if upper is not None:
+        ok &= np.isnan(values) | ((values <= upper) if closed in ("right", "both") else (values < upper))
+    if ok.all():
+        return
+    row, col = (int(i) for i in np.argwhere(~ok)[0])
+    lo = "-inf" if lower is None else f"{lower:g}{unit}"
+    hi = "+inf" if upper is None else f"{upper:+g}{unit}"
+    interval = ("[" if closed in ("left", "both") else "(") + f"{lo}, {hi}" + ("]" if closed in ("right", "both") else ")")
+    date = frame.index[row].date().isoformat()
+    raise DataError(name, f"implausible value {values[row, col]:g}{unit} in column {cols[col]!r} on {date}: "
+                          f"{what} must lie in {interval}",
+                    line=None if line_numbers is None else int(line_numbers[row]))
 
 
 def split_header(line: str) -> list[str]:

@@ -10,6 +10,7 @@ saved under a data file's name, a truncated or corrupt zip, binary content.
 from __future__ import annotations
 
 import io
+import os
 import zipfile
 from pathlib import Path
 
@@ -18,14 +19,35 @@ from regimes.errors import DataError
 _HTML_MARKERS = ("<!doctype html", "<html", "<head", "<body", "<?xml")
 
 
-def read_bytes(path: str | Path) -> bytes:
-    """Return the raw bytes of ``path`` or raise :class:`DataError`."""
+def check_readable_file(path: str | Path) -> Path:
+    """Return ``path`` if it names a regular file, else raise :class:`DataError` naming it.
+
+    A directory, a broken symbolic link or a missing file where a data file
+    is expected is an error (never a reason to try another file).
+    """
     p = Path(path)
+    if p.is_symlink() and not p.exists():
+        try:
+            target = os.readlink(p)
+        except OSError:
+            target = "?"
+        raise DataError(p, f"broken symbolic link (points to {target!r}, which does not exist or loops)")
     if not p.exists():
         raise DataError(p, "file not found")
     if p.is_dir():
         raise DataError(p, "expected a file, found a directory")
-    return p.read_bytes()
+    if not p.is_file():
+        raise DataError(p, "expected a regular file, found a special file (FIFO, socket or device)")
+    return p
+
+
+def read_bytes(path: str | Path) -> bytes:
+    """Return the raw bytes of ``path`` or raise :class:`DataError` (missing, directory, unreadable)."""
+    p = check_readable_file(path)
+    try:
+        return p.read_bytes()
+    except OSError as exc:  # PermissionError, EIO, a file removed meanwhile, ...
+        raise DataError(p, f"cannot read file: {exc.strerror or exc}") from None
 
 
 def unzip_single_csv(payload: bytes, name: str) -> tuple[str, bytes]:

@@ -16,8 +16,10 @@ from pathlib import Path
 import pandas as pd
 
 from regimes.data.aqr import read_aqr
+from regimes.data.checks import check_frequency
 from regimes.data.french import read_french
 from regimes.data.readers import read_cboe_vix, read_fred, read_yahoo
+from regimes.errors import DataError
 
 Reader = Callable[[Path], pd.DataFrame]
 
@@ -44,7 +46,11 @@ class SeriesSpec:
         Candidate file names in a data directory, tried in order
         (case-insensitive; a path may include a sub-folder, ``etf/SPY.csv``).
     read : callable
-        ``read(path) -> DataFrame`` validating the file (raises ``DataError``).
+        ``read(path) -> DataFrame`` validating the file, its frequency and
+        (monthly) consecutive months (raises ``DataError``). The downloader
+        validates a payload with this same function. For Ken French files
+        the frame's ``attrs["vintage"]`` holds the CRSP vintage ``YYYYMM``
+        (or None when the file does not state it).
     frequency : {"monthly", "daily"}
         Native frequency of the series.
     publisher : str or None
@@ -72,9 +78,22 @@ class SeriesSpec:
         return f"{base}/{self.remote}" if not self.remote.startswith("?") else f"{base}{self.remote}"
 
 
+def _checked(reader: Reader, frequency: str) -> Reader:
+    """``reader`` followed by the slot's frequency check (:func:`regimes.data.checks.check_frequency`)."""
+    def read(path: Path) -> pd.DataFrame:
+        frame = reader(path)
+        check_frequency(str(path), frame.index, frequency)
+        return frame
+    read.__doc__ = reader.__doc__
+    return read
+
+
 def _french(stem: str, columns: tuple[str, ...], key: str, description: str, frequency: str) -> SeriesSpec:
     def read(path: Path) -> pd.DataFrame:
-        return read_french(path, expected_columns=columns).data
+        parsed = read_french(path, expected_columns=columns, frequency=frequency)
+        frame = parsed.data
+        frame.attrs["vintage"] = parsed.vintage
+        return frame
     return SeriesSpec(
         key=key, description=description,
         filenames=(f"{stem}.CSV", f"{stem}.csv", f"{stem}_CSV.zip"),
@@ -83,13 +102,26 @@ def _french(stem: str, columns: tuple[str, ...], key: str, description: str, fre
     )
 
 
+#: Plausible range of each FRED series, in the file's units: (lower, upper, closed).
+FRED_BOUNDS: dict[str, tuple[float | None, float | None, str]] = {
+    "VIXCLS": (0.0, 1000.0, "neither"),
+    "T10Y2Y": (-50.0, 50.0, "neither"), "T10Y3M": (-50.0, 50.0, "neither"), "BAA10Y": (-50.0, 50.0, "neither"),
+    "GS10": (-50.0, 100.0, "neither"), "UNRATE": (0.0, 100.0, "both"),
+    "USREC": (0.0, 1.0, "both"), "INDPRO": (0.0, None, "neither"),
+}
+
+
 def _fred(series: str, description: str, frequency: str, percent: bool) -> SeriesSpec:
     def read(path: Path) -> pd.DataFrame:
-        frame = read_fred(path, percent=percent)
+        frame = read_fred(path, percent=percent, bounds=FRED_BOUNDS.get(series))
+        if frame.columns[0].upper() != series:
+            raise DataError(path, f"expected the FRED series {series!r}, found {frame.columns[0]!r} in the header",
+                            line=1)
         return frame.rename(columns={frame.columns[0]: series})
     return SeriesSpec(
         key=series.lower(), description=description, filenames=(f"{series}.csv",),
-        read=read, frequency=frequency, publisher="fred", remote=f"?id={series}", cache_name=f"{series}.csv",
+        read=_checked(read, frequency), frequency=frequency, publisher="fred", remote=f"?id={series}",
+        cache_name=f"{series}.csv",
     )
 
 
@@ -100,7 +132,7 @@ def _aqr(sheet: str, key: str, description: str) -> SeriesSpec:
     def read(path: Path) -> pd.DataFrame:
         return read_aqr(path, sheet).to_frame()
     return SeriesSpec(key=key, description=description, filenames=(f"aqr/{workbook}", workbook),
-                      read=read, frequency="monthly")
+                      read=_checked(read, "monthly"), frequency="monthly")
 
 
 _FF3 = ("Mkt-RF", "SMB", "HML", "RF")
@@ -111,11 +143,11 @@ _SPECS: list[SeriesSpec] = [
     _french("F-F_Momentum_Factor_daily", ("Mom",), "mom_daily", "Momentum factor (UMD), daily", "daily"),
     _french("F-F_Research_Data_5_Factors_2x3", ("Mkt-RF", "SMB", "HML", "RMW", "CMA", "RF"),
             "ff5_monthly", "Fama-French 5 factors (2x3), monthly", "monthly"),
-    SeriesSpec("vix", "CBOE VIX daily history (close)", ("VIX_History.csv",), read_cboe_vix, "daily",
+    SeriesSpec("vix", "CBOE VIX daily history (close)", ("VIX_History.csv",), _checked(read_cboe_vix, "daily"), "daily",
                publisher="cboe", remote="VIX_History.csv", cache_name="VIX_History.csv"),
     _fred("VIXCLS", "VIX close from FRED (fallback for CBOE's file)", "daily", percent=False),
     SeriesSpec("sp500", "S&P 500 index daily (Yahoo layout)", ("GSPC.csv", "^GSPC.csv", "sp500.csv", "SPX.csv"),
-               read_yahoo, "daily", publisher="stooq", remote="?s=%5Espx&i=d", cache_name="sp500_stooq.csv"),
+               _checked(read_yahoo, "daily"), "daily", publisher="stooq", remote="?s=%5Espx&i=d", cache_name="sp500_stooq.csv"),
     _fred("T10Y2Y", "10-year minus 2-year Treasury spread (FRED)", "daily", percent=True),
     _fred("T10Y3M", "10-year minus 3-month Treasury spread (FRED)", "daily", percent=True),
     _fred("BAA10Y", "Moody's Baa minus 10-year Treasury (FRED)", "daily", percent=True),
@@ -123,7 +155,8 @@ _SPECS: list[SeriesSpec] = [
     _fred("UNRATE", "Unemployment rate (FRED)", "monthly", percent=True),
     _fred("GS10", "10-year Treasury yield, monthly average (FRED)", "monthly", percent=True),
     _fred("INDPRO", "Industrial production index (FRED)", "monthly", percent=False),
-    *[SeriesSpec(f"etf_{t.lower()}", f"{t} ETF daily (Yahoo layout)", (f"etf/{t}.csv", f"{t}.csv"), read_yahoo, "daily")
+    *[SeriesSpec(f"etf_{t.lower()}", f"{t} ETF daily (Yahoo layout)", (f"etf/{t}.csv", f"{t}.csv"),
+                 _checked(read_yahoo, "daily"), "daily")
       for t in ("SPY", "MTUM", "VLUE", "USMV", "QUAL")],
     _aqr("BAB Factors", "aqr_bab", "AQR Betting Against Beta, USA, monthly"),
     _aqr("UMD", "aqr_umd", "AQR UMD, USA, monthly"),
@@ -146,3 +179,32 @@ def spec(key: str) -> SeriesSpec:
         return CATALOG[key]
     except KeyError:
         raise KeyError(f"unknown series {key!r}; known: {', '.join(CATALOG)}") from None
+
+
+def read_series(key: str, path: str | Path, name: str | None = None) -> pd.DataFrame:
+    """Read and validate ``path`` as the catalog series ``key`` (layout, frequency, calendar, values).
+
+    The one entry point for validating a file or a downloaded payload: the
+    same reader and checks as a local file.
+
+    Parameters
+    ----------
+    key : str
+        Catalog key, e.g. ``"mom_monthly"``.
+    path : str or Path
+        The file (a downloader's temporary file, for example).
+    name : str, optional
+        What error messages call the file instead of ``path`` (for example
+        the URL it was fetched from).
+
+    Raises
+    ------
+    DataError
+        As the series' reader does, naming ``name`` (or ``path``) and the line.
+    """
+    try:
+        return spec(key).read(Path(path))
+    except DataError as exc:
+        if name is None or exc.path is None:
+            raise
+        raise DataError(exc.path.replace(str(path), name, 1), exc.message, exc.line) from None

@@ -10,12 +10,15 @@ Handles both layouts the library has used:
 
 Parsing rule (robust to both): the main block is the run of ``YYYYMM,`` or
 ``YYYYMMDD,`` rows that directly follows the first line starting with ``,``
-(the column header) and ends at the first blank line. An annual block, if
-any, is the run of ``YYYY,`` rows after the next header line that follows a
-line containing ``Annual``.
+(the column header) and ends at the first blank line. What follows may only
+be the annual block (``YYYY,`` rows after a title containing ``Annual`` and
+the header again) and the ``Copyright`` footer: rows after a blank line (a
+block cut in two), or any other text, are refused naming the line.
 
 Values are published in percent; they are returned in decimals. The
-library's missing-value markers -99.99 and -999 become NaN.
+library's missing-value markers -99.99 and -999 become NaN; every other value
+must be a plausible return, inside (-100 %, +1000 %). The file's CRSP
+vintage (``... using the 202511 CRSP database``) is read from its first lines.
 """
 
 from __future__ import annotations
@@ -27,7 +30,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from regimes.data._table import parse_rows, split_header
+from regimes.data._table import block_end, check_range, parse_table, split_header
+from regimes.data.checks import check_frequency
 from regimes.data._text import read_lines
 from regimes.errors import DataError
 
@@ -88,8 +92,18 @@ def _check_percent(name: str, frame: pd.DataFrame, line: int) -> None:
         )
 
 
-def read_french(path: str | Path, expected_columns: tuple[str, ...] | None = None) -> FrenchFile:
+def read_french(path: str | Path, expected_columns: tuple[str, ...] | None = None,
+                frequency: str | None = None) -> FrenchFile:
     """Read a Ken French library CSV (or the library's ``_CSV.zip``).
+
+    The file must follow the library's layout exactly: text lines, the
+    column header, the main block (one row per period, no blank line
+    inside), then optionally a blank line and the annual block (title
+    ``Annual Factors: January-December`` on one or two lines, the header,
+    one row per year), then blank lines and the ``Copyright`` footer.
+    Anything else (a blank line inside a block, a text line, more rows
+    after the footer, a file ending without the footer: truncated) is
+    refused naming its line.
 
     Parameters
     ----------
@@ -98,21 +112,28 @@ def read_french(path: str | Path, expected_columns: tuple[str, ...] | None = Non
     expected_columns : tuple of str, optional
         The factor columns the file must have, in order (for example
         ``("Mkt-RF", "SMB", "HML", "RF")``).
+    frequency : {"monthly", "daily"}, optional
+        The frequency the file must have (YYYYMM or YYYYMMDD rows); monthly
+        files must then have consecutive months and daily files no hole
+        (:func:`regimes.data.checks.check_frequency`).
 
     Returns
     -------
     FrenchFile
-        The main block in decimals (and the annual block when present).
+        The main block in decimals (and the annual block when present),
+        with the file's CRSP vintage.
 
     Raises
     ------
     DataError
-        Naming file and line: no header, a malformed row, a duplicate or
-        out-of-order date, a non-numeric cell, or values in decimals.
+        Naming file and line: no header, a malformed row, a blank or text
+        line inside a block, a duplicate or out-of-order date, a
+        non-numeric cell, a value outside (-100 %, +1000 %), values in
+        decimals, or the wrong frequency.
     """
     name, lines = read_lines(path)
-    vintage_match = re.search(r"(\d{6}) CRSP database", lines[0]) if lines else None
     header_at = _find_header(name, lines)
+    vintage_match = re.search(r"(\d{6}) CRSP database", " ".join(lines[:header_at]))
     columns = split_header(lines[header_at])[1:]
     if not columns or any(not c for c in columns):
         raise DataError(name, f"expected named columns after ',', found {lines[header_at].strip()!r}", line=header_at + 1)
@@ -124,26 +145,75 @@ def read_french(path: str | Path, expected_columns: tuple[str, ...] | None = Non
         found = lines[first].strip() if first < len(lines) else "end of file"
         raise DataError(name, f"expected YYYYMM or YYYYMMDD rows after the header, found {found!r}", line=first + 1)
     daily = len(lines[first].split(",")[0].strip()) == 8
-    data = parse_rows(name, lines, first, columns, "YYYYMMDD" if daily else "YYYYMM",
-                      missing_values=MISSING_MARKERS)
+    found_frequency = "daily" if daily else "monthly"
+    if frequency is not None and frequency != found_frequency:
+        raise DataError(name, f"expected a {frequency} file ({'YYYYMMDD' if frequency == 'daily' else 'YYYYMM'} "
+                              f"rows), found {found_frequency} rows ({lines[first].split(',')[0].strip()}); "
+                              f"is this the {found_frequency} file saved under the {frequency} file's name?",
+                        line=first + 1)
+    end = block_end(lines, first)
+    data, at = parse_table(name, lines, first, columns, "YYYYMMDD" if daily else "YYYYMM",
+                           missing_values=MISSING_MARKERS, stop=end)
+    check_range(name, data, at, f"a {found_frequency} factor return", lower=-100.0, upper=1000.0, unit=" %")
     _check_percent(name, data, first + 1)
-    end = first + len(data)
-    annual = _read_annual(name, lines, end, columns)
+    if frequency is not None:
+        check_frequency(name, data.index, frequency)
+    annual = _read_rest(name, lines, end, columns)
     return FrenchFile(
         data=data / 100.0,
         annual=None if annual is None else annual / 100.0,
-        frequency="daily" if daily else "monthly",
+        frequency=found_frequency,
         name=name,
         vintage=vintage_match.group(1) if vintage_match else None,
     )
 
 
-def _read_annual(name: str, lines: list[str], start: int, columns: list[str]) -> pd.DataFrame | None:
-    title = next((i for i in range(start, len(lines)) if "annual" in lines[i].lower()), None)
-    if title is None:
-        return None
-    header_at = _find_header(name, lines, title)
-    first = header_at + 1
-    if first >= len(lines) or not _ANNUAL_ROW.match(lines[first]):
-        return None
-    return parse_rows(name, lines, first, columns, "YYYY", missing_values=MISSING_MARKERS)
+def _next_text(lines: list[str], start: int) -> int:
+    """Index of the first non-blank line at or after ``start`` (or ``len(lines)``)."""
+    i = start
+    while i < len(lines) and not lines[i].strip():
+        i += 1
+    return i
+
+
+def _read_rest(name: str, lines: list[str], end: int, columns: list[str]) -> pd.DataFrame | None:
+    """Validate what follows the main block; return the annual block if there is one."""
+    i = _next_text(lines, end)
+    if i < len(lines) and (_MAIN_ROW.match(lines[i]) or _ANNUAL_ROW.match(lines[i])):
+        raise DataError(name, f"blank line inside the data block (rows continue at line {i + 1}); "
+                              "the block would be cut short here", line=end + 1)
+    annual = None
+    if i < len(lines) and "annual" in lines[i].lower():
+        header_at = next((j for j in range(i + 1, min(i + 3, len(lines))) if lines[j].startswith(",")), None)
+        if header_at is None or any(not lines[j].strip() for j in range(i, header_at)):
+            raise DataError(name, "expected the annual block's column header (a line starting with ',') "
+                                  "right after its title", line=i + 1)
+        if split_header(lines[header_at])[1:] != columns:
+            raise DataError(name, f"annual block columns {lines[header_at].strip()!r} differ from the main "
+                                  f"block's {','.join(columns)!r}", line=header_at + 1)
+        first = header_at + 1
+        if first >= len(lines) or not _ANNUAL_ROW.match(lines[first]):
+            found = lines[first].strip() if first < len(lines) else "end of file"
+            raise DataError(name, f"expected YYYY rows after the annual header, found {found!r}", line=first + 1)
+        stop = block_end(lines, first)
+        annual, at = parse_table(name, lines, first, columns, "YYYY", missing_values=MISSING_MARKERS, stop=stop)
+        check_range(name, annual, at, "an annual factor return", lower=-100.0, upper=1000.0, unit=" %")
+        years = annual.index.year
+        if len(years) != years[-1] - years[0] + 1:
+            gap = next(int(y) + 1 for y, z in zip(years[:-1], years[1:]) if z != y + 1)
+            raise DataError(name, f"annual block is missing the year {gap} (years must be consecutive)",
+                            line=int(at[int(np.searchsorted(years, gap))]))
+        i = _next_text(lines, stop)
+        if i < len(lines) and (_ANNUAL_ROW.match(lines[i]) or _MAIN_ROW.match(lines[i])):
+            raise DataError(name, f"blank line inside the annual block (rows continue at line {i + 1})", line=stop + 1)
+    footer = False
+    for j in range(i, len(lines)):
+        text = lines[j].strip()
+        if text and not text.lower().startswith("copyright"):
+            raise DataError(name, f"unexpected line after the data {text[:60]!r}: expected only the annual block "
+                                  "and the Copyright footer", line=j + 1)
+        footer = footer or bool(text)
+    if not footer:
+        raise DataError(name, "file ends without the library's 'Copyright' footer line: a truncated download or "
+                              "a cut copy? (every Ken French file ends with it)", line=len(lines))
+    return annual

@@ -3,7 +3,8 @@
 Each reader validates the header, parses every row with line-numbered errors
 (:func:`regimes.data._table.parse_rows`) and checks that the values are
 plausible for what the file claims to be. All return a float DataFrame with a
-strictly increasing DatetimeIndex named ``date``.
+strictly increasing DatetimeIndex named ``date`` (rows out of order are
+sorted; a date given twice is refused).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from regimes.data._table import expect_header, parse_rows, split_header
+from regimes.data._table import check_range, data_end, expect_header, parse_rows, parse_table, split_header
 from regimes.data._text import read_lines
 from regimes.errors import DataError
 
@@ -23,6 +24,10 @@ YAHOO_HEADERS = (
     ("Date", "Open", "High", "Low", "Close", "Volume"),
 )
 FRED_DATE_HEADERS = ("DATE", "observation_date")
+
+#: Upper bound of a plausible VIX level (index points, i.e. annualized
+#: implied volatility in percent); the highest close so far is 82.69.
+VIX_MAX = 1000.0
 
 
 def _snake(name: str) -> str:
@@ -38,10 +43,13 @@ def read_cboe_vix(path: str | Path) -> pd.DataFrame:
         Columns ``open, high, low, close`` in index points (VIX is a level,
         not a return, so it is not rescaled), one row per trading day.
         Use ``close``: CBOE's legacy open/high/low contain known errors.
+        Every value must lie in (0, :data:`VIX_MAX`); an empty cell is NaN.
     """
     name, lines = read_lines(path)
     expect_header(name, lines[0], 0, CBOE_HEADER)
-    frame = parse_rows(name, lines, 1, [_snake(c) for c in CBOE_HEADER[1:]], "MM/DD/YYYY", missing=frozenset({""}))
+    frame, at = parse_table(name, lines, 1, [_snake(c) for c in CBOE_HEADER[1:]], "MM/DD/YYYY",
+                            missing=frozenset({""}), stop=data_end(lines, 1))
+    check_range(name, frame, at, "a VIX level (index points)", lower=0.0, upper=VIX_MAX)
     _check_vix_level(name, frame["close"])
     return frame
 
@@ -53,7 +61,8 @@ def _check_vix_level(name: str, close: pd.Series) -> None:
                               "is the file in decimals?")
 
 
-def read_fred(path: str | Path, percent: bool = False) -> pd.DataFrame:
+def read_fred(path: str | Path, percent: bool = False,
+              bounds: tuple[float | None, float | None, str] | None = None) -> pd.DataFrame:
     """Read a FRED series CSV (``DATE,X`` or ``observation_date,X``).
 
     Parameters
@@ -62,6 +71,9 @@ def read_fred(path: str | Path, percent: bool = False) -> pd.DataFrame:
         The downloaded ``fredgraph.csv`` (or ``SERIES.csv``).
     percent : bool, default False
         The series is in percent (yields, spreads, rates): divide by 100.
+    bounds : (lower, upper, closed), optional
+        Plausible range of every value in the file's own units (see
+        :func:`regimes.data._table.check_range`); None for no bound.
 
     Returns
     -------
@@ -75,7 +87,11 @@ def read_fred(path: str | Path, percent: bool = False) -> pd.DataFrame:
     if len(header) != 2 or header[0] not in FRED_DATE_HEADERS or not header[1]:
         raise DataError(name, f"expected a FRED header 'observation_date,SERIES' or 'DATE,SERIES', "
                               f"found {lines[0].strip()!r}", line=1)
-    frame = parse_rows(name, lines, 1, [header[1]], "YYYY-MM-DD", missing=frozenset({"", "."}))
+    frame, at = parse_table(name, lines, 1, [header[1]], "YYYY-MM-DD", missing=frozenset({"", "."}),
+                            stop=data_end(lines, 1))
+    if bounds is not None:
+        lower, upper, closed = bounds
+        check_range(name, frame, at, f"a value of {header[1]}", lower=lower, upper=upper, closed=closed)
     return frame / 100.0 if percent else frame
 
 
@@ -89,24 +105,24 @@ def read_yahoo(path: str | Path) -> pd.DataFrame:
         published (index points or dollars). ``adj_close`` includes
         dividends for ETFs. ``null`` cells (Yahoo's missing marker) and zero
         open/high/low prices (Yahoo's marker for an unknown price) are NaN.
+        Every price must be finite and positive (closes strictly), every
+        volume non-negative; anything else is refused naming its line.
     """
     name, lines = read_lines(path)
     header = split_header(lines[0])
     if tuple(h.lower() for h in header) not in {tuple(c.lower() for c in h) for h in YAHOO_HEADERS}:
         raise DataError(name, f"expected a Yahoo header {','.join(YAHOO_HEADERS[0])!r} "
                               f"(Adj Close optional), found {lines[0].strip()!r}", line=1)
-    frame = parse_rows(name, lines, 1, [_snake(c) for c in header[1:]], "YYYY-MM-DD",
-                       missing=frozenset({"", "null", "NaN", "nan"}))
+    frame, at = parse_table(name, lines, 1, [_snake(c) for c in header[1:]], "YYYY-MM-DD",
+                            missing=frozenset({"", "null", "NaN", "nan"}), stop=data_end(lines, 1))
+    prices = [c for c in frame.columns if c != "volume"]
     # Yahoo writes 0 where an open/high/low is unknown (for example the
     # S&P 500's opens from 1962 into the 1980s): those are missing, not prices.
+    check_range(name, frame, at, "a price", lower=0.0, closed="left", columns=prices)
     for col in ("open", "high", "low"):
         frame.loc[frame[col] == 0, col] = np.nan
-    closes = frame.filter(like="close")
-    bad = (closes <= 0).any(axis=1).to_numpy()
-    if bad.any():
-        first = int(np.argmax(bad))
-        raise DataError(name, f"closing prices must be positive, found {closes.iloc[first].min()} on "
-                              f"{frame.index[first].date()}", line=first + 2)
+    check_range(name, frame, at, "a closing price", lower=0.0, columns=[c for c in prices if "close" in c])
+    check_range(name, frame, at, "a traded volume", lower=0.0, closed="left", columns=["volume"])
     return frame
 
 
@@ -136,5 +152,6 @@ def read_tidy(path: str | Path, date_column: str | None = None, percent: bool = 
         raise DataError(name, f"expected the date column {date_col!r} first, found {header[0]!r}", line=1)
     if len(set(header)) != len(header):
         raise DataError(name, f"duplicate column names in header {lines[0].strip()!r}", line=1)
-    frame = parse_rows(name, lines, 1, header[1:], "YYYY-MM-DD", missing=frozenset({"", "NA", "NaN", "nan"}))
+    frame = parse_rows(name, lines, 1, header[1:], "YYYY-MM-DD", missing=frozenset({"", "NA", "NaN", "nan"}),
+                       stop=data_end(lines, 1))
     return frame / 100.0 if percent else frame

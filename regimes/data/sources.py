@@ -47,6 +47,10 @@ class FileRecord:
         Number of rows.
     note : str
         Free text (URL fetched, sample caveat, ...).
+    vintage : str
+        The publisher's database vintage stated in the file (for Ken French
+        files the CRSP ``YYYYMM``); ``""`` when the file states none or the
+        series has no vintage. See :mod:`regimes.data.vintages`.
     """
 
     key: str
@@ -57,6 +61,7 @@ class FileRecord:
     last: str
     rows: int
     note: str = ""
+    vintage: str = ""
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -71,21 +76,28 @@ class LoadedSeries:
 
 
 def sha256_file(path: str | Path) -> str:
-    """Hex sha256 of a file's bytes."""
+    """Hex sha256 of a file's bytes (:class:`DataError` when it cannot be read)."""
     digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
+    try:
+        with open(path, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(block)
+    except OSError as exc:
+        raise DataError(path, f"cannot read file: {exc.strerror or exc}") from None
     return digest.hexdigest()
 
 
 def make_record(key: str, path: str | Path, frame: pd.DataFrame, origin: str, note: str = "",
                 sha256: str | None = None) -> FileRecord:
-    """Build the :class:`FileRecord` of a frame read from ``path``."""
+    """Build the :class:`FileRecord` of a frame read from ``path``.
+
+    The vintage is taken from ``frame.attrs["vintage"]``, which the catalog's
+    Ken French readers set.
+    """
     return FileRecord(
         key=key, path=str(path), sha256=sha256 or sha256_file(path), origin=origin,
         first=frame.index[0].date().isoformat(), last=frame.index[-1].date().isoformat(),
-        rows=len(frame), note=note,
+        rows=len(frame), note=note, vintage=str(frame.attrs.get("vintage") or ""),
     )
 
 
@@ -132,6 +144,26 @@ class DataSource(ABC):
         return self.name
 
 
+def _walk(directory: Path) -> list[Path]:
+    """Every entry under ``directory`` (files, folders, links, broken links), following linked folders once."""
+    entries: list[Path] = []
+    seen = {os.path.realpath(directory)}
+    def refuse(exc: OSError) -> None:  # an unreadable folder is named, never skipped silently
+        raise DataError(exc.filename or directory, f"cannot list folder: {exc.strerror or exc}")
+
+    for root, dirs, files in os.walk(directory, onerror=refuse, followlinks=True):
+        base = Path(root)
+        entries.extend(base / name for name in dirs + files)
+        keep = []
+        for name in dirs:
+            real = os.path.realpath(base / name)
+            if real not in seen:  # a link back up the tree is listed, not walked again
+                seen.add(real)
+                keep.append(name)
+        dirs[:] = keep
+    return sorted(entries)
+
+
 class LocalSource(DataSource):
     """A directory of official published files.
 
@@ -151,17 +183,34 @@ class LocalSource(DataSource):
         if not self.directory.is_dir():
             raise DataError(self.directory, "data directory not found (set --data-dir or "
                                             f"{DATA_DIR_ENV} to a folder of published data files)")
-        self._index = {
-            p.relative_to(self.directory).as_posix().lower(): p
-            for p in self.directory.rglob("*") if p.is_file()
-        }
+        # Every entry, not only regular files: a directory or a broken link
+        # under a series' file name is reported as such, never skipped in
+        # favour of the next candidate name (which may have other coverage).
+        self._index: dict[str, list[Path]] = {}
+        for p in _walk(self.directory):
+            self._index.setdefault(p.relative_to(self.directory).as_posix().lower(), []).append(p)
 
     def path_of(self, key: str) -> Path | None:
-        """The file that supplies ``key``, or None."""
+        """The file that supplies ``key``, or None.
+
+        The first candidate name (:attr:`SeriesSpec.filenames`, in order) that
+        exists in the directory in any form wins; reading it then refuses a
+        directory or a broken link.
+
+        Raises
+        ------
+        DataError
+            When two entries differ only in letter case (which one to read
+            would be a guess).
+        """
         for candidate in spec(key).filenames:
             found = self._index.get(candidate.lower())
-            if found is not None:
-                return found
+            if found:
+                if len(found) > 1:
+                    others = ", ".join(str(p.relative_to(self.directory)) for p in found[1:])
+                    raise DataError(found[0], f"ambiguous file for series {key!r}: {others} in the same folder "
+                                              "differs only in letter case; keep one")
+                return found[0]
         return None
 
     def has(self, key: str) -> bool:
@@ -170,8 +219,8 @@ class LocalSource(DataSource):
     def unrecognised(self) -> list[str]:
         """Files in the directory that no catalog series reads (other vintages, notes, ...)."""
         used = {self.path_of(k) for k in self.keys()}
-        return sorted(p.relative_to(self.directory).as_posix() for p in self._index.values()
-                      if p not in used and not p.name.startswith(".") and p.suffix.lower() != ".md")
+        return sorted(p.relative_to(self.directory).as_posix() for entries in self._index.values() for p in entries
+                      if p.is_file() and p not in used and not p.name.startswith(".") and p.suffix.lower() != ".md")
 
     def _load(self, key: str) -> LoadedSeries:
         path = self.path_of(key)
