@@ -175,7 +175,12 @@ def _check_detectors(config: dict, at: Locate) -> None:
                                   f"[{{name: hmm}}, {{name: jump}}], got {members!r}")
             for j, m in enumerate(members):
                 _check_params(DETECTORS, m["name"], dict(m.get("params") or {}), f"{here}.params.members.{j}")
-        _create(lambda: DetectorSpec.from_dict(d).build(seed), here)
+        spec = _create(lambda: DetectorSpec.from_dict(d), here)
+        detector = _create(lambda: spec.build(seed), here)
+        for part in [detector, *(getattr(detector, "members", None) or [])]:
+            # the detector's own parameter checks, which fit() runs first, run now (on a throwaway object)
+            part.n_features_in_ = len(spec.features)
+            _create(part._check_params, here)
 
 
 def _sklearn_parts(model: Any) -> list:

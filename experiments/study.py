@@ -92,6 +92,8 @@ class StudyResult:
     importance: pd.DataFrame
     window: tuple[str, str]
     timings: dict[str, float] = field(default_factory=dict)
+    #: Decision dates requested (data.start, data.end) and used; ``note`` says when the data cut them short.
+    decision_range: dict = field(default_factory=dict)
 
 
 def forecast_features(panel: Panel, names: tuple[str, ...]) -> pd.DataFrame:
@@ -152,6 +154,9 @@ def run_study(spec: StudySpec, source: DataSource, progress=None) -> StudyResult
     if len(dates) == 0:
         raise FactorRegimesError(f"no decision dates between {spec.start} and {end}; the panel covers "
                                  f"{frame.index[0].date()}..{frame.index[-1].date()}")
+    decision_range = _decision_range(spec, frame.index, dates)
+    if decision_range["note"]:
+        panel.notes.append(decision_range["note"])
     timings["panel"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
@@ -231,7 +236,19 @@ def run_study(spec: StudySpec, source: DataSource, progress=None) -> StudyResult
                        strategies=strategies, backtests=backtests, returns=window, metrics=metrics_table, spa=spa,
                        pbo=pbo, breakdown=breakdown, importance=importance,
                        window=(window.index[0].date().isoformat(), window.index[-1].date().isoformat()),
-                       timings=timings)
+                       timings=timings, decision_range=decision_range)
+
+
+def _decision_range(spec: StudySpec, index: pd.DatetimeIndex, dates: pd.DatetimeIndex) -> dict:
+    """The decision dates asked for and used; a note when the panel's coverage cut them (by whole months)."""
+    first, last = dates[0].date().isoformat(), dates[-1].date().isoformat()
+    cut = []
+    if pd.Timestamp(spec.start).to_period("M") < index[0].to_period("M"):
+        cut.append(f"data.start {spec.start} is before the data (first month {index[0]:%Y-%m})")
+    if spec.end is not None and pd.Timestamp(spec.end).to_period("M") > index[-1].to_period("M"):
+        cut.append(f"data.end {spec.end} is past the data (last month {index[-1]:%Y-%m})")
+    note = f"{'; '.join(cut)}: decision dates used {first}..{last}" if cut else ""
+    return {"requested": [spec.start, spec.end], "used": [first, last], "clipped": bool(cut), "note": note}
 
 
 def _decisions(return_dates: pd.DatetimeIndex, dates: pd.DatetimeIndex) -> pd.DatetimeIndex:
