@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -129,12 +130,13 @@ def run_sweep(path: str | Path, runs_dir: str | Path = "runs", executor: str = "
     todo = pending if max_runs is None else pending[:max_runs]
     failures: dict[str, str] = {}
     if todo:
-        if executor == "local":
-            _local(todo, workers, catalog, failures, say)
-        elif executor == "dask":
-            _dask(todo, workers, scheduler, catalog, failures, say)
-        else:
+        if executor not in ("local", "dask"):
             raise ConfigError(f"executor must be 'local' or 'dask', not {executor!r}")
+        with _stop_on_signals():
+            if executor == "local":
+                _local(todo, workers, catalog, failures, say)
+            else:
+                _dask(todo, workers, scheduler, catalog, failures, say)
     rows = []
     for r in planned:
         row = catalog.get(r.hash) or {}
@@ -157,8 +159,33 @@ def _finish(run: PlannedRun, reply: dict | None, error: BaseException | None, ca
         say("done", run, reply["run_dir"])
 
 
+def _worker_init(parent: int) -> None:
+    """Pool initializer: die with the sweep, stop cleanly on SIGTERM, one BLAS thread.
+
+    On Linux the kernel sends the worker SIGKILL when the sweep process dies,
+    however it dies (SIGKILL included), so no worker is left computing for a
+    sweep that no longer exists. SIGTERM (sent by the sweep when it is
+    interrupted) and SIGINT raise ``KeyboardInterrupt`` in the run, whose
+    temporary folder is then removed.
+    """
+    import os
+    import signal
+    import sys
+
+    if sys.platform.startswith("linux"):  # workers are forked by the sweep itself (see _local)
+        import ctypes
+        libc = ctypes.CDLL(None, use_errno=True)
+        pr_set_pdeathsig = 1
+        libc.prctl(pr_set_pdeathsig, int(signal.SIGKILL), 0, 0, 0)
+        if os.getppid() != parent:  # the sweep died before the line above took effect
+            os._exit(1)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    _one_thread()
+
+
 def _one_thread() -> None:
-    """Pool initializer: one BLAS/OpenMP thread per worker process (as Dask workers have), so that
+    """One BLAS/OpenMP thread per worker process (as Dask workers have), so that
     ``workers`` processes do not oversubscribe the cores with ``workers x cores`` threads."""
     import os
 
@@ -168,9 +195,61 @@ def _one_thread() -> None:
     threadpool_limits(1)
 
 
+class Terminated(SystemExit):
+    """The sweep received SIGTERM (exit status 143 after its workers are stopped)."""
+
+
+@contextmanager
+def _stop_on_signals():
+    """In the main thread: SIGINT raises ``KeyboardInterrupt`` and SIGTERM :class:`Terminated`, so that
+    the executor's cleanup (stopping every worker) runs before the sweep exits."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def terminate(signum, frame):
+        raise Terminated(128 + signum)
+
+    previous = {signal.SIGINT: signal.signal(signal.SIGINT, signal.default_int_handler),
+                signal.SIGTERM: signal.signal(signal.SIGTERM, terminate)}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def _stop_workers(pool, grace: float = 5.0) -> None:
+    """Cancel pending runs, ask running workers to stop (SIGTERM: they remove their temporary
+    folders), and kill any still alive after ``grace`` seconds."""
+    import time
+
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for proc in processes:
+        if proc.is_alive():
+            proc.terminate()
+    deadline = time.monotonic() + grace
+    for proc in processes:
+        proc.join(max(0.0, deadline - time.monotonic()))
+        if proc.is_alive():
+            proc.kill()
+            proc.join(1.0)
+
+
 def _local(todo: list[PlannedRun], workers: int, catalog: Catalog, failures: dict, say) -> None:
+    import multiprocessing
+    import os
+    import sys
     from concurrent.futures import ProcessPoolExecutor, as_completed
-    with ProcessPoolExecutor(max_workers=max(1, workers), initializer=_one_thread) as pool:
+    # on Linux, workers are forked by this process, so that they can ask to die with it (_worker_init)
+    context = multiprocessing.get_context("fork") if sys.platform.startswith("linux") else None
+    pool = ProcessPoolExecutor(max_workers=max(1, workers), mp_context=context, initializer=_worker_init,
+                               initargs=(os.getpid(),))
+    try:
         futures = {pool.submit(_run_one, r.config, str(r.run_dir)): r for r in todo}
         for r in todo:
             say("start", r, "")
@@ -178,6 +257,10 @@ def _local(todo: list[PlannedRun], workers: int, catalog: Catalog, failures: dic
             run = futures[future]
             error = future.exception()
             _finish(run, None if error else future.result(), error, catalog, failures, say)
+    except BaseException:  # interrupted (SIGINT, SIGTERM) or failed: no worker outlives the sweep
+        _stop_workers(pool)
+        raise
+    pool.shutdown(wait=True)
 
 
 def _dask(todo: list[PlannedRun], workers: int, scheduler: str | None, catalog: Catalog, failures: dict,
