@@ -217,20 +217,23 @@ def _locate(config: Any, layers: list[tuple[Located, tuple]], path: tuple = (), 
     return out
 
 
-def load_config(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> dict:
+def load_config(path: str | Path, overrides: list[str] | tuple[str, ...] = (),
+                locations: list[str] | tuple[str, ...] | None = None) -> dict:
     """The resolved config: defaults, the ``extends`` chain, the file, then ``--set`` overrides; validated.
 
     Every check runs here, before any data is read: the schema (complete:
     a ``--set`` that replaces a whole section must give all its keys), dates,
     duplicates and component parameters (:mod:`experiments.config_checks`).
-    Errors name the file and line, or the ``--set`` option, of the key at fault.
+    Errors name the file and line, or the ``--set`` option, of the key at fault;
+    ``locations`` (one per override) names where an override came from
+    instead (e.g. a sweep file's line).
     """
     p = Path(path)
     chain, layers = _load_chain(p)
     config = deep_merge(DEFAULTS, chain)
     config.setdefault("name", p.stem)
-    for item in overrides:
-        where = f"{p} (--set {_shown(item)})"
+    for i, item in enumerate(overrides):
+        where = locations[i] if locations is not None else f"{p} (--set {_shown(item)})"
         keys, value = parse_override(item, where)
         set_path = _apply_override(config, keys, value, where)
         layers.append(({set_path: where}, (set_path,)))

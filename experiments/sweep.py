@@ -29,10 +29,14 @@ from typing import Any
 
 from experiments.catalog import Catalog
 from experiments.config import config_hash, load_config, read_yaml
-from experiments.schema import Anything, ConfigError, MapOf, Str, validate
+from experiments.schema import Choice, ConfigError, Int, MapOf, Str, validate
 
 SWEEP_SCHEMA = {"name": Str(), "description": Str(nullable=True), "base": Str(), "set": MapOf(),
-                "grid": MapOf(nullable=False), "executor": Anything(), "workers": Anything()}
+                "grid": MapOf(nullable=False), "executor": Choice(["local", "dask"], nullable=True),
+                "workers": Int(1, 1024, nullable=True)}
+
+#: Most runs one sweep may expand to (the product of the grid's lists).
+MAX_RUNS = 10_000
 
 
 @dataclass(frozen=True)
@@ -57,21 +61,38 @@ def plan_sweep(path: str | Path, runs_dir: str | Path = "runs", extra: tuple[str
         if key not in data:
             raise ConfigError(f"{p}: a sweep needs '{key}'")
     grid = data["grid"]
+    if not grid:
+        raise ConfigError(f"{p}, line {lines.get(('grid',), '?')}: grid: expected at least one KEY: [VALUES, ...]")
+    fixed_items = dict(data.get("set") or {})
+    size = 1
     for key, values in grid.items():
+        at = f"{p}, line {lines.get(('grid', key), '?')}: grid.{key}"
         if not isinstance(values, list) or not values:
-            raise ConfigError(f"{p}, line {lines.get(('grid', key), '?')}: grid.{key}: expected a non-empty list "
-                              f"of values, got {values!r}")
+            raise ConfigError(f"{at}: expected a non-empty list of values, got {values!r}")
+        repeated = [_yaml(v) for i, v in enumerate(values) if v in values[:i]]
+        if repeated:
+            raise ConfigError(f"{at}: repeated value(s) {', '.join(repeated)} (each would be the same run)")
+        if key in fixed_items:
+            raise ConfigError(f"{at}: also given in 'set' (line {lines.get(('set', key), '?')}); give it in one place")
+        size *= len(values)
+        if size > MAX_RUNS:
+            raise ConfigError(f"{p}: the grid expands to more than {MAX_RUNS:,} runs")
     base = p.parent / data["base"]
-    fixed = tuple(f"{k}={_yaml(v)}" for k, v in (data.get("set") or {}).items()) + tuple(extra)
+    if not base.is_file():
+        raise ConfigError(f"{p}, line {lines.get(('base',), '?')}: base: {base} is not a file")
+    fixed = tuple(f"{k}={_yaml(v)}" for k, v in fixed_items.items()) + tuple(extra)
+    fixed_at = tuple(f"{p}, line {lines.get(('set', k), '?')} (set {k})" for k in fixed_items) + tuple(
+        f"{p} (--set {item})" for item in extra)
     keys = list(grid)
     runs = []
     for combo in itertools.product(*(grid[k] for k in keys)):
         point = tuple(f"{k}={_yaml(v)}" for k, v in zip(keys, combo))
-        config = load_config(base, fixed + point)
+        point_at = tuple(f"{p}, line {lines.get(('grid', k), '?')} (grid {item})" for k, item in zip(keys, point))
+        config = load_config(base, fixed + point, fixed_at + point_at)
         runs.append(PlannedRun(config, Path(runs_dir) / f"{config['name']}-{config_hash(config)}", point))
     hashes = [r.hash for r in runs]
     if len(set(hashes)) != len(hashes):
-        raise ConfigError(f"{p}: the grid yields identical configs (a key has repeated values?)")
+        raise ConfigError(f"{p}: the grid yields identical configs (a value equal to the base's?)")
     return str(data.get("name") or p.stem), runs
 
 
@@ -101,16 +122,18 @@ def _run_one(config: dict, run_dir: str) -> dict:
             "metrics": None if result is None else result.metrics, "window": None if result is None else result.window}
 
 
-def run_sweep(path: str | Path, runs_dir: str | Path = "runs", executor: str = "local", workers: int = 2,
+def run_sweep(path: str | Path, runs_dir: str | Path = "runs", executor: str | None = None, workers: int | None = None,
               scheduler: str | None = None, max_runs: int | None = None, extra: tuple[str, ...] = (),
               on_event: Callable[[str, PlannedRun, str], None] | None = None) -> list[dict]:
     """Run the sweep's pending runs; returns one status row per planned run.
 
     Parameters
     ----------
-    executor : {"local", "dask"}
-    workers : int
-        Processes (local) or Dask workers (LocalCluster).
+    executor : {"local", "dask"}, optional
+        Default: the sweep file's ``executor``, else ``"local"``.
+    workers : int, optional
+        Processes (local) or Dask workers (LocalCluster). Default: the sweep
+        file's ``workers``, else 2.
     scheduler : str, optional
         Address of a running Dask scheduler (``tcp://host:8786``).
     max_runs : int, optional
@@ -118,6 +141,9 @@ def run_sweep(path: str | Path, runs_dir: str | Path = "runs", executor: str = "
     """
     say = on_event or (lambda event, run, detail: None)
     _, planned = plan_sweep(path, runs_dir, extra)
+    settings, _ = read_yaml(path)
+    executor = executor or settings.get("executor") or "local"
+    workers = workers or settings.get("workers") or 2
     catalog = Catalog(runs_dir)
     for r in planned:  # finished on disk but not recorded (the sweep was killed in between): record, don't redo
         if not catalog.is_done(r.hash) and _complete(r):
