@@ -123,20 +123,25 @@ def read_text(path: Path) -> str:
 def parse(text: str, name: str, with_lines: bool = True) -> tuple[Any, Node | None]:
     """The document in ``text`` and its node tree (for line numbers); errors name ``name`` and the line
     (``with_lines=False``: a one-line value, such as a ``--set`` option, named without a line)."""
-    loader = LimitedLoader(text, name, with_lines)
+    loader = None
     try:
+        loader = LimitedLoader(text, name, with_lines)  # the reader refuses control characters here
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         where = f"{name}, line {mark.line + 1 if mark else '?'}" if with_lines else name
         raise ConfigError(f"{where}: invalid YAML: {exc.problem}") from None
-    except yaml.YAMLError as exc:  # e.g. a reader error: a control character
+    except yaml.reader.ReaderError as exc:  # a control character
+        where = f"{name}, line {text[:exc.position].count(chr(10)) + 1}" if with_lines else name
+        raise ConfigError(f"{where}: invalid YAML: character #x{exc.character:04x} is not allowed") from None
+    except yaml.YAMLError as exc:
         raise ConfigError(f"{name}: invalid YAML: {str(exc).splitlines()[0]}") from None
     except RecursionError:
         raise ConfigError(f"{name}: nested too deeply") from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     return data, node
 
 
