@@ -230,8 +230,9 @@ def _print_summary(outcome) -> None:
         table.add_row(escape(str(name)), f"{row['sharpe']:.2f}", f"{row['ann_return']:.2%}", f"{row['max_drawdown']:.1%}",
                       f"{row['dsr']:.2f}", "" if p != p else f"{p:.3f}")
     console.print(table)
-    if result.decision_range.get("note"):
-        console.print(f"[bold]Dates cut by the data[/bold]: {escape(result.decision_range['note'])}")
+    cut = outcome.manifest.get("decision_dates") or {}
+    if cut.get("note"):
+        console.print(f"[bold]Dates cut by the data[/bold]: {escape(cut['note'])}")
     if outcome.manifest.get("sample_data"):
         console.print("[bold]SAMPLE data[/bold]: numbers show how the framework works, not research results.")
     stages = ", ".join(f"{k} {v:.1f}s" for k, v in outcome.manifest["seconds_by_stage"].items())

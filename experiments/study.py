@@ -92,8 +92,6 @@ class StudyResult:
     importance: pd.DataFrame
     window: tuple[str, str]
     timings: dict[str, float] = field(default_factory=dict)
-    #: Decision dates requested (data.start, data.end) and used; ``note`` says when the data cut them short.
-    decision_range: dict = field(default_factory=dict)
 
 
 def forecast_features(panel: Panel, names: tuple[str, ...]) -> pd.DataFrame:
@@ -154,9 +152,9 @@ def run_study(spec: StudySpec, source: DataSource, progress=None) -> StudyResult
     if len(dates) == 0:
         raise FactorRegimesError(f"no decision dates between {spec.start} and {end}; the panel covers "
                                  f"{frame.index[0].date()}..{frame.index[-1].date()}")
-    decision_range = _decision_range(spec, frame.index, dates)
-    if decision_range["note"]:
-        panel.notes.append(decision_range["note"])
+    cut = decision_range(spec, frame.index)["note"]
+    if cut:
+        panel.notes.append(cut)
     timings["panel"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
@@ -236,11 +234,16 @@ def run_study(spec: StudySpec, source: DataSource, progress=None) -> StudyResult
                        strategies=strategies, backtests=backtests, returns=window, metrics=metrics_table, spa=spa,
                        pbo=pbo, breakdown=breakdown, importance=importance,
                        window=(window.index[0].date().isoformat(), window.index[-1].date().isoformat()),
-                       timings=timings, decision_range=decision_range)
+                       timings=timings)
 
 
-def _decision_range(spec: StudySpec, index: pd.DatetimeIndex, dates: pd.DatetimeIndex) -> dict:
-    """The decision dates asked for and used; a note when the panel's coverage cut them (by whole months)."""
+def decision_range(spec: StudySpec, index: pd.DatetimeIndex) -> dict:
+    """The decision dates asked for (``spec.start``, ``spec.end``) and used on a panel with ``index``.
+
+    ``note`` says, on one line, when the panel's coverage cut the request
+    (compared by whole months), and is empty otherwise.
+    """
+    dates = pd.Series(0.0, index=index).loc[spec.start:spec.end or index[-1]].index
     first, last = dates[0].date().isoformat(), dates[-1].date().isoformat()
     cut = []
     if pd.Timestamp(spec.start).to_period("M") < index[0].to_period("M"):
