@@ -27,7 +27,7 @@ import inspect
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from experiments.schema import ConfigError, Lines, parse_date, where
+from experiments.schema import ConfigError, Lines, number_hint, parse_date, where
 from regimes.errors import FactorRegimesError
 
 Locate = Callable[[tuple], str]
@@ -110,8 +110,8 @@ def _unique_labels(items: list[dict], labels: list[str], path: tuple, at: Locate
             raise ConfigError(f"{at(*path, i)}: {what}")
 
 
-def _check_params(registry: Any, name: str, params: Mapping, at: str) -> None:
-    """Parameters the component takes, and a number where its default is a number (and so on)."""
+def _check_params(registry: Any, name: str, params: Mapping, at: Locate, path: tuple) -> None:
+    """Parameters the component at ``path`` takes, and a number where its default is a number (and so on)."""
     try:
         valid = registry.parameters(name)
         unknown = [p for p in params if p not in valid]
@@ -119,7 +119,7 @@ def _check_params(registry: Any, name: str, params: Mapping, at: str) -> None:
             registry.create(name, **params)  # raises the registry's message with close matches
         signature = inspect.signature(registry.get(name)).parameters
     except FactorRegimesError as exc:
-        raise ConfigError(f"{at}: {exc}") from None
+        raise ConfigError(f"{at(*path)}: {exc}") from None
     for key, value in params.items():
         default = signature[key].default
         if default is inspect.Parameter.empty or default is None or value is None:
@@ -135,8 +135,8 @@ def _check_params(registry: Any, name: str, params: Mapping, at: str) -> None:
         else:
             ok = True
         if not ok:
-            raise ConfigError(f"{at}.params.{key}: expected a value like the default {default!r} "
-                              f"({type(default).__name__}), got {value!r}")
+            raise ConfigError(f"{at(*path, 'params', key)}: expected a value like the default {default!r} "
+                              f"({type(default).__name__}), got {value!r}{number_hint(value)}")
 
 
 def _create(build: Callable[[], Any], at: str) -> Any:
@@ -167,14 +167,15 @@ def _check_detectors(config: dict, at: Locate) -> None:
         if _repeated(features):
             raise ConfigError(f"{here}: repeated feature(s) {', '.join(_repeated(features))}")
         params = dict(d.get("params") or {})
-        _check_params(DETECTORS, d["name"], params, here)
+        _check_params(DETECTORS, d["name"], params, at, ("regimes", "detectors", i))
         members = params.get("members")
         if d["name"] == "ensemble" and members is not None:
             if not isinstance(members, list) or not all(isinstance(m, Mapping) and "name" in m for m in members):
                 raise ConfigError(f"{here}.params.members: expected a list of detectors such as "
                                   f"[{{name: hmm}}, {{name: jump}}], got {members!r}")
             for j, m in enumerate(members):
-                _check_params(DETECTORS, m["name"], dict(m.get("params") or {}), f"{here}.params.members.{j}")
+                _check_params(DETECTORS, m["name"], dict(m.get("params") or {}), at,
+                              ("regimes", "detectors", i, "params", "members", j))
         spec = _create(lambda: DetectorSpec.from_dict(d), here)
         detector = _create(lambda: spec.build(seed), here)
         for part in [detector, *(getattr(detector, "members", None) or [])]:
@@ -204,7 +205,7 @@ def _check_forecasters(config: dict, at: Locate) -> None:
     for i, f in enumerate(items):
         here = at("forecasting", "forecasters", i)
         params = dict(f.get("params") or {})
-        _check_params(FORECASTERS, f["name"], params, here)
+        _check_params(FORECASTERS, f["name"], params, at, ("forecasting", "forecasters", i))
         model = _create(lambda: make_forecaster(f["name"], random_state=seed, **params), here)
         for part in _sklearn_parts(model):
             _create(lambda: part._estimator()._validate_params(), here)
@@ -225,7 +226,7 @@ def _check_allocators(config: dict, at: Locate) -> None:
     for i, a in enumerate(items):
         here = at("allocation", "allocators", i)
         params = dict(a.get("params") or {})
-        _check_params(ALLOCATORS, a["name"], params, here)
+        _check_params(ALLOCATORS, a["name"], params, at, ("allocation", "allocators", i))
         _create(lambda: ALLOCATORS.create(a["name"], **params), here)
 
 

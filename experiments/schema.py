@@ -36,7 +36,7 @@ def _type(kind: type | tuple, name: str, low=None, high=None, nullable: bool = F
         if isinstance(value, bool) and kind is not bool and bool not in (kind if isinstance(kind, tuple) else (kind,)):
             return f"expected {name}, got a boolean"
         if not isinstance(value, kind):
-            return f"expected {name}, got {type(value).__name__} {value!r}"
+            return f"expected {name}, got {type(value).__name__} {value!r}{number_hint(value)}"
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             problem = _finite(value)
             if problem:
@@ -50,6 +50,17 @@ def _type(kind: type | tuple, name: str, low=None, high=None, nullable: bool = F
         return None
     bounds = "" if low is None and high is None else f" in [{low}, {high if high is not None else 'inf'}]"
     return Rule(f"{name}{bounds}", check, nullable)
+
+
+def number_hint(value: Any) -> str:
+    """A hint for text that reads as a number but that YAML 1.1 keeps as text (``1e-4``, ``1e3``)."""
+    if isinstance(value, str):
+        try:
+            float(value)
+        except ValueError:
+            return ""
+        return " (YAML reads it as text: write the exponent with a dot and a sign, e.g. 1.0e-4 or 1.0e+3)"
+    return ""
 
 
 def _finite(value: float) -> str | None:
@@ -162,19 +173,16 @@ def where(path: tuple, file: str | None, lines: Lines) -> str:
     return f"{location}: {dotted}" if location else dotted
 
 
-_where = where
-
-
 def _check_values(value: Any, path: tuple, file: str | None, lines: Lines) -> None:
     """Free-form values (component parameters): numbers finite, keys text."""
     if isinstance(value, float) or (isinstance(value, int) and not isinstance(value, bool)):
         problem = _finite(value)
         if problem:
-            raise ConfigError(f"{_where(path, file, lines)}: expected a number, got {problem}")
+            raise ConfigError(f"{where(path, file, lines)}: expected a number, got {problem}")
     elif isinstance(value, Mapping):
         for key, item in value.items():
             if not isinstance(key, str):
-                raise ConfigError(f"{_where(path, file, lines)}: key {key!r} is not text")
+                raise ConfigError(f"{where(path, file, lines)}: key {key!r} is not text")
             _check_values(item, (*path, key), file, lines)
     elif isinstance(value, (list, tuple)):
         for i, item in enumerate(value):
@@ -191,43 +199,43 @@ def validate(config: Any, schema: Any, file: str | None = None, lines: Lines | N
     lines = lines or {}
     if isinstance(schema, dict):
         if not isinstance(config, Mapping):
-            raise ConfigError(f"{_where(path, file, lines)}: expected a mapping of keys, got {config!r}")
+            raise ConfigError(f"{where(path, file, lines)}: expected a mapping of keys, got {config!r}")
         for key, value in config.items():
             if key not in schema:
                 close = difflib.get_close_matches(str(key), list(schema), n=3)
                 hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
-                raise ConfigError(f"{_where((*path, key), file, lines)}: unknown key {key!r}{hint} "
+                raise ConfigError(f"{where((*path, key), file, lines)}: unknown key {key!r}{hint} "
                                   f"(valid: {', '.join(map(str, schema))})")
             validate(value, schema[key], file, lines, (*path, key), complete)
         if complete:
             missing = [k for k in schema if k not in config and not (not path and k in optional)]
             if missing:
-                raise ConfigError(f"{_where(path, file, lines)}: missing key(s) {', '.join(missing)} (a value that "
+                raise ConfigError(f"{where(path, file, lines)}: missing key(s) {', '.join(missing)} (a value that "
                                   "replaces a whole section must list all of its keys; set single keys instead, "
                                   "e.g. data.start=2005-01)")
         return
     if isinstance(schema, ListOf):
         if not isinstance(config, list):
-            raise ConfigError(f"{_where(path, file, lines)}: expected a list, got {config!r}")
+            raise ConfigError(f"{where(path, file, lines)}: expected a list, got {config!r}")
         if len(config) < schema.min_items:
-            raise ConfigError(f"{_where(path, file, lines)}: expected at least {schema.min_items} item(s)")
+            raise ConfigError(f"{where(path, file, lines)}: expected at least {schema.min_items} item(s)")
         for i, item in enumerate(config):
             validate(item, schema.item, file, lines, (*path, i))
             missing = [k for k in schema.required if isinstance(item, Mapping) and k not in item]
             if missing:
-                raise ConfigError(f"{_where((*path, i), file, lines)}: missing key(s) {', '.join(missing)}")
+                raise ConfigError(f"{where((*path, i), file, lines)}: missing key(s) {', '.join(missing)}")
         return
     if isinstance(schema, MapOf):
         if config is None and schema.nullable:
             return
         if not isinstance(config, Mapping):
-            raise ConfigError(f"{_where(path, file, lines)}: expected a mapping of parameters, got {config!r}")
+            raise ConfigError(f"{where(path, file, lines)}: expected a mapping of parameters, got {config!r}")
         _check_values(config, path, file, lines)
         return
     if config is None:
         if schema.nullable:
             return
-        raise ConfigError(f"{_where(path, file, lines)}: a value is required ({schema.describe})")
+        raise ConfigError(f"{where(path, file, lines)}: a value is required ({schema.describe})")
     problem = schema.check(config)
     if problem:
-        raise ConfigError(f"{_where(path, file, lines)}: {problem}")
+        raise ConfigError(f"{where(path, file, lines)}: {problem}")

@@ -183,6 +183,9 @@ def _finish(run: PlannedRun, reply: dict | None, error: BaseException | None, ca
     else:
         catalog.record_values(Path(reply["run_dir"]), reply["manifest"], reply["metrics"], reply["window"])
         say("done", run, reply["run_dir"])
+        cut = (reply["manifest"].get("decision_dates") or {}).get("note")
+        if cut:
+            say("note", run, cut)
 
 
 def _worker_init(parent: int) -> None:

@@ -78,6 +78,8 @@ RUN_CASES = [
      ["regimes.detectors.0", "may not contain @"]),
     ("huge_seed", _with("\n").replace("seed: 0", "seed: 123456789012345678901234567890"), [],
      ["c.yaml, line", "evaluation.seed", "<= 4294967295"]),
+    ("exponent_read_as_text", QUICKSTART, ["--set", "regimes.detectors.0.params.tol=1e-4"],
+     ["--set regimes.detectors.0.params.tol=1e-4", "regimes.detectors.0.params.tol", "YAML reads it as text"]),
     ("huge_bootstrap", QUICKSTART, ["--set", "evaluation.bootstrap_reps=1000000000000"], ["evaluation.bootstrap_reps"]),
     ("impossible_date_in_file", QUICKSTART.replace("start: 2005-01", "start: 2005-02-30"), [],
      ["c.yaml, line 9", "2005-02-30"]),
