@@ -23,6 +23,7 @@ What is refused
 
 from __future__ import annotations
 
+import datetime as dt
 import inspect
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -55,6 +56,9 @@ def _check_dates(config: dict, at: Locate) -> None:
     if history > start:
         raise ConfigError(f"{at('data', 'history_start')}: data.history_start {data['history_start']} is after "
                           f"data.start {data['start']}")
+    if data.get("dir") is not None and data["source"] != "local":
+        raise ConfigError(f"{at('data', 'dir')}: data.dir is read only by source 'local', but data.source is "
+                          f"{data['source']!r} (remove dir, or set source: local)")
 
 
 def _check_schedules(config: dict, at: Locate) -> None:
@@ -131,7 +135,7 @@ def _check_params(registry: Any, name: str, params: Mapping, at: Locate, path: t
             if ok and isinstance(default, int) and isinstance(value, float):
                 ok = False
         elif isinstance(default, str):
-            ok = isinstance(value, (str, Mapping))
+            ok = isinstance(value, (str, Mapping, dt.date))  # a name, a nested component, or a YAML date
         else:
             ok = True
         if not ok:
@@ -239,6 +243,8 @@ def _check_analyses(config: dict, at: Locate) -> None:
     items = config.get("analyses") or []
     _unique_labels(items, [item["name"] for item in items], ("analyses",), at, "analysis")
     for i, item in enumerate(items):
+        _check_params(ANALYSES, item["name"], {k: v for k, v in (item.get("params") or {}).items() if k != "ctx"},
+                      at, ("analyses", i))
         valid = [p for p in ANALYSES.parameters(item["name"]) if p != "ctx"]
         for key in item.get("params") or {}:
             if key not in valid:
