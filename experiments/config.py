@@ -43,6 +43,8 @@ def _analysis_names() -> list[str]:
     return ANALYSES.names()
 
 
+#: Longest chain of ``extends`` (a file, its base, the base's base, ...).
+MAX_EXTENDS = 20
 #: Most bootstrap draws a config may ask for (each is a full resample of every strategy's returns).
 MAX_REPS = 1_000_000
 
@@ -139,6 +141,8 @@ def _load_chain(path: Path, seen: tuple = ()) -> tuple[dict, list[tuple[Located,
     """The file merged over its ``extends`` chain, and each file's key locations (base first)."""
     if path.resolve() in seen:
         raise ConfigError(f"{path}: 'extends' forms a cycle")
+    if len(seen) >= MAX_EXTENDS:
+        raise ConfigError(f"{path}: more than {MAX_EXTENDS} files in the 'extends' chain")
     data, lines = read_yaml(path)
     validate(data, SCHEMA, str(path), lines)
     base = data.get("extends")

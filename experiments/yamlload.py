@@ -103,8 +103,10 @@ def read_text(path: Path) -> str:
     """The file's text: at most :data:`MAX_BYTES`, UTF-8 (a BOM is allowed), or a located error."""
     if path.is_dir():
         raise ConfigError(f"{path}: is a folder, not a config file")
-    if not path.is_file():
+    if not path.exists():
         raise ConfigError(f"{path}: config file not found")
+    if not path.is_file():
+        raise ConfigError(f"{path}: not a regular file")
     try:
         with open(path, "rb") as fh:
             raw = fh.read(MAX_BYTES + 1)

@@ -262,3 +262,13 @@ def test_end_date_past_the_data_is_stated_and_recorded(tmp_path: Path, capsys) -
     lines = [line for line in out.splitlines() if "data.end 2030-12 is past the data" in line]
     assert len(lines) == 1 and f"decision dates used 2005-01-31..{data_end}" in lines[0], out
     assert decided["note"] in manifest["data_notes"]
+
+
+def test_long_extends_chain_and_device_files_are_refused(tmp_path: Path, capsys) -> None:
+    for i in range(25):
+        (tmp_path / f"c{i}.yaml").write_text(f"extends: c{i + 1}.yaml\n" if i < 24 else QUICKSTART)
+    before = _listing(tmp_path)
+    code, err = _run_cli(["run", str(tmp_path / "c0.yaml"), "--runs-dir", str(tmp_path / "runs")], capsys)
+    _assert_refused(code, err, ["c20.yaml", "more than 20 files in the 'extends' chain"], tmp_path, before)
+    code, err = _run_cli(["run", "/dev/null", "--runs-dir", str(tmp_path / "runs")], capsys)
+    _assert_refused(code, err, ["/dev/null: not a regular file"], tmp_path, before)
