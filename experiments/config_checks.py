@@ -125,6 +125,10 @@ def _check_params(registry: Any, name: str, params: Mapping, at: Locate, path: t
     except FactorRegimesError as exc:
         raise ConfigError(f"{at(*path)}: {exc}") from None
     for key, value in params.items():
+        if key == "random_state" and value is not None and (
+                isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**32):
+            raise ConfigError(f"{at(*path, 'params', key)}: expected a seed, an integer in [0, 2**32 - 1], "
+                              f"got {value!r}")
         default = signature[key].default
         if default is inspect.Parameter.empty or default is None or value is None:
             continue

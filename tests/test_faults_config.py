@@ -80,6 +80,8 @@ RUN_CASES = [
      ["c.yaml, line", "evaluation.seed", "<= 4294967295"]),
     ("exponent_read_as_text", QUICKSTART, ["--set", "regimes.detectors.0.params.tol=1e-4"],
      ["--set regimes.detectors.0.params.tol=1e-4", "regimes.detectors.0.params.tol", "YAML reads it as text"]),
+    ("huge_component_seed", QUICKSTART, ["--set", "regimes.detectors.0.params.random_state=18446744073709551616"],
+     ["regimes.detectors.0.params.random_state", "expected a seed"]),
     ("huge_bootstrap", QUICKSTART, ["--set", "evaluation.bootstrap_reps=1000000000000"], ["evaluation.bootstrap_reps"]),
     ("impossible_date_in_file", QUICKSTART.replace("start: 2005-01", "start: 2005-02-30"), [],
      ["c.yaml, line 9", "2005-02-30"]),
