@@ -114,9 +114,22 @@ def _yaml(value: Any) -> str:
 
 
 def _run_one(config: dict, run_dir: str) -> dict:
-    """Worker: run one config (in a separate process) and return what the catalog records."""
+    """Worker: run one config (in a separate process) and return what the catalog records.
+
+    In a pool worker, SIGTERM during the run raises ``KeyboardInterrupt``, so the run removes its
+    temporary folder before the worker stops (see :func:`_worker_init`).
+    """
+    import signal
+    import threading
+
     from experiments.runner import run_config
-    outcome = run_config(config, Path(run_dir))
+    in_main = threading.current_thread() is threading.main_thread()  # not so in a Dask worker's thread
+    previous = signal.signal(signal.SIGTERM, signal.default_int_handler) if in_main else None
+    try:
+        outcome = run_config(config, Path(run_dir))
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
     result = outcome.result
     return {"run_dir": str(outcome.run_dir), "manifest": outcome.manifest,
             "metrics": None if result is None else result.metrics, "window": None if result is None else result.window}
@@ -193,9 +206,10 @@ def _worker_init(parent: int) -> None:
 
     On Linux the kernel sends the worker SIGKILL when the sweep process dies,
     however it dies (SIGKILL included), so no worker is left computing for a
-    sweep that no longer exists. SIGTERM (sent by the sweep when it is
-    interrupted) and SIGINT raise ``KeyboardInterrupt`` in the run, whose
-    temporary folder is then removed.
+    sweep that no longer exists. SIGINT (Ctrl-C reaches the whole process
+    group) is ignored: the sweep handles it by sending SIGTERM, which stops
+    a run with ``KeyboardInterrupt`` (its temporary folder is removed) and
+    makes an idle worker exit at once, without a traceback.
     """
     import os
     import signal
@@ -208,9 +222,14 @@ def _worker_init(parent: int) -> None:
         libc.prctl(pr_set_pdeathsig, int(signal.SIGKILL), 0, 0, 0)
         if os.getppid() != parent:  # the sweep died before the line above took effect
             os._exit(1)
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the sweep, which stops its workers
+    signal.signal(signal.SIGTERM, _exit_quietly)  # idle: just exit; during a run, _run_one interrupts it
     _one_thread()
+
+
+def _exit_quietly(signum: int, frame) -> None:
+    import os
+    os._exit(128 + signum)
 
 
 def _one_thread() -> None:

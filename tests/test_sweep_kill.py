@@ -3,7 +3,7 @@
 Each case starts ``factor-regimes sweep`` in its own process group, waits
 until a pool worker is computing a run, kills the sweep (SIGKILL of the whole
 group, SIGKILL of the sweep process alone, SIGTERM or SIGINT of the sweep
-process), and then checks ``/proc``: no process of that sweep (its workers
+process, SIGINT of the group as Ctrl-C in a terminal sends it), and then checks ``/proc``: no process of that sweep (its workers
 are forked from it, so they carry its command line) may still be alive after
 a bounded wait. Zombies count as dead: they compute nothing and wait only to
 be reaped by whoever inherited them.
@@ -61,7 +61,7 @@ def _wait(predicate, seconds: float, step: float = 0.2) -> bool:
     return predicate()
 
 
-@pytest.mark.parametrize("how", ["sigkill_group", "sigkill_sweep", "sigterm_sweep", "sigint_sweep"])
+@pytest.mark.parametrize("how", ["sigkill_group", "sigkill_sweep", "sigterm_sweep", "sigint_sweep", "sigint_group"])
 def test_killing_a_sweep_leaves_no_worker_running(tmp_path: Path, how: str) -> None:
     sweep = _sweep_file(tmp_path)
     runs = tmp_path / "runs"
@@ -79,8 +79,8 @@ def test_killing_a_sweep_leaves_no_worker_running(tmp_path: Path, how: str) -> N
         assert _wait(computing, 180), f"no worker started computing; stderr: {(tmp_path / 'err.txt').read_text()}"
         started = workers()
         assert started and proc.poll() is None
-        if how == "sigkill_group":
-            os.killpg(proc.pid, signal.SIGKILL)
+        if how in ("sigkill_group", "sigint_group"):  # sigint_group: Ctrl-C in a terminal
+            os.killpg(proc.pid, signal.SIGKILL if how == "sigkill_group" else signal.SIGINT)
         else:
             os.kill(proc.pid, {"sigkill_sweep": signal.SIGKILL, "sigterm_sweep": signal.SIGTERM,
                                "sigint_sweep": signal.SIGINT}[how])
@@ -93,9 +93,10 @@ def test_killing_a_sweep_leaves_no_worker_running(tmp_path: Path, how: str) -> N
             proc.wait()
         for pid in _alive_with(marker):  # never leave a stray worker behind, even when the test fails
             os.kill(pid, signal.SIGKILL)
-    expected = {"sigkill_group": -9, "sigkill_sweep": -9, "sigterm_sweep": 143, "sigint_sweep": 130}[how]
+    expected = {"sigkill_group": -9, "sigkill_sweep": -9, "sigterm_sweep": 143, "sigint_sweep": 130,
+                "sigint_group": 130}[how]
     assert code == expected, (tmp_path / "err.txt").read_text()
-    if how in ("sigterm_sweep", "sigint_sweep"):  # stopped cleanly: one line, no traceback, no half-written run
+    if how in ("sigterm_sweep", "sigint_sweep", "sigint_group"):  # stopped cleanly: one line, no traceback, no half-written run
         err_text = (tmp_path / "err.txt").read_text()
         assert "Traceback" not in err_text and len(err_text.strip().splitlines()) <= 1, err_text
         assert not [p for p in runs.iterdir() if ".tmp-" in p.name] if runs.exists() else True
