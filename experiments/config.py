@@ -183,9 +183,10 @@ def _apply_override(config: dict, keys: list[str], value: Any, where: str) -> tu
     for depth, k in enumerate(keys):
         last = depth == len(keys) - 1
         if isinstance(node, list):
-            if not k.isdigit() or int(k) >= len(node):
+            if not (k.isascii() and k.isdigit()) or int(k) >= len(node):
+                allowed = f"an index 0..{len(node) - 1}" if node else "no index (set the whole list)"
                 raise ConfigError(f"{where}: {'.'.join(map(str, path))} is a list of {len(node)} item(s); "
-                                  f"expected an index 0..{len(node) - 1}, got {k!r}")
+                                  f"expected {allowed}, got {k!r}")
             k = int(k)
         elif not isinstance(node, dict):
             raise ConfigError(f"{where}: {'.'.join(map(str, path))} is not a section ({node!r})")
