@@ -168,6 +168,9 @@ def _check_detectors(config: dict, at: Locate) -> None:
     seed = config["evaluation"]["seed"]
     for i, d in enumerate(items):
         here = at("regimes", "detectors", i)
+        if d.get("features") is not None and not d["features"]:
+            raise ConfigError(f"{at('regimes', 'detectors', i, 'features')}: an empty list (omit 'features' to use "
+                              "the detector's default features)")
         features = list(d.get("features") or [])
         unknown = [f for f in features if f not in FEATURES]
         if unknown:

@@ -107,6 +107,8 @@ RUN_CASES = [
     ("unknown_detector_feature", QUICKSTART.replace("{name: hmm, features: [log_rv, sp500_ret_1m]}",
                                                     "{name: hmm, features: [log_rv, vol_of_vol]}"),
      [], ["c.yaml, line 16", "regimes.detectors.0", "vol_of_vol"]),
+    ("detector_features_empty", QUICKSTART, ["--set", "regimes.detectors.0.features=[]"],
+     ["regimes.detectors.0.features", "an empty list"]),
     ("ensemble_members_not_a_list", QUICKSTART, ["--set", "regimes.detectors=[{name: ensemble, params: {members: 5}}]"],
      ["regimes.detectors.0.params.members", "expected a list of detectors"]),
     ("rolling_window_without_length", QUICKSTART, ["--set", "forecasting.schedule.window=rolling"],
