@@ -238,6 +238,9 @@ def _print_summary(outcome) -> None:
         table.add_row(escape(str(name)), f"{row['sharpe']:.2f}", f"{row['ann_return']:.2%}", f"{row['max_drawdown']:.1%}",
                       f"{row['dsr']:.2f}", "" if p != p else f"{p:.3f}")
     console.print(table)
+    cut = outcome.manifest.get("decision_dates") or {}
+    if cut.get("note"):
+        console.print(f"[bold]Dates cut by the data[/bold]: {escape(cut['note'])}")
     if outcome.manifest.get("sample_data"):
         console.print("[bold]SAMPLE data[/bold]: numbers show how the framework works, not research results.")
     stages = ", ".join(f"{k} {v:.1f}s" for k, v in outcome.manifest["seconds_by_stage"].items())
@@ -247,15 +250,17 @@ def _print_summary(outcome) -> None:
 
 @cli.command("sweep")
 @click.argument("sweep_file", type=click.Path(path_type=Path))
-@click.option("--executor", type=click.Choice(["local", "dask"]), default="local", show_default=True,
-              help="Local process pool, or a Dask cluster (a LocalCluster unless --scheduler is given).")
-@click.option("--workers", type=click.IntRange(min=1), default=2, show_default=True)
+@click.option("--executor", type=click.Choice(["local", "dask"]), default=None,
+              help="Local process pool, or a Dask cluster (a LocalCluster unless --scheduler is given). "
+                   "Default: the sweep file's 'executor', else local.")
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Worker processes. Default: the sweep file's 'workers', else 2.")
 @click.option("--scheduler", default=None, metavar="ADDRESS", help="Dask scheduler address, e.g. tcp://host:8786.")
 @click.option("--runs-dir", type=click.Path(path_type=Path), default=Path("runs"), show_default=True)
 @click.option("--max-runs", type=click.IntRange(min=1), default=None, help="Run at most N pending runs, then stop.")
 @data_dir_option
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Override for every run.")
-def sweep_command(sweep_file: Path, executor: str, workers: int, scheduler: str | None, runs_dir: Path,
+def sweep_command(sweep_file: Path, executor: str | None, workers: int | None, scheduler: str | None, runs_dir: Path,
                   max_runs: int | None, data_dir: Path | None, overrides: tuple[str, ...]) -> None:
     """Run a grid of configs (SWEEP_FILE); finished runs are skipped, so an interrupted sweep resumes."""
     from experiments.sweep import run_sweep

@@ -15,8 +15,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from allocation.allocators import ALLOCATORS
 from allocation.backtest import Constraints
 from allocation.forecasters import FORECASTERS
@@ -33,6 +31,8 @@ from experiments.schema import (
     Str,
     validate,
 )
+from experiments import yamlload
+from experiments.config_checks import check_config
 from experiments.study import StudySpec
 from regimes.detectors import DETECTORS
 from regimes.specs import DetectorSpec
@@ -42,6 +42,11 @@ def _analysis_names() -> list[str]:
     from experiments.analyses import ANALYSES
     return ANALYSES.names()
 
+
+#: Longest chain of ``extends`` (a file, its base, the base's base, ...).
+MAX_EXTENDS = 20
+#: Most bootstrap draws a config may ask for (each is a full resample of every strategy's returns).
+MAX_REPS = 1_000_000
 
 DETECTOR_ITEM = {"name": Choice(DETECTORS.names), "label": Str(nullable=True), "features": ListOf(Str()),
                  "frequency": Choice(["monthly", "daily"], nullable=True), "params": MapOf()}
@@ -60,21 +65,23 @@ SCHEMA: dict[str, Any] = {
     "features": ListOf(Str(), min_items=1),
     "regimes": {"schedule": {"refit_every": Int(1), "window": Choice(["expanding", "rolling"]),
                              "window_length": Int(2, nullable=True), "min_history": Int(2)},
-                "detectors": ListOf(DETECTOR_ITEM), "cache": Bool(), "share": Bool()},
+                "detectors": ListOf(DETECTOR_ITEM, required=("name",)), "cache": Bool(), "share": Bool()},
     "forecasting": {"schedule": {"refit_every": Int(1), "window": Choice(["expanding", "rolling"]),
                                  "window_length": Int(2, nullable=True), "min_train": Int(2)},
-                    "forecasters": ListOf({"name": Choice(FORECASTERS.names), **COMPONENT})},
+                    "forecasters": ListOf({"name": Choice(FORECASTERS.names), **COMPONENT},
+                                                   required=("name",))},
     "allocation": {"static_weight": Num(), "cost_bps": Num(0),
                    "allocators": ListOf({"name": Choice(ALLOCATORS.names), "assets": Choice(["each", "all"]),
-                                         **COMPONENT}),
+                                         **COMPONENT}, required=("name",)),
                    "constraints": {"long_only": Bool(), "max_weight": Num(0, nullable=True),
                                    "max_gross": Num(0, nullable=True), "fully_invested": Bool(),
                                    "max_turnover": Num(0, nullable=True), "adjustment": Num(0, 1)},
                    "vol_window_days": Int(10)},
-    "evaluation": {"seed": Int(0), "bootstrap_reps": Int(0), "spa_reps": Int(0), "importance_repeats": Int(0)},
+    "evaluation": {"seed": Int(0, 2**32 - 1), "bootstrap_reps": Int(0, MAX_REPS), "spa_reps": Int(0, MAX_REPS),
+                   "importance_repeats": Int(0, 1000)},
     "outputs": {"figures": Bool(), "report": Bool()},
     "comparison": Bool(),
-    "analyses": ListOf({"name": Choice(_analysis_names), "params": MapOf()}),
+    "analyses": ListOf({"name": Choice(_analysis_names), "params": MapOf()}, required=("name",)),
 }
 
 DEFAULTS: dict[str, Any] = {
@@ -100,59 +107,19 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
-class _LineLoader(yaml.SafeLoader):
-    """SafeLoader that refuses duplicate keys."""
-
-
-def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
-    seen: dict = {}
-    for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=deep)
-        if key in seen:
-            raise ConfigError(f"{loader.name}, line {key_node.start_mark.line + 1}: duplicate key {key!r}")
-        seen[key] = True
-    return yaml.SafeLoader.construct_mapping(loader, node, deep=deep)
-
-
-_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-
-
-def _lines(node: yaml.Node, path: tuple = ()) -> dict[tuple, int]:
-    out: dict[tuple, int] = {}
-    if isinstance(node, yaml.MappingNode):
-        for key_node, value_node in node.value:
-            key = (*path, key_node.value)
-            out[key] = key_node.start_mark.line + 1
-            out.update(_lines(value_node, key))
-    elif isinstance(node, yaml.SequenceNode):
-        for i, item in enumerate(node.value):
-            out[(*path, i)] = item.start_mark.line + 1
-            out.update(_lines(item, (*path, i)))
-    return out
-
-
 def read_yaml(path: str | Path) -> tuple[dict, dict[tuple, int]]:
-    """Parse a YAML mapping and the line of every key; errors name the file and line."""
+    """Parse a YAML mapping and the line of every key; errors name the file and line.
+
+    The file is read with limits (size, nesting, alias expansion, UTF-8):
+    see :mod:`experiments.yamlload`.
+    """
     p = Path(path)
-    if not p.is_file():
-        raise ConfigError(f"{p}: config file not found")
-    text = p.read_text()
-    try:
-        loader = _LineLoader(text)
-        loader.name = str(p)
-        try:
-            node = loader.get_single_node()
-            data = loader.construct_document(node) if node is not None else None
-        finally:
-            loader.dispose()
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        raise ConfigError(f"{p}, line {mark.line + 1 if mark else '?'}: invalid YAML: {exc.problem}") from None
+    data, node = yamlload.parse(yamlload.read_text(p), str(p))
     if data is None:
         raise ConfigError(f"{p}: the config file is empty")
     if not isinstance(data, dict):
         raise ConfigError(f"{p}: expected a mapping of keys at the top level, got {type(data).__name__}")
-    return data, _lines(node)
+    return data, yamlload.lines(node)
 
 
 def deep_merge(base: Mapping, override: Mapping) -> dict:
@@ -166,78 +133,119 @@ def deep_merge(base: Mapping, override: Mapping) -> dict:
     return out
 
 
-def _load_chain(path: Path, seen: tuple = ()) -> dict:
+#: Where each key of a layer was set: path -> "FILE, line N" or "FILE (--set KEY=VALUE)".
+Located = dict[tuple, str]
+
+
+def _load_chain(path: Path, seen: tuple = ()) -> tuple[dict, list[tuple[Located, tuple]]]:
+    """The file merged over its ``extends`` chain, and each file's key locations (base first)."""
     if path.resolve() in seen:
         raise ConfigError(f"{path}: 'extends' forms a cycle")
+    if len(seen) >= MAX_EXTENDS:
+        raise ConfigError(f"{path}: more than {MAX_EXTENDS} files in the 'extends' chain")
     data, lines = read_yaml(path)
     validate(data, SCHEMA, str(path), lines)
     base = data.get("extends")
-    merged = _load_chain((path.parent / base), (*seen, path.resolve())) if base else {}
-    return deep_merge(merged, {k: v for k, v in data.items() if k != "extends"})
+    merged: dict = {}
+    layers: list[tuple[Located, tuple]] = []
+    if base:
+        target = path.parent / base
+        if not target.is_file():
+            raise ConfigError(f"{path}, line {lines.get(('extends',), '?')}: extends: {target} is not a file")
+        merged, layers = _load_chain(target, (*seen, path.resolve()))
+    located = {key: f"{path}, line {line}" for key, line in lines.items()}
+    return deep_merge(merged, {k: v for k, v in data.items() if k != "extends"}), [*layers, (located, ())]
 
 
-def parse_override(item: str) -> tuple[list[str], Any]:
-    """``a.b=c`` -> (["a", "b"], c) with ``c`` parsed as YAML."""
+def _shown(item: str, limit: int = 80) -> str:
+    return item if len(item) <= limit else item[:limit] + "..."
+
+
+def parse_override(item: str, where: str | None = None) -> tuple[list[str], Any]:
+    """``a.b=c`` -> (["a", "b"], c) with ``c`` parsed as YAML (with the same limits as a file).
+
+    ``where`` names the option in errors (default ``--set ITEM``).
+    """
+    where = where or f"--set {_shown(item)}"
     key, sep, value = item.partition("=")
-    if not sep or not key.strip():
-        raise ConfigError(f"--set {item!r}: expected KEY=VALUE, e.g. data.start=2005-01")
-    try:
-        parsed = yaml.safe_load(value) if value.strip() else None
-    except yaml.YAMLError:
-        parsed = value
-    return key.strip().split("."), parsed
+    keys = key.strip().split(".")
+    if not sep or not key.strip() or not all(k.strip() for k in keys):
+        raise ConfigError(f"{where}: expected KEY=VALUE, e.g. data.start=2005-01")
+    parsed, _ = yamlload.parse(value, where, with_lines=False) if value.strip() else (None, None)
+    return [k.strip() for k in keys], parsed
 
 
-def load_config(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> dict:
-    """The resolved config: defaults, the ``extends`` chain, the file, then ``--set`` overrides; validated."""
-    p = Path(path)
-    config = deep_merge(DEFAULTS, _load_chain(p))
-    config.setdefault("name", p.stem)
-    for item in overrides:
-        keys, value = parse_override(item)
-        node: dict = config
-        for k in keys[:-1]:
-            if not isinstance(node.get(k), dict):
-                node[k] = {}
+def _apply_override(config: dict, keys: list[str], value: Any, where: str) -> tuple:
+    """Set ``value`` at ``keys`` (list items by index, e.g. ``regimes.detectors.0.params.n_states``);
+    returns the path set, with list indices as integers."""
+    node: Any = config
+    path: list = []
+    for depth, k in enumerate(keys):
+        last = depth == len(keys) - 1
+        if isinstance(node, list):
+            if not (k.isascii() and k.isdigit()) or int(k) >= len(node):
+                allowed = f"an index 0..{len(node) - 1}" if node else "no index (set the whole list)"
+                raise ConfigError(f"{where}: {'.'.join(map(str, path))} is a list of {len(node)} item(s); "
+                                  f"expected {allowed}, got {k!r}")
+            k = int(k)
+        elif not isinstance(node, dict):
+            raise ConfigError(f"{where}: {'.'.join(map(str, path))} is not a section ({node!r})")
+        path.append(k)
+        if last:
+            node[k] = value
+        else:
+            if isinstance(node, dict) and node.get(k) is None:
+                node[k] = {}  # an absent (or empty) mapping such as a component's params
+            if not isinstance(node[k], (dict, list)):
+                raise ConfigError(f"{where}: {'.'.join(map(str, path))} holds a value ({node[k]!r}), not a section")
             node = node[k]
-        node[keys[-1]] = value
-    validate(config, SCHEMA, f"{p} (with --set overrides)" if overrides else str(p), {} if overrides else {})
-    _check_semantics(config, p)
+    return tuple(path)
+
+
+def _locate(config: Any, layers: list[tuple[Located, tuple]], path: tuple = (), out: Located | None = None) -> Located:
+    """For every path of the resolved config, where it was last set (top layer first)."""
+    out = {} if out is None else out
+    for located, claims in reversed(layers):
+        if path in located:
+            out[path] = located[path]
+            break
+        claim = next((c for c in claims if path[:len(c)] == c), None)
+        if claim is not None:
+            out[path] = located[claim]
+            break
+    if isinstance(config, dict):
+        for k, v in config.items():
+            _locate(v, layers, (*path, k), out)
+    elif isinstance(config, list):
+        for i, v in enumerate(config):
+            _locate(v, layers, (*path, i), out)
+    return out
+
+
+def load_config(path: str | Path, overrides: list[str] | tuple[str, ...] = (),
+                locations: list[str] | tuple[str, ...] | None = None) -> dict:
+    """The resolved config: defaults, the ``extends`` chain, the file, then ``--set`` overrides; validated.
+
+    Every check runs here, before any data is read: the schema (complete:
+    a ``--set`` that replaces a whole section must give all its keys), dates,
+    duplicates and component parameters (:mod:`experiments.config_checks`).
+    Errors name the file and line, or the ``--set`` option, of the key at fault;
+    ``locations`` (one per override) names where an override came from
+    instead (e.g. a sweep file's line).
+    """
+    p = Path(path)
+    chain, layers = _load_chain(p)
+    config = deep_merge(DEFAULTS, chain)
+    config.setdefault("name", p.stem)
+    for i, item in enumerate(overrides):
+        where = locations[i] if locations is not None else f"{p} (--set {_shown(item)})"
+        keys, value = parse_override(item, where)
+        set_path = _apply_override(config, keys, value, where)
+        layers.append(({set_path: where}, (set_path,)))
+    located = _locate(config, layers)
+    validate(config, SCHEMA, str(p), located, complete=True, optional=("extends",))
+    check_config(config, str(p), located)
     return config
-
-
-def _check_semantics(config: dict, path: Path) -> None:
-    data = config["data"]
-    if data["end"] is not None and str(data["start"]) > str(data["end"]):
-        raise ConfigError(f"{path}: data.start {data['start']} is after data.end {data['end']}")
-    if str(data["history_start"]) > str(data["start"]):
-        raise ConfigError(f"{path}: data.history_start {data['history_start']} is after data.start {data['start']}")
-    _check_analyses(config, path)
-    labels = [d.get("label") or d["name"] for d in config["regimes"]["detectors"]]
-    duplicates = sorted({label for label in labels if labels.count(label) > 1})
-    if duplicates:
-        raise ConfigError(f"{path}: regimes.detectors: labels must be unique, repeated: {', '.join(duplicates)} "
-                          "(give each a 'label')")
-
-
-def _check_analyses(config: dict, path: Path) -> None:
-    """Analysis parameters are checked now, not after the comparison has run."""
-    import pandas as pd
-
-    from experiments.analyses import ANALYSES
-    from experiments.analyses.crisis import validate_windows
-    for i, item in enumerate(config.get("analyses") or []):
-        valid = [p for p in ANALYSES.parameters(item["name"]) if p != "ctx"]
-        for key in item.get("params") or {}:
-            if key not in valid:
-                raise ConfigError(f"{path}: analyses.{i}.params: analysis {item['name']!r} has no parameter {key!r}; "
-                                  f"valid: {', '.join(valid)}")
-        windows = (item.get("params") or {}).get("windows")
-        if item["name"] == "crisis_study" and windows is not None:
-            try:
-                validate_windows(windows, pd.Timestamp("1800-01-01"), pd.Timestamp("2200-01-01"))
-            except Exception as exc:  # FactorRegimesError: reworded as a config error with the file
-                raise ConfigError(f"{path}: analyses.{i}.params.{exc}") from None
 
 
 def config_hash(config: dict) -> str:

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from experiments.study import StudyResult
+from experiments.study import StudyResult, decision_range
 from regimes.atomic import atomic_write_text
 
 FLOAT = "%.10g"
@@ -140,6 +140,7 @@ def write_manifest(result: StudyResult | None, config: dict, run_dir: Path, star
         "sample_data": source == "sample", "seed": config["evaluation"]["seed"],
         "started": started, "finished": finished, "seconds_by_stage": {k: round(v, 3) for k, v in timings.items()},
         "evaluation_window": list(result.window) if result is not None else None, "versions": versions(),
+        "decision_dates": None if result is None else decision_range(result.spec, result.panel.frame.index),
         "git_commit": git_commit(),
         "data_files": [r.to_dict() for r in records],
         "data_notes": panel.notes,

@@ -159,6 +159,9 @@ def run_study(spec: StudySpec, source: DataSource, progress=None) -> StudyResult
     if len(dates) == 0:
         raise FactorRegimesError(f"no decision dates between {spec.start} and {end}; the panel covers "
                                  f"{frame.index[0].date()}..{frame.index[-1].date()}")
+    cut = decision_range(spec, frame.index)["note"]
+    if cut:
+        panel.notes.append(cut)
     timings["panel"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
@@ -248,6 +251,23 @@ def run_study(spec: StudySpec, source: DataSource, progress=None) -> StudyResult
                        pbo=pbo, breakdown=breakdown, importance=importance,
                        window=(window.index[0].date().isoformat(), window.index[-1].date().isoformat()),
                        timings=timings, stepm=stepm, mcs=mcs)
+
+
+def decision_range(spec: StudySpec, index: pd.DatetimeIndex) -> dict:
+    """The decision dates asked for (``spec.start``, ``spec.end``) and used on a panel with ``index``.
+
+    ``note`` says, on one line, when the panel's coverage cut the request
+    (compared by whole months), and is empty otherwise.
+    """
+    dates = pd.Series(0.0, index=index).loc[spec.start:spec.end or index[-1]].index
+    first, last = dates[0].date().isoformat(), dates[-1].date().isoformat()
+    cut = []
+    if pd.Timestamp(spec.start).to_period("M") < index[0].to_period("M"):
+        cut.append(f"data.start {spec.start} is before the data (first month {index[0]:%Y-%m})")
+    if spec.end is not None and pd.Timestamp(spec.end).to_period("M") > index[-1].to_period("M"):
+        cut.append(f"data.end {spec.end} is past the data (last month {index[-1]:%Y-%m})")
+    note = f"{'; '.join(cut)}: decision dates used {first}..{last}" if cut else ""
+    return {"requested": [spec.start, spec.end], "used": [first, last], "clipped": bool(cut), "note": note}
 
 
 def _decisions(return_dates: pd.DatetimeIndex, dates: pd.DatetimeIndex) -> pd.DatetimeIndex:

@@ -22,16 +22,21 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from experiments.catalog import Catalog
 from experiments.config import config_hash, load_config, read_yaml
-from experiments.schema import Anything, ConfigError, MapOf, Str, validate
+from experiments.schema import Choice, ConfigError, Int, MapOf, Str, validate
 
 SWEEP_SCHEMA = {"name": Str(), "description": Str(nullable=True), "base": Str(), "set": MapOf(),
-                "grid": MapOf(nullable=False), "executor": Anything(), "workers": Anything()}
+                "grid": MapOf(nullable=False), "executor": Choice(["local", "dask"], nullable=True),
+                "workers": Int(1, 1024, nullable=True)}
+
+#: Most runs one sweep may expand to (the product of the grid's lists).
+MAX_RUNS = 10_000
 
 
 @dataclass(frozen=True)
@@ -56,21 +61,38 @@ def plan_sweep(path: str | Path, runs_dir: str | Path = "runs", extra: tuple[str
         if key not in data:
             raise ConfigError(f"{p}: a sweep needs '{key}'")
     grid = data["grid"]
+    if not grid:
+        raise ConfigError(f"{p}, line {lines.get(('grid',), '?')}: grid: expected at least one KEY: [VALUES, ...]")
+    fixed_items = dict(data.get("set") or {})
+    size = 1
     for key, values in grid.items():
+        at = f"{p}, line {lines.get(('grid', key), '?')}: grid.{key}"
         if not isinstance(values, list) or not values:
-            raise ConfigError(f"{p}, line {lines.get(('grid', key), '?')}: grid.{key}: expected a non-empty list "
-                              f"of values, got {values!r}")
+            raise ConfigError(f"{at}: expected a non-empty list of values, got {values!r}")
+        repeated = [_yaml(v) for i, v in enumerate(values) if v in values[:i]]
+        if repeated:
+            raise ConfigError(f"{at}: repeated value(s) {', '.join(repeated)} (each would be the same run)")
+        if key in fixed_items:
+            raise ConfigError(f"{at}: also given in 'set' (line {lines.get(('set', key), '?')}); give it in one place")
+        size *= len(values)
+        if size > MAX_RUNS:
+            raise ConfigError(f"{p}: the grid expands to more than {MAX_RUNS:,} runs")
     base = p.parent / data["base"]
-    fixed = tuple(f"{k}={_yaml(v)}" for k, v in (data.get("set") or {}).items()) + tuple(extra)
+    if not base.is_file():
+        raise ConfigError(f"{p}, line {lines.get(('base',), '?')}: base: {base} is not a file")
+    fixed = tuple(f"{k}={_yaml(v)}" for k, v in fixed_items.items()) + tuple(extra)
+    fixed_at = tuple(f"{p}, line {lines.get(('set', k), '?')} (set {k})" for k in fixed_items) + tuple(
+        f"{p} (--set {item})" for item in extra)
     keys = list(grid)
     runs = []
     for combo in itertools.product(*(grid[k] for k in keys)):
         point = tuple(f"{k}={_yaml(v)}" for k, v in zip(keys, combo))
-        config = load_config(base, fixed + point)
+        point_at = tuple(f"{p}, line {lines.get(('grid', k), '?')} (grid {item})" for k, item in zip(keys, point))
+        config = load_config(base, fixed + point, fixed_at + point_at)
         runs.append(PlannedRun(config, Path(runs_dir) / f"{config['name']}-{config_hash(config)}", point))
     hashes = [r.hash for r in runs]
     if len(set(hashes)) != len(hashes):
-        raise ConfigError(f"{p}: the grid yields identical configs (a key has repeated values?)")
+        raise ConfigError(f"{p}: the grid yields identical configs (a value equal to the base's?)")
     return str(data.get("name") or p.stem), runs
 
 
@@ -92,24 +114,39 @@ def _yaml(value: Any) -> str:
 
 
 def _run_one(config: dict, run_dir: str) -> dict:
-    """Worker: run one config (in a separate process) and return what the catalog records."""
+    """Worker: run one config (in a separate process) and return what the catalog records.
+
+    In a pool worker, SIGTERM during the run raises ``KeyboardInterrupt``, so the run removes its
+    temporary folder before the worker stops (see :func:`_worker_init`).
+    """
+    import signal
+    import threading
+
     from experiments.runner import run_config
-    outcome = run_config(config, Path(run_dir))
+    in_main = threading.current_thread() is threading.main_thread()  # not so in a Dask worker's thread
+    previous = signal.signal(signal.SIGTERM, signal.default_int_handler) if in_main else None
+    try:
+        outcome = run_config(config, Path(run_dir))
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
     result = outcome.result
     return {"run_dir": str(outcome.run_dir), "manifest": outcome.manifest,
             "metrics": None if result is None else result.metrics, "window": None if result is None else result.window}
 
 
-def run_sweep(path: str | Path, runs_dir: str | Path = "runs", executor: str = "local", workers: int = 2,
+def run_sweep(path: str | Path, runs_dir: str | Path = "runs", executor: str | None = None, workers: int | None = None,
               scheduler: str | None = None, max_runs: int | None = None, extra: tuple[str, ...] = (),
               on_event: Callable[[str, PlannedRun, str], None] | None = None) -> list[dict]:
     """Run the sweep's pending runs; returns one status row per planned run.
 
     Parameters
     ----------
-    executor : {"local", "dask"}
-    workers : int
-        Processes (local) or Dask workers (LocalCluster).
+    executor : {"local", "dask"}, optional
+        Default: the sweep file's ``executor``, else ``"local"``.
+    workers : int, optional
+        Processes (local) or Dask workers (LocalCluster). Default: the sweep
+        file's ``workers``, else 2.
     scheduler : str, optional
         Address of a running Dask scheduler (``tcp://host:8786``).
     max_runs : int, optional
@@ -117,6 +154,9 @@ def run_sweep(path: str | Path, runs_dir: str | Path = "runs", executor: str = "
     """
     say = on_event or (lambda event, run, detail: None)
     _, planned = plan_sweep(path, runs_dir, extra)
+    settings, _ = read_yaml(path)
+    executor = executor or settings.get("executor") or "local"
+    workers = workers or settings.get("workers") or 2
     catalog = Catalog(runs_dir)
     for r in planned:  # finished on disk but not recorded (the sweep was killed in between): record, don't redo
         if not catalog.is_done(r.hash) and _complete(r):
@@ -129,12 +169,13 @@ def run_sweep(path: str | Path, runs_dir: str | Path = "runs", executor: str = "
     todo = pending if max_runs is None else pending[:max_runs]
     failures: dict[str, str] = {}
     if todo:
-        if executor == "local":
-            _local(todo, workers, catalog, failures, say)
-        elif executor == "dask":
-            _dask(todo, workers, scheduler, catalog, failures, say)
-        else:
+        if executor not in ("local", "dask"):
             raise ConfigError(f"executor must be 'local' or 'dask', not {executor!r}")
+        with _stop_on_signals():
+            if executor == "local":
+                _local(todo, workers, catalog, failures, say)
+            else:
+                _dask(todo, workers, scheduler, catalog, failures, say)
     rows = []
     for r in planned:
         row = catalog.get(r.hash) or {}
@@ -155,10 +196,44 @@ def _finish(run: PlannedRun, reply: dict | None, error: BaseException | None, ca
     else:
         catalog.record_values(Path(reply["run_dir"]), reply["manifest"], reply["metrics"], reply["window"])
         say("done", run, reply["run_dir"])
+        cut = (reply["manifest"].get("decision_dates") or {}).get("note")
+        if cut:
+            say("note", run, cut)
+
+
+def _worker_init(parent: int) -> None:
+    """Pool initializer: die with the sweep, stop cleanly on SIGTERM, one BLAS thread.
+
+    On Linux the kernel sends the worker SIGKILL when the sweep process dies,
+    however it dies (SIGKILL included), so no worker is left computing for a
+    sweep that no longer exists. SIGINT (Ctrl-C reaches the whole process
+    group) is ignored: the sweep handles it by sending SIGTERM, which stops
+    a run with ``KeyboardInterrupt`` (its temporary folder is removed) and
+    makes an idle worker exit at once, without a traceback.
+    """
+    import os
+    import signal
+    import sys
+
+    if sys.platform.startswith("linux"):  # workers are forked by the sweep itself (see _local)
+        import ctypes
+        libc = ctypes.CDLL(None, use_errno=True)
+        pr_set_pdeathsig = 1
+        libc.prctl(pr_set_pdeathsig, int(signal.SIGKILL), 0, 0, 0)
+        if os.getppid() != parent:  # the sweep died before the line above took effect
+            os._exit(1)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the sweep, which stops its workers
+    signal.signal(signal.SIGTERM, _exit_quietly)  # idle: just exit; during a run, _run_one interrupts it
+    _one_thread()
+
+
+def _exit_quietly(signum: int, frame) -> None:
+    import os
+    os._exit(128 + signum)
 
 
 def _one_thread() -> None:
-    """Pool initializer: one BLAS/OpenMP thread per worker process (as Dask workers have), so that
+    """One BLAS/OpenMP thread per worker process (as Dask workers have), so that
     ``workers`` processes do not oversubscribe the cores with ``workers x cores`` threads."""
     import os
 
@@ -168,9 +243,61 @@ def _one_thread() -> None:
     threadpool_limits(1)
 
 
+class Terminated(SystemExit):
+    """The sweep received SIGTERM (exit status 143 after its workers are stopped)."""
+
+
+@contextmanager
+def _stop_on_signals():
+    """In the main thread: SIGINT raises ``KeyboardInterrupt`` and SIGTERM :class:`Terminated`, so that
+    the executor's cleanup (stopping every worker) runs before the sweep exits."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def terminate(signum, frame):
+        raise Terminated(128 + signum)
+
+    previous = {signal.SIGINT: signal.signal(signal.SIGINT, signal.default_int_handler),
+                signal.SIGTERM: signal.signal(signal.SIGTERM, terminate)}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def _stop_workers(pool, grace: float = 5.0) -> None:
+    """Cancel pending runs, ask running workers to stop (SIGTERM: they remove their temporary
+    folders), and kill any still alive after ``grace`` seconds."""
+    import time
+
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for proc in processes:
+        if proc.is_alive():
+            proc.terminate()
+    deadline = time.monotonic() + grace
+    for proc in processes:
+        proc.join(max(0.0, deadline - time.monotonic()))
+        if proc.is_alive():
+            proc.kill()
+            proc.join(1.0)
+
+
 def _local(todo: list[PlannedRun], workers: int, catalog: Catalog, failures: dict, say) -> None:
+    import multiprocessing
+    import os
+    import sys
     from concurrent.futures import ProcessPoolExecutor, as_completed
-    with ProcessPoolExecutor(max_workers=max(1, workers), initializer=_one_thread) as pool:
+    # on Linux, workers are forked by this process, so that they can ask to die with it (_worker_init)
+    context = multiprocessing.get_context("fork") if sys.platform.startswith("linux") else None
+    pool = ProcessPoolExecutor(max_workers=max(1, workers), mp_context=context, initializer=_worker_init,
+                               initargs=(os.getpid(),))
+    try:
         futures = {pool.submit(_run_one, r.config, str(r.run_dir)): r for r in todo}
         for r in todo:
             say("start", r, "")
@@ -178,6 +305,10 @@ def _local(todo: list[PlannedRun], workers: int, catalog: Catalog, failures: dic
             run = futures[future]
             error = future.exception()
             _finish(run, None if error else future.result(), error, catalog, failures, say)
+    except BaseException:  # interrupted (SIGINT, SIGTERM) or failed: no worker outlives the sweep
+        _stop_workers(pool)
+        raise
+    pool.shutdown(wait=True)
 
 
 def _dask(todo: list[PlannedRun], workers: int, scheduler: str | None, catalog: Catalog, failures: dict,

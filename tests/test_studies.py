@@ -70,7 +70,7 @@ def test_crisis_catalog_validation(tmp_path: Path) -> None:
     bad = tmp_path / "crisis.yaml"
     bad.write_text(f"extends: {CONFIGS / 'crisis_study.yaml'}\nanalyses:\n  - name: crisis_study\n    params:\n"
                    "      windows: [{name: oops, start: 2010-01-01, end: 2009-01-01}]\n")
-    with pytest.raises(ConfigError, match=r"crisis\.yaml: analyses\.0\.params\.crisis_study: windows\[0\] \(oops\): end"):
+    with pytest.raises(ConfigError, match=r"crisis\.yaml, line \d+: analyses\.0\.params\.crisis_study: windows\[0\] \(oops\): end"):
         load_config(bad)
     typo = tmp_path / "typo.yaml"
     typo.write_text(f"extends: {CONFIGS / 'vol_managed_momentum.yaml'}\nanalyses:\n  - name: vol_managed_momentum\n"

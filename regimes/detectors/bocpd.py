@@ -76,13 +76,16 @@ class BOCPDDetector(RegimeDetector):
         self.risk_column = risk_column
         self.risk_stat = risk_stat
 
-    def _fit(self, X: np.ndarray) -> None:
+    def _check_params(self) -> None:
+        super()._check_params()
         if self.expected_run <= 1:
             raise FactorRegimesError(f"bocpd: expected_run must exceed 1, not {self.expected_run!r}")
         if self.alpha0 <= 1 or self.kappa0 <= 0:
             raise FactorRegimesError("bocpd: alpha0 must exceed 1 and kappa0 be positive")
         if int(self.max_run) < 2:
             raise FactorRegimesError(f"bocpd: max_run must be >= 2, not {self.max_run!r}")
+
+    def _fit(self, X: np.ndarray) -> None:
         x = X[:, self.risk_column]
         self.mu0_ = float(x.mean())
         self.beta0_ = float(max(x.var(), 1e-12) * (self.alpha0 - 1.0))  # prior mean variance = sample variance

@@ -102,13 +102,16 @@ class ChangePointDetector(RegimeDetector):
         self.risk_column = risk_column
         self.risk_stat = risk_stat
 
-    def _fit(self, X: np.ndarray) -> None:
+    def _check_params(self) -> None:
+        super()._check_params()
         if self.method not in METHODS:
             raise FactorRegimesError(f"changepoint: method must be one of {METHODS}, not {self.method!r}")
         if self.cost not in COSTS or (self.method == "kernel" and self.cost not in ("l2", "rbf")):
             allowed = ("l2", "rbf") if self.method == "kernel" else COSTS
             raise FactorRegimesError(f"changepoint: cost for method {self.method!r} must be one of {allowed}, "
                                      f"not {self.cost!r}")
+
+    def _fit(self, X: np.ndarray) -> None:
         self.n_train_ = len(X)
 
     def segment(self, X) -> list[int]:

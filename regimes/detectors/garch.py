@@ -92,9 +92,12 @@ class GarchDetector(RegimeDetector):
         self.risk_column = risk_column
         self.risk_stat = risk_stat
 
-    def _fit(self, X: np.ndarray) -> None:
+    def _check_params(self) -> None:
+        super()._check_params()
         if self.dist not in ("normal", "t", "skewt"):
             raise FactorRegimesError(f"garch: dist must be normal, t or skewt, not {self.dist!r}")
+
+    def _fit(self, X: np.ndarray) -> None:
         y = X[:, self.risk_column] * SCALE
         if len(y) < 100:
             raise FactorRegimesError(f"garch: {len(y)} returns are too few to estimate GJR-GARCH(1,1)")

@@ -91,12 +91,15 @@ class GaussianHMMDetector(RegimeDetector):
         return GaussianHMM(n_components=self.n_states, covariance_type=self.covariance_type, n_iter=self.n_iter,
                            tol=self.tol, min_covar=self.min_covar, random_state=seed, implementation="scaling")
 
-    def _fit(self, X: np.ndarray) -> None:
+    def _check_params(self) -> None:
+        super()._check_params()
         if self.n_states not in (2, 3):
             raise FactorRegimesError(f"hmm: n_states must be 2 or 3, not {self.n_states!r}")
         if self.covariance_type not in ("full", "diag", "spherical", "tied"):
             raise FactorRegimesError(f"hmm: covariance_type must be full, diag, spherical or tied, "
                                      f"not {self.covariance_type!r}")
+
+    def _fit(self, X: np.ndarray) -> None:
         if len(X) < 10 * self.n_states:
             raise FactorRegimesError(f"hmm: {len(X)} observations are too few to fit {self.n_states} states")
         rng = check_random_state(self.random_state)

@@ -127,13 +127,16 @@ class JumpModelDetector(RegimeDetector):
         self.risk_stat = risk_stat
         self.random_state = random_state
 
-    def _fit(self, X: np.ndarray) -> None:
+    def _check_params(self) -> None:
+        super()._check_params()
         if not (isinstance(self.n_states, (int, np.integer)) and self.n_states >= 2):
             raise FactorRegimesError(f"jump: n_states must be an integer >= 2, not {self.n_states!r}")
         if self.jump_penalty < 0:
             raise FactorRegimesError(f"jump: jump_penalty must be >= 0, not {self.jump_penalty!r}")
         if self.temperature is not None and self.temperature <= 0:
             raise FactorRegimesError(f"jump: temperature must be positive or null, not {self.temperature!r}")
+
+    def _fit(self, X: np.ndarray) -> None:
         if len(X) < 2 * self.n_states:
             raise FactorRegimesError(f"jump: {len(X)} observations are too few for {self.n_states} states")
         rng = check_random_state(self.random_state)

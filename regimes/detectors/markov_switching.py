@@ -51,9 +51,12 @@ class MarkovSwitchingDetector(RegimeDetector):
     def _model(self, x: np.ndarray) -> MarkovRegression:
         return MarkovRegression(x, k_regimes=self.n_states, trend="c", switching_variance=True)
 
-    def _fit(self, X: np.ndarray) -> None:
+    def _check_params(self) -> None:
+        super()._check_params()
         if self.n_states not in (2, 3):
             raise FactorRegimesError(f"markov_switching: n_states must be 2 or 3, not {self.n_states!r}")
+
+    def _fit(self, X: np.ndarray) -> None:
         x = X[:, self.risk_column]
         model = self._model(x)
         with warnings.catch_warnings():

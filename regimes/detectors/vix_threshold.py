@@ -46,9 +46,12 @@ class VixThresholdDetector(RegimeDetector):
         self.risk_column = risk_column
         self.risk_stat = risk_stat
 
-    def _fit(self, X: np.ndarray) -> None:
+    def _check_params(self) -> None:
+        super()._check_params()
         if self.quantile is not None and not 0 < self.quantile < 1:
             raise FactorRegimesError(f"vix_threshold: quantile must be in (0, 1), not {self.quantile!r}")
+
+    def _fit(self, X: np.ndarray) -> None:
         if np.median(X[:, self.risk_column]) < 1:
             raise FactorRegimesError("vix_threshold: expects VIX levels in index points (e.g. 20), "
                                      "not standardized or decimal values")
