@@ -168,6 +168,19 @@ def test_moreira_muir_statistics_reuse_framework(mm_output) -> None:
     assert stats["managed"]["sharpe_ci_low"] < stats["managed"]["sharpe_ci_high"]
 
 
+def test_moreira_muir_weights_are_prefix_invariant(raw) -> None:
+    """The weight over month t, up to the full-sample constant c, uses daily data to the end of t-1 only."""
+    from experiments.analyses.moreira_muir import managed_factor, monthly_realized_variance
+    calendar, daily, monthly = raw["ff3_d"].index, raw["ff3_d"]["Mkt-RF"], raw["ff3"]["Mkt-RF"]
+    cut = pd.Timestamp("1990-06-30")
+    full = managed_factor(monthly.loc[:"2015-12"], monthly_realized_variance(daily, calendar))
+    short = managed_factor(monthly.loc[:cut], monthly_realized_variance(daily.loc[:cut], calendar[calendar <= cut]))
+    pd.testing.assert_series_equal(short["rv_prev"], full["rv_prev"].loc[:cut], check_exact=True)
+    # the month after the cut needs only data to the cut: its RV_{t-1} is the same whether later data exists
+    rv = monthly_realized_variance(daily.loc[:cut], calendar[calendar <= cut])
+    assert rv.index[-1] == cut and rv[cut] == full.loc["1990-07-31", "rv_prev"]
+
+
 # ------------------------------------------------------------------------------------ Daniel & Moskowitz
 def dm_raw_inputs(raw: dict, end: str) -> dict:
     """Month-end inputs from scratch: bear flag, market variance, 126-day and next-22-day WML volatility."""

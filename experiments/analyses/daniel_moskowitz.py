@@ -122,11 +122,24 @@ def _html(summary, stats_table, rows, source, ins_info, target_vol, refit_months
         "(the paper's headline; uses future data). Out-of-sample: expanding window, GJR-GARCH and the variance "
         f"regression refit every {refit_months} months, the mean regression every month.</p>",
         html_table(summary, digits=3),
-        f"<p>In-sample mean regression: WML<sub>t+1</sub> = {mean['coef']['const']:.4f} + "
-        f"{mean['coef']['interaction']:.4f} I<sub>B,t</sub> &sigma;<sup>2</sup><sub>m,t</sub> "
+        f"<p>In-sample mean regression: WML<sub>t+1</sub> = {mean['coef']['const']:.4f} "
+        f"{mean['coef']['interaction']:+.4f} I<sub>B,t</sub> &sigma;<sup>2</sup><sub>m,t</sub> "
         f"(t = {mean['t']['interaction']:.2f}, n = {mean['n']}). Variance regression: "
-        f"&sigma;<sub>22,t+1</sub> = {var['coef']['const']:.5f} + {var['coef']['garch']:.3f} &sigma;<sub>GJR,t</sub>"
-        f" + {var['coef']['rv126']:.3f} &sigma;<sub>126,t</sub> (R<sup>2</sup> = {var['r2']:.3f}).</p>",
+        f"&sigma;<sub>22,t+1</sub> = {var['coef']['const']:.5f} {var['coef']['garch']:+.3f} &sigma;<sub>GJR,t</sub>"
+        f" {var['coef']['rv126']:+.3f} &sigma;<sub>126,t</sub> (R<sup>2</sup> = {var['r2']:.3f}).</p>",
         "<p>The framework's statistics (PSR, DSR, bootstrap Sharpe interval, Ledoit-Wolf bootstrap test against "
         "plain WML; <code>gain_p_value</code> above tests dynamic against constant volatility):</p>",
-        html_table(stats_table, digits=3), scoreboard_html(rows, source), f"<p>Gap common to every figure: {GAP}.</p>"])
+        html_table(stats_table, digits=3), _verdict(summary), scoreboard_html(rows, source),
+        f"<p>Gap common to every figure: {GAP}.</p>"])
+
+
+def _verdict(summary: pd.DataFrame) -> str:
+    """One generated sentence per version: does the dynamic strategy's gain survive the Ledoit-Wolf test?"""
+    parts = []
+    for version, row in summary.iterrows():
+        verdict = "significant at 5 %" if row["gain_p_value"] < 0.05 else "not significant at 5 %"
+        parts.append(f"{version.replace('_', '-')} ({row['first_month']}..{row['last_month']}): Sharpe "
+                     f"{row['sharpe_dynamic']:.3f} dynamic against {row['sharpe_cvol']:.3f} constant volatility "
+                     f"and {row['sharpe_wml']:.3f} plain, a gain of {row['gain_dynamic_vs_cvol']:+.3f} "
+                     f"(Ledoit-Wolf bootstrap p = {row['gain_p_value']:.3f}, {verdict})")
+    return "<p>" + "; ".join(parts) + ".</p>"

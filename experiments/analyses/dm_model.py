@@ -3,15 +3,15 @@
 Timing: a decision month t is a calendar month end; every input dated t uses data up to the last trading
 day of month t; the forecasts made at t are for month t+1, whose return the weight chosen at t earns.
 
-* **Mean** (their Section 6, the bear-market interaction of Table 5): ``WML_{t+1} = g0 + g_int I_B,t
+* **Mean** (their Section 6, the bear-market and market-variance interaction of their regressions): ``WML_{t+1} = g0 + g_int I_B,t
   sigma^2_m,t + e``, with ``I_B,t = 1`` when the cumulative market return (Mkt-RF + RF) of the 24 months
   to t is negative and ``sigma^2_m,t`` the variance (ddof 1, annualized by 252) of the 126 daily market
   returns to t.
-* **Variance** (their Appendix D): the realized volatility of the 22 daily WML returns after t is regressed on
+* **Variance** (their appendix): the realized volatility of the 22 daily WML returns after t is regressed on
   a GJR-GARCH(1,1) one-day-ahead volatility forecast made at t (arch: constant mean, normal errors, fit on
   daily WML in percent) and the realized volatility of the 126 daily WML returns to t (both standard
   deviations, ddof 1, daily units); the fitted value is the forecast volatility ``sigma_t`` and
-  ``sigma_t^2`` the variance. The regression is in volatilities, as the paper's Appendix D; the monthly scale
+  ``sigma_t^2`` the variance. The regression is in volatilities, as in the paper's appendix; the monthly scale
   of the variance is irrelevant because the strategies are rescaled to a target volatility.
 * **Weights**: dynamic ``w_t = k mu_t / sigma_t^2`` (the paper's ``(1 / 2 lambda) mu / sigma^2``; the weight
   may be negative) and constant-volatility ``w_t = k' / sigma_t``; ``k`` and ``k'`` are single constants
