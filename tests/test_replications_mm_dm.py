@@ -350,3 +350,18 @@ def test_replication_configs_load(name: str) -> None:
     config = load_config(CONFIGS / f"{name}.yaml")
     assert config["name"] == name and config["comparison"] is False
     assert [a["name"] for a in config["analyses"]] == [name]
+
+
+def test_bad_inputs_are_refused(context, raw) -> None:
+    params = config_params("moreira_muir_2017")
+    with pytest.raises(FactorRegimesError, match="not inside the monthly panel's coverage 1926-07"):
+        moreira_muir_2017(context, **{**params, "start": "1920-01"})
+    with pytest.raises(FactorRegimesError, match="needs a 'source'"):
+        moreira_muir_2017(context, **{**params, "paper": None})
+    wml_d = raw["mom_d"]["Mom"].copy()
+    wml_d.loc["2008-10-10"] = np.nan  # a hole inside the coverage is never filled or skipped
+    market_d = raw["ff3_d"]["Mkt-RF"] + raw["ff3_d"]["RF"]
+    market = raw["ff3"]["Mkt-RF"] + raw["ff3"]["RF"]
+    with pytest.raises(FactorRegimesError, match="daily WML returns are missing inside their coverage "
+                                                 r"\(first gap 2008-10-10\)"):
+        dm_model.build_inputs(raw["mom"]["Mom"], wml_d, market, market_d, pd.Timestamp("2013-03-31"))
