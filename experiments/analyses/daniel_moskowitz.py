@@ -16,8 +16,6 @@ against plain WML, and the same test of dynamic against constant volatility (the
 
 from __future__ import annotations
 
-import time
-
 import pandas as pd
 
 from allocation import metrics
@@ -76,11 +74,8 @@ def daniel_moskowitz_2016(ctx: AnalysisContext, end: str = "2013-03", target_vol
         raise FactorRegimesError(f"{STUDY}: the daily factors end {daily.index[-1]:%Y-%m-%d}, before {end}")
     x = dm_model.build_inputs(monthly["UMD"], daily["UMD"], monthly["Mkt-RF"] + monthly["RF"],
                               daily["Mkt-RF"] + daily["RF"], end_ts)
-    t0 = time.perf_counter()
     ins, ins_info = dm_model.in_sample(x, target_vol)
-    t1 = time.perf_counter()
     oos, oos_info = dm_model.out_of_sample(x, oos_start, target_vol, int(refit_months))
-    t2 = time.perf_counter()
     values = headline(ins)
     values.update({f"{k}_oos": v for k, v in headline(oos).items()})
     rows = scoreboard_rows(STUDY, bands, values, gaps={k: GAP for k in bands})
@@ -95,9 +90,9 @@ def daniel_moskowitz_2016(ctx: AnalysisContext, end: str = "2013-03", target_vol
     forecasts = oos_info.pop("forecasts")
     data = {"study": STUDY, "paper_source": (paper or {}).get("source"), "target_vol": target_vol,
             "in_sample": {**headline(ins), "window": [f"{ins.index[0]:%Y-%m}", f"{ins.index[-1]:%Y-%m}"],
-                          "gain_test": ins_gain, "models": ins_info, "seconds": t1 - t0},
+                          "gain_test": ins_gain, "models": ins_info},
             "out_of_sample": {**headline(oos), "window": [f"{oos.index[0]:%Y-%m}", f"{oos.index[-1]:%Y-%m}"],
-                              "gain_test": oos_gain, "refit_months": int(refit_months), "seconds": t2 - t1,
+                              "gain_test": oos_gain, "refit_months": int(refit_months),
                               **oos_info},
             "statistics": {v: t.to_dict(orient="index") for v, t in (("in_sample", ins_stats),
                                                                        ("out_of_sample", oos_stats))},

@@ -26,7 +26,6 @@ the mean regression every month on the pairs realized by t.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -36,6 +35,8 @@ from arch import arch_model
 
 from regimes.errors import FactorRegimesError
 
+#: Fewest realized months either out-of-sample regression is fit on.
+MIN_MONTHS = 24
 GARCH_SPEC = {"mean": "Constant", "vol": "GARCH", "p": 1, "o": 1, "q": 1, "dist": "normal"}
 
 
@@ -196,20 +197,25 @@ def out_of_sample(x: DMInputs, start: str, target_vol: float = 0.19, refit_month
         block = decisions[b:b + refit_months]
         refit_at = block[0]
         fit_day, last_day = x.last_day[refit_at], x.last_day[block[-1]]
-        t0 = time.perf_counter()
         history = months[months <= block[-1]]
         params, garch = garch_vol(x.wml_daily, fit_day, last_day, pd.DatetimeIndex(x.last_day[history]))
         garch_m = pd.Series(garch.to_numpy(), index=history)
         train = (x.vol22_known[history] <= fit_day).to_numpy()
         data = pd.DataFrame({"y": x.vol22[history], "g": garch_m, "r": x.rv126[history]})[train].dropna()
+        if len(data) < MIN_MONTHS:
+            raise FactorRegimesError(f"daniel_moskowitz_2016: the variance regression at {refit_at:%Y-%m} has "
+                                     f"{len(data)} realized months (needs {MIN_MONTHS}); start the out-of-sample later")
         coef = _ols(data["y"].to_numpy(), _with_const(data["g"], data["r"]))
         sigma[block] = coef[0] + coef[1] * garch_m[block] + coef[2] * x.rv126[block]
         refits.append({"refit_at": f"{refit_at:%Y-%m}", "garch_fit_to": f"{fit_day:%Y-%m-%d}",
                        "garch_params": {k: float(v) for k, v in params.items()},
-                       "variance_coef": [float(c) for c in coef], "n_variance": int(len(data)),
-                       "seconds": time.perf_counter() - t0})
+                       "variance_coef": [float(c) for c in coef], "n_variance": int(len(data))})
     for t in decisions:
         pairs = pd.DataFrame({"y": wml_next, "x": interaction}).loc[:t].iloc[:-1].dropna()
+        if len(pairs) < MIN_MONTHS or not (pairs["x"] != 0).any():
+            raise FactorRegimesError(f"daniel_moskowitz_2016: the mean regression at {t:%Y-%m} has {len(pairs)} "
+                                     f"realized months, {int((pairs['x'] != 0).sum())} of them bear-market; needs "
+                                     f"{MIN_MONTHS} and at least one; start the out-of-sample later")
         coef = _ols(pairs["y"].to_numpy(), _with_const(pairs["x"]))
         mu[t] = coef[0] + coef[1] * interaction[t]
     out, scale = strategies(wml_next[decisions], mu, sigma, target_vol)
