@@ -94,8 +94,9 @@ def daniel_moskowitz_2016(ctx: AnalysisContext, end: str = "2013-03", target_vol
             "out_of_sample": {**headline(oos), "window": [f"{oos.index[0]:%Y-%m}", f"{oos.index[-1]:%Y-%m}"],
                               "gain_test": oos_gain, "refit_months": int(refit_months),
                               **oos_info},
-            "statistics": {v: t.to_dict(orient="index") for v, t in (("in_sample", ins_stats),
-                                                                       ("out_of_sample", oos_stats))},
+            "statistics": {v: {k: {c: (None if pd.isna(x) else float(x)) for c, x in row.items()}
+                               for k, row in t.to_dict(orient="index").items()}
+                           for v, t in (("in_sample", ins_stats), ("out_of_sample", oos_stats))},
             "scoreboard": rows, "method": __doc__.strip() + "\n\n" + dm_model.__doc__.strip()}
     series = pd.concat({"in_sample": ins, "out_of_sample": oos}, axis=1)
     series.columns = [f"{a}:{b}" for a, b in series.columns]
