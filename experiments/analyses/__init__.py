@@ -1,7 +1,10 @@
-"""Registered analyses (config key ``analyses``): ``replicate_aliyev2025``, ``vol_managed_momentum``, ``crisis_study``."""
+"""Registered analyses (config key ``analyses``): ``replicate_aliyev2025``, ``vol_managed_momentum``, ``crisis_study``,
+``moreira_muir_2017``, ``daniel_moskowitz_2016``."""
 
 from experiments.analyses._base import AnalysisContext, AnalysisOutput
 from experiments.analyses.crisis import crisis_study
+from experiments.analyses.daniel_moskowitz import daniel_moskowitz_2016
+from experiments.analyses.moreira_muir import moreira_muir_2017
 from experiments.analyses.replication import replicate_aliyev2025
 from experiments.analyses.vol_managed import vol_managed_momentum
 from regimes.registry import Registry
@@ -10,6 +13,8 @@ ANALYSES: Registry = Registry("analysis")
 ANALYSES.register("replicate_aliyev2025")(replicate_aliyev2025)
 ANALYSES.register("vol_managed_momentum")(vol_managed_momentum)
 ANALYSES.register("crisis_study")(crisis_study)
+ANALYSES.register("moreira_muir_2017")(moreira_muir_2017)
+ANALYSES.register("daniel_moskowitz_2016")(daniel_moskowitz_2016)
 
 
 def run_analysis(item: dict, context: AnalysisContext) -> AnalysisOutput:
