@@ -32,6 +32,7 @@ from sklearn.preprocessing import StandardScaler
 from regimes.atomic import atomic_write_bytes
 from regimes.detectors._base import RegimeDetector
 from regimes.errors import FactorRegimesError
+from regimes.threads import capped
 
 CACHE_VERSION = 1
 
@@ -145,6 +146,7 @@ class _Identity:
         return X
 
 
+@capped
 def walk_forward(detector: RegimeDetector, features: pd.DataFrame, decision_dates: pd.DatetimeIndex | None = None,
                  schedule: Schedule | None = None, standardize: bool | None = None, name: str | None = None,
                  cache_dir: str | Path | None = None) -> RegimePath:
