@@ -9,6 +9,12 @@ dated after the previous decision date; otherwise there is no new
 information and the value is NaN). So every probability is computable at
 its own date: appending data never changes an earlier output (tested).
 
+Labels keep their meaning across refits: each refit's states are aligned to
+the previous model's on their common history (rows dated <= the refit date),
+unless the risk statistic strongly contradicts the continuity
+(:mod:`regimes.alignment`); how often that mattered is recorded on the path
+(:attr:`RegimePath.stability`, :attr:`RegimePath.alignment`).
+
 Results are cached on disk under a content hash of the detector's class and
 parameters, the feature values, the decision dates, the schedule and the
 scaling, so a repeated experiment reuses them.
@@ -29,6 +35,7 @@ import pandas as pd
 from sklearn.base import clone
 from sklearn.preprocessing import StandardScaler
 
+from regimes.alignment import Alignment, PermutedDetector, align_states, aligns
 from regimes.atomic import atomic_write_bytes
 from regimes.detectors._base import RegimeDetector
 from regimes.errors import FactorRegimesError
@@ -50,12 +57,21 @@ class Schedule:
         Feature rows in a rolling window.
     min_history : int
         Feature rows needed before the first fit.
+    align_labels : bool
+        Align each refit's states to the previous model's on their common
+        history (:mod:`regimes.alignment`); False keeps each fit's own risk
+        order.
+    align_override : float
+        Risk contrast above which the risk order, not continuity, decides the
+        risk-off state (:func:`regimes.alignment.align_states`).
     """
 
     refit_every: int = 12
     window: str = "expanding"
     window_length: int | None = None
     min_history: int = 60
+    align_labels: bool = True
+    align_override: float = 1.0
 
     def validate(self) -> None:
         if self.refit_every < 1:
@@ -66,6 +82,8 @@ class Schedule:
             raise FactorRegimesError("schedule: a rolling window needs window_length >= 2")
         if self.min_history < 2:
             raise FactorRegimesError(f"schedule: min_history must be >= 2, not {self.min_history}")
+        if not self.align_override >= 0:
+            raise FactorRegimesError(f"schedule: align_override must be >= 0, not {self.align_override}")
 
 
 @dataclass
@@ -86,9 +104,21 @@ class RegimePath:
         transition matrix). Uses data <= t.
     refit_dates : pandas.DatetimeIndex
     detector : RegimeDetector
-        The last fitted detector (parameters for reports).
+        The last fitted detector (parameters for reports), in the path's
+        labels: a :class:`regimes.alignment.PermutedDetector` when alignment
+        relabelled its states.
     info : dict
         Parameters, features, schedule, cache key, fit seconds.
+    stability : dict
+        Label stability across refits (:func:`stability_summary`): ``aligned``,
+        ``refits``, ``flipped`` and ``flip_share`` (refits whose risk-off label
+        would have flipped without alignment), ``overridden``, ``agreement``
+        and ``agreement_min`` (consecutive models on their common history,
+        aligned), ``agreement_unaligned``.
+    alignment : pandas.DataFrame or None
+        One row per refit after the first (index: refit date): ``permutation``,
+        ``flipped``, ``overridden``, ``agreement``, ``agreement_unaligned``,
+        ``contrast``. None for detectors without learned states.
     """
 
     name: str
@@ -97,6 +127,8 @@ class RegimePath:
     refit_dates: pd.DatetimeIndex
     detector: RegimeDetector
     info: dict = field(default_factory=dict)
+    stability: dict = field(default_factory=dict)
+    alignment: pd.DataFrame | None = None
 
     @property
     def risk_off(self) -> pd.Series:
@@ -218,6 +250,10 @@ def _run(template: RegimeDetector, feats: pd.DataFrame, dates: pd.DatetimeIndex,
     next_proba: np.ndarray | None = None
     refits: list[pd.Timestamp] = []
     fitted: RegimeDetector | None = None
+    labelled: RegimeDetector | None = None  # fitted, seen through aligned labels
+    previous: tuple | None = None  # (labelled, scaler) of the model in force before this refit
+    records: list[Alignment] = []
+    align = schedule.align_labels and aligns(template)
     for block_start in range(0, len(eligible), schedule.refit_every):
         block = eligible[block_start: block_start + schedule.refit_every]
         train_end = pos[block[0]]
@@ -226,19 +262,85 @@ def _run(template: RegimeDetector, feats: pd.DataFrame, dates: pd.DatetimeIndex,
         fitted = clone(template) if fitted is None else copy.deepcopy(fitted)
         fitted.fit(scaler.transform(values[train_start: train_end + 1]))
         refits.append(dates[block[0]])
+        labelled = fitted
+        if align and previous is not None:
+            record = _align_refit(previous, fitted, scaler, values[train_start: train_end + 1], schedule)
+            records.append(record)
+            if not np.array_equal(record.permutation, np.arange(len(record.permutation))):
+                labelled = PermutedDetector.wrap(fitted, record.permutation)
+        previous = (labelled, scaler)
         first_row, last_row = pos[block].min(), pos[block].max()
-        out = fitted.filtered_proba(scaler.transform(values[train_start: last_row + 1]), start=first_row - train_start)
+        out = labelled.filtered_proba(scaler.transform(values[train_start: last_row + 1]),
+                                      start=first_row - train_start)
         if proba is None:
             proba = np.full((len(dates), out.shape[1]), np.nan)
             next_proba = np.full_like(proba, np.nan)
         rows = out[pos[block] - first_row]
         proba[block] = rows
-        trans = getattr(fitted, "transmat_", None)
+        trans = getattr(labelled, "transmat_", None)
         next_proba[block] = rows @ trans if trans is not None and np.isfinite(trans).all() else rows
     if fitted is None or proba is None:
         raise FactorRegimesError(f"walk-forward: fewer than min_history={schedule.min_history} complete feature rows "
                                  f"before the last decision date ({len(feats)} rows available)")
     columns = [f"state_{k}" for k in range(proba.shape[1])]
+    table = _alignment_table(records, refits[1:]) if align else None
     return RegimePath(name=name, proba=pd.DataFrame(proba, index=dates, columns=columns),
                       next_proba=pd.DataFrame(next_proba, index=dates, columns=columns),
-                      refit_dates=pd.DatetimeIndex(refits), detector=fitted)
+                      refit_dates=pd.DatetimeIndex(refits), detector=labelled,
+                      stability=stability_summary(table, len(refits)), alignment=table)
+
+
+def _align_refit(previous: tuple, fitted: RegimeDetector, scaler, train: np.ndarray, schedule: Schedule) -> Alignment:
+    """Align a new fit to the model in force before it, on the new training window (rows <= the refit date).
+
+    Each model filters the window scaled by its own training scaler, from the window's first row.
+    """
+    prev_model, prev_scaler = previous
+    X_new = scaler.transform(train)
+    p_prev = prev_model.filtered_proba(prev_scaler.transform(train), start=0)
+    p_new = fitted.filtered_proba(X_new, start=0)
+    column = getattr(fitted, "risk_column", 0)
+    return align_states(p_prev, p_new, X_new[:, column], getattr(fitted, "risk_stat", "mean"),
+                        schedule.align_override)
+
+
+def _alignment_table(records: list[Alignment], dates: list[pd.Timestamp]) -> pd.DataFrame:
+    rows = [{"permutation": " ".join(map(str, r.permutation)), "flipped": r.flipped, "overridden": r.overridden,
+             "agreement": r.agreement, "agreement_unaligned": r.agreement_unaligned, "contrast": r.contrast}
+            for r in records]
+    columns = ["permutation", "flipped", "overridden", "agreement", "agreement_unaligned", "contrast"]
+    return pd.DataFrame(rows, index=pd.DatetimeIndex(dates, name="refit"), columns=columns)
+
+
+def stability_summary(table: pd.DataFrame | None, n_refits: int) -> dict:
+    """Label stability of a walk-forward path from its per-refit alignment table.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame or None
+        :attr:`RegimePath.alignment` (None: a detector without learned states, or
+        alignment switched off).
+    n_refits : int
+        Refits of the path, the first included.
+
+    Returns
+    -------
+    dict
+        ``aligned`` (bool), ``refits``, ``compared`` (refits after the first),
+        ``flipped`` / ``flip_share`` (refits whose risk-off label would have flipped
+        without alignment, count and share of ``compared``), ``overridden`` (refits
+        where the risk statistic overruled continuity), ``agreement`` (mean share of
+        common-history rows on which consecutive models agree, aligned),
+        ``agreement_min``, ``agreement_unaligned`` (the same without alignment).
+        Rates are NaN when nothing was compared.
+    """
+    out = {"aligned": table is not None, "refits": int(n_refits), "compared": 0, "flipped": 0,
+           "flip_share": np.nan, "overridden": 0, "agreement": np.nan, "agreement_min": np.nan,
+           "agreement_unaligned": np.nan}
+    if table is None or table.empty:
+        return out
+    out.update({"compared": len(table), "flipped": int(table["flipped"].sum()),
+                "flip_share": float(table["flipped"].mean()), "overridden": int(table["overridden"].sum()),
+                "agreement": float(table["agreement"].mean()), "agreement_min": float(table["agreement"].min()),
+                "agreement_unaligned": float(table["agreement_unaligned"].mean())})
+    return out
