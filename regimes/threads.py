@@ -50,6 +50,7 @@ WORKER_THREADS = 1
 NATIVE_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 _process_default: int | None = None  # set in sweep workers by cap_worker_threads
+_active: int | None = None  # the cap of the innermost enclosing limit_threads block
 
 F = TypeVar("F", bound=Callable)
 
@@ -83,11 +84,19 @@ def limit_threads(n: int | None = None) -> Iterator[int]:
     n : int, optional
         Threads; default :func:`thread_count`. Earlier limits are restored on exit.
     """
+    global _active
     n = thread_count() if n is None else int(n)
     if n < 1:
         raise FactorRegimesError(f"threads must be a positive integer, not {n!r}")
-    with threadpool_limits(limits=n):
+    if _active == n:  # already capped at n by an enclosing block: scanning the libraries again costs ~20 ms
         yield n
+        return
+    outer, _active = _active, n
+    try:
+        with threadpool_limits(limits=n):
+            yield n
+    finally:
+        _active = outer
 
 
 def capped(func: F) -> F:

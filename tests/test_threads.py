@@ -72,3 +72,16 @@ def test_sweep_worker_initializer_caps_the_whole_process(monkeypatch, env, expec
     assert blas == {expected}
     assert native == {"OMP_NUM_THREADS": str(expected), "OPENBLAS_NUM_THREADS": str(expected)}
     assert count == expected
+
+
+def test_nested_blocks_keep_the_outer_cap_and_restore_it(monkeypatch) -> None:
+    monkeypatch.delenv(ENV_VAR, raising=False)
+    before = _blas_threads()
+    with limit_threads(2):
+        with limit_threads(2):  # same cap: nothing to change
+            assert _blas_threads() == {2}
+        assert _blas_threads() == {2}
+        with limit_threads(1):
+            assert _blas_threads() == {1}
+        assert _blas_threads() == {2}
+    assert _blas_threads() == before
