@@ -11,8 +11,8 @@ penalty 50) on expanding windows ending at equally spaced rows up to the last on
 followed by the filtered (online) labels of its window. Timed twice in this process with
 ``time.process_time`` (CPU seconds of this process, all threads): with the numpy
 dynamic programme the project had before (copied below as ``reference_best_path`` and
-``reference_forward_costs``), and with the current one. Both runs must give identical centroids, objectives, training paths and filtered
-labels; the script stops if they do not. Also times one pass of each programme alone on
+``reference_forward_costs``), and with the current one. Both runs must give identical
+centroids, objectives, training paths and filtered labels; the script stops if they do not. Also times one pass of each programme alone on
 the full sample (2 and 3 states).
 
 Writes ``jump_speed.md`` to the output folder and prints it.
