@@ -87,7 +87,7 @@ DEFAULTS: dict[str, Any] = {
     "total_returns": False,
     "features": ["UMD", "HML", "vix", "sp500_ret"],
     "regimes": {"schedule": {"refit_every": 12, "window": "expanding", "window_length": None, "min_history": 60,
-                             "align_labels": True, "align_override": 1.0},
+                             "align_labels": True, "align_override": 0.5},
                 "detectors": [{"name": "hmm"}, {"name": "jump"}], "cache": True, "share": True},
     "forecasting": {"schedule": {"refit_every": 12, "window": "expanding", "window_length": None, "min_train": 60},
                     "forecasters": [{"name": "ridge"}, {"name": "regime_conditioned"}, {"name": "per_regime"}]},

@@ -71,7 +71,7 @@ class Schedule:
     window_length: int | None = None
     min_history: int = 60
     align_labels: bool = True
-    align_override: float = 1.0
+    align_override: float = 0.5
 
     def validate(self) -> None:
         if self.refit_every < 1:

@@ -34,10 +34,10 @@ def test_an_inverted_refit_is_relabelled_when_the_risk_statistic_is_weak() -> No
     new = 1 - prev  # the new fit's risk order calls risk-on what the previous model called risk-off
     new[:3] = prev[:3]  # and disagrees on a few rows besides
     x = rng.normal(0, 1, 100) + 0.2 * new  # its "riskier" state is riskier by a hair only
-    out = align_states(_onehot(prev), _onehot(new), x, "mean", override=1.0)
+    out = align_states(_onehot(prev), _onehot(new), x, "mean")  # default override 0.5
     assert out.permutation.tolist() == [1, 0] and out.flipped and not out.overridden
     assert out.agreement == pytest.approx(0.97) and out.agreement_unaligned == pytest.approx(0.03)
-    assert 0 < out.contrast < 1.0
+    assert 0 < out.contrast < 0.5
 
 
 def test_a_strong_risk_statistic_overrules_continuity() -> None:
@@ -45,11 +45,25 @@ def test_a_strong_risk_statistic_overrules_continuity() -> None:
     prev = np.repeat([0, 1], 50)
     new = 1 - prev
     x = rng.normal(0, 0.5, 100) + 3.0 * new  # the new risk-off state is far riskier: d about 6
-    out = align_states(_onehot(prev), _onehot(new), x, "mean", override=1.0)
+    out = align_states(_onehot(prev), _onehot(new), x, "mean")
     assert out.permutation.tolist() == [0, 1] and out.overridden and not out.flipped
     assert out.contrast > 4 and out.agreement == out.agreement_unaligned == 0.0
     # with an infinite override, continuity always wins
     assert align_states(_onehot(prev), _onehot(new), x, "mean", override=np.inf).permutation.tolist() == [1, 0]
+
+
+def test_a_clearly_higher_volatility_overrules_a_wrong_previous_labelling() -> None:
+    """With risk_stat "std": the previous model called the calm state risk-off; the new fit's risk-off state
+    has 1.8 times the volatility. Continuity would carry the early error forward; the risk order wins."""
+    rng = np.random.default_rng(5)
+    new = np.repeat([0, 1, 0, 1], [150, 100, 150, 100])
+    x = rng.normal(0, 1, len(new)) * np.where(new == 1, 1.8, 1.0)
+    out = align_states(_onehot(1 - new), _onehot(new), x, "std")
+    assert out.overridden and out.permutation.tolist() == [0, 1] and out.contrast > 0.5
+    # a volatility ratio of 1.1 is noise in the risk order: continuity wins
+    x = rng.normal(0, 1, len(new)) * np.where(new == 1, 1.1, 1.0)
+    out = align_states(_onehot(1 - new), _onehot(new), x, "std")
+    assert not out.overridden and out.permutation.tolist() == [1, 0] and out.contrast < 0.5
 
 
 def test_three_states_keep_the_riskiest_as_risk_off_and_align_the_others() -> None:
@@ -58,7 +72,7 @@ def test_three_states_keep_the_riskiest_as_risk_off_and_align_the_others() -> No
     mapping = np.array([2, 0, 1])  # new state of each previous state
     new = mapping[prev]
     x = rng.normal(0, 0.4, len(new)) + np.array([0.0, 0.1, 5.0])[new]  # new state 2 is by far the riskiest
-    out = align_states(_onehot(prev, 3), _onehot(new, 3), x, "mean", override=1.0)
+    out = align_states(_onehot(prev, 3), _onehot(new, 3), x, "mean")
     # unconstrained, the assignment would give risk-off (2) to new state 1; the risk check keeps state 2,
     # and the two other labels follow the previous model as closely as possible
     assert out.overridden and out.permutation.tolist() == [1, 0, 2]
@@ -80,7 +94,9 @@ def test_risk_contrast_matches_direct_formulas() -> None:
     d = (a.mean() - b.mean()) / np.sqrt((np.var(a, ddof=1) + np.var(b, ddof=1)) / 2)
     assert risk_contrast(x, labels, 1, 0, "mean") == pytest.approx(d)
     assert risk_contrast(x, labels, 1, 0, "-mean") == pytest.approx(-d)
-    assert risk_contrast(x, labels, 1, 0, "std") == pytest.approx(np.log2(np.std(a, ddof=1) / np.std(b, ddof=1)))
+    da, db = np.abs(a - np.median(a)), np.abs(b - np.median(b))
+    bf = (da.mean() - db.mean()) / np.sqrt((np.var(da, ddof=1) + np.var(db, ddof=1)) / 2)
+    assert risk_contrast(x, labels, 1, 0, "std") == pytest.approx(bf) and bf > 0.5  # twice the volatility
     assert np.isnan(risk_contrast(x, np.r_[np.zeros(99), 1].astype(int), 1, 0, "mean"))
 
 
