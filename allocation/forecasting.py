@@ -21,6 +21,7 @@ from sklearn.base import clone
 
 from allocation.forecasters import Forecaster, RegimeInputs
 from regimes.errors import FactorRegimesError
+from regimes.threads import capped
 from regimes.walkforward import RegimePath
 
 
@@ -71,6 +72,7 @@ def regime_inputs(path: RegimePath, index: pd.DatetimeIndex) -> RegimeInputs:
                         next=path.next_proba.reindex(index).to_numpy())
 
 
+@capped
 def forecast_walk_forward(forecaster: Forecaster, X: pd.DataFrame, y: pd.Series, dates: pd.DatetimeIndex | None = None,
                           schedule: ForecastSchedule | None = None, regimes: RegimePath | None = None,
                           name: str = "", target: str = "") -> ForecastResult:

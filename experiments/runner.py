@@ -22,6 +22,7 @@ from experiments.study import StudyResult, run_study
 from regimes.data.download import cache_root
 from regimes.data.sources import make_source
 from regimes.panel import build_panel
+from regimes.threads import capped
 
 Progress = Callable[[str, str], None]
 
@@ -47,6 +48,7 @@ def default_run_dir(config: dict, runs_dir: str | Path = "runs") -> Path:
     return Path(runs_dir) / f"{config['name']}-{config_hash(config)}"
 
 
+@capped
 def run_config(config: dict, run_dir: Path, progress: Progress | None = None, use_cache: bool = True) -> RunOutcome:
     """Run a resolved config and write its run directory (replacing an older one atomically)."""
     say = progress or (lambda stage, detail="": None)

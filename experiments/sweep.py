@@ -233,14 +233,11 @@ def _exit_quietly(signum: int, frame) -> None:
 
 
 def _one_thread() -> None:
-    """One BLAS/OpenMP thread per worker process (as Dask workers have), so that
-    ``workers`` processes do not oversubscribe the cores with ``workers x cores`` threads."""
-    import os
-
-    from threadpoolctl import threadpool_limits
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ[var] = "1"
-    threadpool_limits(1)
+    """Pool initializer: one BLAS/OpenMP thread per worker process (``FACTOR_REGIMES_THREADS``
+    overrides it), so that ``workers`` processes do not oversubscribe the cores with
+    ``workers x cores`` threads. See :mod:`regimes.threads`."""
+    from regimes.threads import cap_worker_threads
+    cap_worker_threads()
 
 
 class Terminated(SystemExit):

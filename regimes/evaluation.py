@@ -162,8 +162,47 @@ def path_summary(risk_off: pd.Series, threshold: float = 0.5,
         "share_risk_off": float(labels.mean()) if len(labels) else np.nan,
         "switches_per_year": switches(labels.to_numpy()) / years if len(labels) > 1 else np.nan,
     }
-    for name, date in (onsets or CRISIS_ONSETS).items():
+    for name, date in (CRISIS_ONSETS if onsets is None else onsets).items():
         after = labels.loc[pd.Timestamp(date):].iloc[:13]
         hits = np.flatnonzero(after.to_numpy() == 1)
         out[f"delay_{name}"] = float(hits[0]) if len(hits) else np.nan
     return out
+
+
+def evaluation_table(paths, truth: pd.Series | None = None, threshold: float = 0.5,
+                     onsets: dict[str, str] | None = None) -> pd.DataFrame:
+    """One row per walk-forward path: behaviour, label stability and, given the truth, scores.
+
+    Parameters
+    ----------
+    paths : iterable of regimes.walkforward.RegimePath
+    truth : pandas.Series, optional
+        True states (0 risk-on, 1 risk-off) by date; scored where the path has a probability.
+    threshold : float
+        Risk-off label when the filtered risk-off probability exceeds it.
+    onsets : dict, optional
+        Crisis onsets of :func:`path_summary` (default :data:`CRISIS_ONSETS`; ``{}`` for none).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index: path names. Columns: :func:`path_summary` (``share_risk_off``,
+        ``switches_per_year``, crisis delays), the path's stability
+        (:func:`regimes.walkforward.stability_summary`: ``refits``, ``flipped``,
+        ``flip_share``, ``overridden``, ``agreement``, ``agreement_min``,
+        ``agreement_unaligned``; ``aligned`` False for detectors whose states are a
+        score or a rule), and with ``truth`` the :func:`regime_scores` of the
+        thresholded labels. Every column uses the filtered (causal) outputs only.
+    """
+    rows = {}
+    for path in paths:
+        risk_off = path.risk_off
+        row: dict = dict(path_summary(risk_off, threshold, onsets))
+        row.update(path.stability)
+        if truth is not None:
+            true = truth.reindex(risk_off.index)
+            pred = (risk_off > threshold).astype(float).where(risk_off.notna())
+            ok = true.notna()
+            row.update(regime_scores(true[ok].to_numpy(), pred[ok].to_numpy()))
+        rows[path.name] = row
+    return pd.DataFrame.from_dict(rows, orient="index")

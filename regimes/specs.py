@@ -14,7 +14,7 @@ seed gives the same output.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pandas as pd
@@ -110,8 +110,7 @@ def run_spec(spec: DetectorSpec, panels: Mapping[str, Panel], decision_dates: pd
     panel = panels[spec.frequency]
     features = build_features(panel, spec.features)
     if spec.frequency == "daily" and len(decision_dates) > 1 and (decision_dates[1] - decision_dates[0]).days > 20:
-        schedule = Schedule(refit_every=schedule.refit_every, window=schedule.window,
-                            window_length=None if schedule.window_length is None
-                            else schedule.window_length * DAYS_PER_MONTH,
-                            min_history=schedule.min_history * DAYS_PER_MONTH)
+        schedule = replace(schedule, window_length=None if schedule.window_length is None
+                           else schedule.window_length * DAYS_PER_MONTH,
+                           min_history=schedule.min_history * DAYS_PER_MONTH)
     return walk_forward(spec.build(seed), features, decision_dates, schedule, name=spec.label, cache_dir=cache_dir)

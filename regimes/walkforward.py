@@ -9,6 +9,12 @@ dated after the previous decision date; otherwise there is no new
 information and the value is NaN). So every probability is computable at
 its own date: appending data never changes an earlier output (tested).
 
+Labels keep their meaning across refits: each refit's states are aligned to
+the previous model's on their common history (rows dated <= the refit date),
+unless the risk statistic strongly contradicts the continuity
+(:mod:`regimes.alignment`); how often that mattered is recorded on the path
+(:attr:`RegimePath.stability`, :attr:`RegimePath.alignment`).
+
 Results are cached on disk (:mod:`regimes.regime_cache`) under their full
 key: the detector's class and parameters, hashes of the feature values and
 decision dates, the schedule, the scaling, the package and library versions
@@ -32,9 +38,12 @@ import pandas as pd
 from sklearn.base import clone
 from sklearn.preprocessing import StandardScaler
 
+from regimes import alignment as alignment_module
 from regimes import regime_cache
+from regimes.alignment import Alignment, PermutedDetector, align_states, aligns
 from regimes.detectors._base import RegimeDetector
 from regimes.errors import FactorRegimesError
+from regimes.threads import capped
 
 #: Libraries whose versions can change a detector's output; part of every cache key.
 _LIBRARIES = ("numpy", "pandas", "scipy", "scikit-learn", "hmmlearn", "arch", "statsmodels", "ruptures")
@@ -53,12 +62,21 @@ class Schedule:
         Feature rows in a rolling window.
     min_history : int
         Feature rows needed before the first fit.
+    align_labels : bool
+        Align each refit's states to the previous model's on their common
+        history (:mod:`regimes.alignment`); False keeps each fit's own risk
+        order.
+    align_override : float
+        Risk contrast above which the risk order, not continuity, decides the
+        risk-off state (:func:`regimes.alignment.align_states`).
     """
 
     refit_every: int = 12
     window: str = "expanding"
     window_length: int | None = None
     min_history: int = 60
+    align_labels: bool = True
+    align_override: float = 0.5
 
     def validate(self) -> None:
         if self.refit_every < 1:
@@ -69,6 +87,8 @@ class Schedule:
             raise FactorRegimesError("schedule: a rolling window needs window_length >= 2")
         if self.min_history < 2:
             raise FactorRegimesError(f"schedule: min_history must be >= 2, not {self.min_history}")
+        if not self.align_override >= 0:
+            raise FactorRegimesError(f"schedule: align_override must be >= 0, not {self.align_override}")
 
 
 @dataclass
@@ -89,14 +109,26 @@ class RegimePath:
         transition matrix). Uses data <= t.
     refit_dates : pandas.DatetimeIndex
     detector : RegimeDetector
-        The last fitted detector (parameters for reports). After a cache
-        hit, a clone of the template carrying the cached numeric fitted
-        attributes (``transmat_``, ``means_``, ...) only: internal model
-        objects are not cached, so use it for reporting, not for inference.
+        The last fitted detector (parameters for reports), in the path's
+        labels: a :class:`regimes.alignment.PermutedDetector` when alignment
+        relabelled its states. After a cache hit, a clone of the template
+        carrying the cached numeric fitted attributes (``transmat_``,
+        ``means_``, ...) only: internal model objects are not cached, so use
+        it for reporting, not for inference.
     info : dict
         Parameters, features, schedule, cache key, fit seconds; ``cache`` is
         ``"hit"``, ``"miss"``, ``"recomputed"`` (a bad entry was discarded;
         ``cache_discarded`` says why) or ``"off"``.
+    stability : dict
+        Label stability across refits (:func:`stability_summary`): ``aligned``,
+        ``refits``, ``flipped`` and ``flip_share`` (refits whose risk-off label
+        would have flipped without alignment), ``overridden``, ``agreement``
+        and ``agreement_min`` (consecutive models on their common history,
+        aligned), ``agreement_unaligned``.
+    alignment : pandas.DataFrame or None
+        One row per refit after the first (index: refit date): ``permutation``,
+        ``flipped``, ``overridden``, ``agreement``, ``agreement_unaligned``,
+        ``contrast``. None for detectors without learned states.
     """
 
     name: str
@@ -105,6 +137,8 @@ class RegimePath:
     refit_dates: pd.DatetimeIndex
     detector: RegimeDetector
     info: dict = field(default_factory=dict)
+    stability: dict = field(default_factory=dict)
+    alignment: pd.DataFrame | None = None
 
     @property
     def risk_off(self) -> pd.Series:
@@ -167,7 +201,7 @@ def code_version(detector: RegimeDetector) -> str | None:
     files: set[str] = set()
     try:
         _source_files(detector, files)
-        engine = inspect.getsource(_run)
+        engine = inspect.getsource(_run) + inspect.getsource(alignment_module)
     except (OSError, TypeError):
         return None
     if "" in files:
@@ -213,6 +247,7 @@ class _Identity:
         return X
 
 
+@capped
 def walk_forward(detector: RegimeDetector, features: pd.DataFrame, decision_dates: pd.DatetimeIndex | None = None,
                  schedule: Schedule | None = None, standardize: bool | None = None, name: str | None = None,
                  cache_dir: str | Path | None = None) -> RegimePath:
@@ -272,6 +307,10 @@ def walk_forward(detector: RegimeDetector, features: pd.DataFrame, decision_date
     if entry is not None:
         path.info["cache_key"] = entry.stem
         stored = {k: v for k, v in path.info.items() if k not in ("cache", "cache_discarded")}
+        stored["_stability"] = path.stability
+        stored["_alignment"] = None if path.alignment is None else {
+            "index": [str(d) for d in path.alignment.index], "columns": list(path.alignment.columns),
+            "rows": path.alignment.astype(object).values.tolist()}
         regime_cache.write(entry, key, path.proba, path.next_proba, path.refit_dates, path.detector, stored)
     return path
 
@@ -289,8 +328,19 @@ def _from_cache(loaded: dict, template: RegimeDetector, name: str, dates: pd.Dat
     for attr, value in loaded["fitted"].items():
         setattr(detector, attr, value)
     info = {**loaded["info"], "cache": "hit"}
+    stability = info.pop("_stability", None)
+    table = info.pop("_alignment", None)
+    if not isinstance(stability, dict) or (table is not None and not isinstance(table, dict)):
+        raise regime_cache.CacheEntryInvalid("it lacks the label-stability record")
+    alignment = None
+    if table is not None:
+        alignment = pd.DataFrame(table["rows"], index=pd.DatetimeIndex(table["index"], name="refit"),
+                                 columns=table["columns"])
+        alignment = alignment.astype({"permutation": str, "flipped": bool, "overridden": bool,
+                                      "agreement": float, "agreement_unaligned": float, "contrast": float})
     return RegimePath(name=name, proba=loaded["proba"], next_proba=loaded["next_proba"],
-                      refit_dates=pd.DatetimeIndex(refits), detector=detector, info=info)
+                      refit_dates=pd.DatetimeIndex(refits), detector=detector, info=info,
+                      stability=stability, alignment=alignment)
 
 
 def _run(template: RegimeDetector, feats: pd.DataFrame, dates: pd.DatetimeIndex, schedule: Schedule, scale: bool,
@@ -305,6 +355,10 @@ def _run(template: RegimeDetector, feats: pd.DataFrame, dates: pd.DatetimeIndex,
     next_proba: np.ndarray | None = None
     refits: list[pd.Timestamp] = []
     fitted: RegimeDetector | None = None
+    labelled: RegimeDetector | None = None  # fitted, seen through aligned labels
+    previous: tuple | None = None  # (labelled, scaler) of the model in force before this refit
+    records: list[Alignment] = []
+    align = schedule.align_labels and aligns(template)
     for block_start in range(0, len(eligible), schedule.refit_every):
         block = eligible[block_start: block_start + schedule.refit_every]
         train_end = pos[block[0]]
@@ -313,19 +367,85 @@ def _run(template: RegimeDetector, feats: pd.DataFrame, dates: pd.DatetimeIndex,
         fitted = clone(template) if fitted is None else copy.deepcopy(fitted)
         fitted.fit(scaler.transform(values[train_start: train_end + 1]))
         refits.append(dates[block[0]])
+        labelled = fitted
+        if align and previous is not None:
+            record = _align_refit(previous, fitted, scaler, values[train_start: train_end + 1], schedule)
+            records.append(record)
+            if not np.array_equal(record.permutation, np.arange(len(record.permutation))):
+                labelled = PermutedDetector.wrap(fitted, record.permutation)
+        previous = (labelled, scaler)
         first_row, last_row = pos[block].min(), pos[block].max()
-        out = fitted.filtered_proba(scaler.transform(values[train_start: last_row + 1]), start=first_row - train_start)
+        out = labelled.filtered_proba(scaler.transform(values[train_start: last_row + 1]),
+                                      start=first_row - train_start)
         if proba is None:
             proba = np.full((len(dates), out.shape[1]), np.nan)
             next_proba = np.full_like(proba, np.nan)
         rows = out[pos[block] - first_row]
         proba[block] = rows
-        trans = getattr(fitted, "transmat_", None)
+        trans = getattr(labelled, "transmat_", None)
         next_proba[block] = rows @ trans if trans is not None and np.isfinite(trans).all() else rows
     if fitted is None or proba is None:
         raise FactorRegimesError(f"walk-forward: fewer than min_history={schedule.min_history} complete feature rows "
                                  f"before the last decision date ({len(feats)} rows available)")
     columns = [f"state_{k}" for k in range(proba.shape[1])]
+    table = _alignment_table(records, refits[1:]) if align else None
     return RegimePath(name=name, proba=pd.DataFrame(proba, index=dates, columns=columns),
                       next_proba=pd.DataFrame(next_proba, index=dates, columns=columns),
-                      refit_dates=pd.DatetimeIndex(refits), detector=fitted)
+                      refit_dates=pd.DatetimeIndex(refits), detector=labelled,
+                      stability=stability_summary(table, len(refits)), alignment=table)
+
+
+def _align_refit(previous: tuple, fitted: RegimeDetector, scaler, train: np.ndarray, schedule: Schedule) -> Alignment:
+    """Align a new fit to the model in force before it, on the new training window (rows <= the refit date).
+
+    Each model filters the window scaled by its own training scaler, from the window's first row.
+    """
+    prev_model, prev_scaler = previous
+    X_new = scaler.transform(train)
+    p_prev = prev_model.filtered_proba(prev_scaler.transform(train), start=0)
+    p_new = fitted.filtered_proba(X_new, start=0)
+    column = getattr(fitted, "risk_column", 0)
+    return align_states(p_prev, p_new, X_new[:, column], getattr(fitted, "risk_stat", "mean"),
+                        schedule.align_override)
+
+
+def _alignment_table(records: list[Alignment], dates: list[pd.Timestamp]) -> pd.DataFrame:
+    rows = [{"permutation": " ".join(map(str, r.permutation)), "flipped": r.flipped, "overridden": r.overridden,
+             "agreement": r.agreement, "agreement_unaligned": r.agreement_unaligned, "contrast": r.contrast}
+            for r in records]
+    columns = ["permutation", "flipped", "overridden", "agreement", "agreement_unaligned", "contrast"]
+    return pd.DataFrame(rows, index=pd.DatetimeIndex(dates, name="refit"), columns=columns)
+
+
+def stability_summary(table: pd.DataFrame | None, n_refits: int) -> dict:
+    """Label stability of a walk-forward path from its per-refit alignment table.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame or None
+        :attr:`RegimePath.alignment` (None: a detector without learned states, or
+        alignment switched off).
+    n_refits : int
+        Refits of the path, the first included.
+
+    Returns
+    -------
+    dict
+        ``aligned`` (bool), ``refits``, ``compared`` (refits after the first),
+        ``flipped`` / ``flip_share`` (refits whose risk-off label would have flipped
+        without alignment, count and share of ``compared``), ``overridden`` (refits
+        where the risk statistic overruled continuity), ``agreement`` (mean share of
+        common-history rows on which consecutive models agree, aligned),
+        ``agreement_min``, ``agreement_unaligned`` (the same without alignment).
+        Rates are NaN when nothing was compared.
+    """
+    out = {"aligned": table is not None, "refits": int(n_refits), "compared": 0, "flipped": 0,
+           "flip_share": np.nan, "overridden": 0, "agreement": np.nan, "agreement_min": np.nan,
+           "agreement_unaligned": np.nan}
+    if table is None or table.empty:
+        return out
+    out.update({"compared": len(table), "flipped": int(table["flipped"].sum()),
+                "flip_share": float(table["flipped"].mean()), "overridden": int(table["overridden"].sum()),
+                "agreement": float(table["agreement"].mean()), "agreement_min": float(table["agreement"].min()),
+                "agreement_unaligned": float(table["agreement_unaligned"].mean())})
+    return out

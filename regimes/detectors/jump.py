@@ -32,35 +32,119 @@ def _distances(X: np.ndarray, centroids: np.ndarray) -> np.ndarray:
 
 
 def forward_costs(dist: np.ndarray, penalty: float) -> np.ndarray:
-    """Forward DP values ``V_t(k)``, shape ``(n_samples, n_states)``; row t uses rows <= t."""
+    """Forward DP values ``V_t(k)``, shape ``(n_samples, n_states)``; row t uses rows <= t.
+
+    ``V_0 = d_0`` and ``V_t(k) = d_t(k) + min(V_{t-1}(k), min_j V_{t-1}(j) + penalty)``,
+    where ``dist`` ``d`` has shape ``(n_samples, n_states)``. Computed in plain Python floats
+    (the same IEEE operations as a numpy version, without its per-row call overhead).
+    """
+    dist = np.asarray(dist, dtype=float)
     n, k = dist.shape
-    values = np.empty((n, k))
-    values[0] = dist[0]
+    if n == 0:
+        return np.empty((0, k))
+    penalty = float(penalty)
+    if k == 2:
+        a, b = dist[:, 0].tolist(), dist[:, 1].tolist()
+        p0, p1 = a[0], b[0]
+        for t in range(1, n):
+            s = (p1 if p1 < p0 else p0) + penalty
+            p0 = a[t] + (p0 if p0 < s else s)
+            p1 = b[t] + (p1 if p1 < s else s)
+            a[t], b[t] = p0, p1
+        return np.column_stack([a, b])
+    flat = dist.ravel().tolist()
+    prev = flat[:k]
     for t in range(1, n):
-        prev = values[t - 1]
-        values[t] = dist[t] + np.minimum(prev, prev.min() + penalty)
-    return values
+        s = min(prev) + penalty
+        lo = t * k
+        prev = [d + (p if p < s else s) for d, p in zip(flat[lo: lo + k], prev)]
+        flat[lo: lo + k] = prev
+    return np.array(flat, dtype=float).reshape(n, k)
 
 
 def best_path(dist: np.ndarray, penalty: float) -> tuple[np.ndarray, float]:
-    """Exact minimizer of the jump objective for fixed centroids: (states, objective)."""
+    """Exact minimizer of the jump objective for fixed centroids.
+
+    Parameters
+    ----------
+    dist : ndarray of shape (n_samples, n_states)
+        ``d_t(k)``, the cost of state k at row t.
+    penalty : float
+        Cost of each change of state.
+
+    Returns
+    -------
+    states : ndarray of shape (n_samples,)
+        Minimizer of ``sum_t d_t(s_t) + penalty * #{t: s_t != s_{t-1}}`` (two-sided: uses every row).
+    objective : float
+        Its value, ``min_k V_{n-1}(k)`` of :func:`forward_costs`.
+
+    Notes
+    -----
+    Ties are broken as a numpy reference would: a state stays when its own value is strictly
+    below the cheapest switch, switches come from the first state of lowest value, and the
+    last state is the first of lowest value. Plain Python floats, no per-row numpy calls.
+    """
+    dist = np.asarray(dist, dtype=float)
     n, k = dist.shape
-    values = np.empty((n, k))
-    back = np.empty((n, k), dtype=np.int64)
-    values[0] = dist[0]
-    back[0] = np.arange(k)
+    if n == 0:
+        raise ValueError("best_path needs at least one row")
+    penalty = float(penalty)
+    if k == 2:
+        return _best_path_two(dist[:, 0].tolist(), dist[:, 1].tolist(), penalty)
+    flat = dist.ravel().tolist()  # one flat list: no list per row for the garbage collector to track
+    prev = flat[:k]
+    argmins = [0] * n  # argmins[t]: first state of lowest value at t-1
+    cutoffs = [0.0] * n  # cutoffs[t]: cheapest switch into t; a state whose value was below it stayed
     for t in range(1, n):
-        prev = values[t - 1]
-        j = int(prev.argmin())
-        switch = prev[j] + penalty
-        stay = prev < switch
-        values[t] = dist[t] + np.where(stay, prev, switch)
-        back[t] = np.where(stay, np.arange(k), j)
-    states = np.empty(n, dtype=np.int64)
-    states[-1] = int(values[-1].argmin())
+        m = min(prev)
+        s = m + penalty
+        argmins[t], cutoffs[t] = prev.index(m), s
+        lo = t * k
+        prev = [d + (p if p < s else s) for d, p in zip(flat[lo: lo + k], prev)]
+        flat[lo: lo + k] = prev  # flat now holds V_t(k)
+    m = min(prev)
+    state = prev.index(m)
+    states = [0] * n
+    states[-1] = state
     for t in range(n - 1, 0, -1):
-        states[t - 1] = back[t, states[t]]
-    return states, float(values[-1].min())
+        if not flat[(t - 1) * k + state] < cutoffs[t]:
+            state = argmins[t]
+        states[t - 1] = state
+    return np.array(states, dtype=np.int64), float(m)
+
+
+def _best_path_two(a: list[float], b: list[float], penalty: float) -> tuple[np.ndarray, float]:
+    """:func:`best_path` for two states, on the two columns of ``dist`` as lists."""
+    n = len(a)
+    p0, p1 = a[0], b[0]
+    entered = [0] * n  # 1: state 0 at t was entered from state 1; 2: state 1 from state 0
+    for t in range(1, n):
+        if p1 < p0:  # state 1 is the cheapest: it stays, state 0 may switch from it
+            s = p1 + penalty
+            if p0 < s:
+                p0 = a[t] + p0
+            else:
+                p0, entered[t] = a[t] + s, 1
+            p1 = b[t] + p1
+        else:  # state 0 is the cheapest (the first on a tie)
+            s = p0 + penalty
+            if p1 < s:
+                p1 = b[t] + p1
+            else:
+                p1, entered[t] = b[t] + s, 2
+            p0 = a[t] + p0
+    state, objective = (1, p1) if p1 < p0 else (0, p0)
+    states = [0] * n
+    states[-1] = state
+    for t in range(n - 1, 0, -1):
+        code = entered[t]
+        if code == 1 and state == 0:
+            state = 1
+        elif code == 2 and state == 1:
+            state = 0
+        states[t - 1] = state
+    return np.array(states, dtype=np.int64), float(objective)
 
 
 def _kmeans_pp(X: np.ndarray, k: int, rng: np.random.RandomState) -> np.ndarray:
@@ -143,16 +227,18 @@ class JumpModelDetector(RegimeDetector):
         best = (np.inf, None, None)
         for _ in range(self.n_init):
             centroids = _kmeans_pp(X, self.n_states, rng)
-            states = None
+            states, converged = None, False
             for _ in range(self.max_iter):
                 new_states, objective = best_path(_distances(X, centroids), self.jump_penalty)
                 if states is not None and np.array_equal(new_states, states):
+                    converged = True  # the centroids are those of new_states: no DP to repeat
                     break
                 states = new_states
                 for k in range(self.n_states):
                     if np.any(states == k):
                         centroids[k] = X[states == k].mean(axis=0)
-            states, objective = best_path(_distances(X, centroids), self.jump_penalty)
+            if not converged:
+                states, objective = best_path(_distances(X, centroids), self.jump_penalty)
             if objective < best[0] - 1e-12:
                 best = (objective, centroids.copy(), states)
         objective, centroids, states = best
