@@ -8,7 +8,11 @@ same machine learning without regimes?
 Every regime path is computed once and shared by every forecaster and
 allocator that uses it. Forecasts, strategies and statistics are evaluated on
 one common window (the dates where every strategy has a return), so no
-strategy is compared on a friendlier sample than its benchmark.
+strategy is compared on a friendlier sample than its benchmark. A missing
+asset return is never a zero return: the strategies holding that asset are
+not live for the period, the period leaves the common window, and
+``StudyResult.missing_returns`` (and the run's manifest) says which periods
+and how many strategies were affected.
 """
 
 from __future__ import annotations
@@ -92,6 +96,8 @@ class StudyResult:
     importance: pd.DataFrame
     window: tuple[str, str]
     timings: dict[str, float] = field(default_factory=dict)
+    #: Periods without an asset return (see :func:`missing_return_summary`); empty when none.
+    missing_returns: dict = field(default_factory=dict)
 
 
 def forecast_features(panel: Panel, names: tuple[str, ...]) -> pd.DataFrame:
@@ -205,6 +211,9 @@ def run_study(spec: StudySpec, source: DataSource, progress=None) -> StudyResult
     if spec.total_returns:  # Sharpe ratios and tests on returns in excess of the risk-free rate
         wide = wide.sub(frame["RF"].reindex(wide.index), axis=0)
     window = wide.dropna()
+    missing = missing_return_summary(backtests, frame, wide, window)
+    if missing:
+        say("backtests", missing["message"])
     if len(window) < 24:
         raise FactorRegimesError(f"only {len(window)} periods where every strategy has a return; widen the "
                                  "dates or shorten min_train / min_history")
@@ -231,7 +240,52 @@ def run_study(spec: StudySpec, source: DataSource, progress=None) -> StudyResult
                        strategies=strategies, backtests=backtests, returns=window, metrics=metrics_table, spa=spa,
                        pbo=pbo, breakdown=breakdown, importance=importance,
                        window=(window.index[0].date().isoformat(), window.index[-1].date().isoformat()),
-                       timings=timings)
+                       timings=timings, missing_returns=missing)
+
+
+def missing_return_summary(backtests: dict[str, BacktestResult], frame: pd.DataFrame, wide: pd.DataFrame,
+                           window: pd.DataFrame) -> dict:
+    """Which periods had no asset return, which strategies they took out, and what the common window lost.
+
+    Parameters
+    ----------
+    backtests : dict
+        Strategy name -> :class:`BacktestResult` (its ``missing_return_periods``).
+    frame : pandas.DataFrame
+        The panel, to name the assets whose return is missing.
+    wide, window : pandas.DataFrame
+        Every strategy's returns, and the rows where all of them have one.
+
+    Returns
+    -------
+    dict
+        Empty when no strategy met a missing return; otherwise ``periods``
+        (ISO end dates), ``assets`` (asset -> its missing periods among them),
+        ``strategies`` (strategy -> number of periods it was not live for
+        that reason), ``window_periods`` (length of the common window),
+        ``dropped_inside_window`` (periods inside the window's span that
+        left it) and a one-line ``message``.
+    """
+    by_strategy = {name: len(bt.missing_return_periods) for name, bt in backtests.items()
+                   if len(bt.missing_return_periods)}
+    if not by_strategy:
+        return {}
+    periods = pd.DatetimeIndex(sorted(set().union(*(backtests[s].missing_return_periods for s in by_strategy))))
+    assets = {}
+    for name in by_strategy:
+        for asset in backtests[name].weights.columns:
+            gone = periods[frame[asset].reindex(periods).isna().to_numpy()] if asset in frame else periods
+            if len(gone):
+                assets[asset] = sorted({*assets.get(asset, []), *(d.date().isoformat() for d in gone)})
+    span = wide.loc[window.index[0]: window.index[-1]].index if len(window) else wide.index[:0]
+    dropped = int(len(span) - len(window))
+    text = "; ".join(f"{a} has no return for {len(d)} period{'s' * (len(d) != 1)} ({d[0]}..{d[-1]})"
+                     for a, d in assets.items())
+    message = (f"missing returns: {text}; {len(by_strategy)} of {len(backtests)} strategies are not live there "
+               f"(NaN, never 0); statistics use the common live window of {len(window)} periods"
+               + (f" ({dropped} inside its span left out)" if dropped else ""))
+    return {"periods": [d.date().isoformat() for d in periods], "assets": assets, "strategies": by_strategy,
+            "window_periods": int(len(window)), "dropped_inside_window": dropped, "message": message}
 
 
 def _decisions(return_dates: pd.DatetimeIndex, dates: pd.DatetimeIndex) -> pd.DatetimeIndex:
