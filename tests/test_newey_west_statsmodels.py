@@ -46,7 +46,8 @@ def test_newey_west_t_statistics_of_forecast_tests_equal_statsmodels() -> None:
     a, b = y + rng.normal(0, 0.02, n), rng.normal(0.001, 0.015, n)
     d = (y - b) ** 2 - (y - a) ** 2
     cw = (y - b) ** 2 - ((y - a) ** 2 - (b - a) ** 2)
-    for series, ours in ((d, diebold_mariano(y, a, b, lags=lags)["stat"]), (cw, clark_west(y, a, b, lags=lags)["stat"])):
+    for series, ours in ((d, diebold_mariano(y, a, b, lags=lags)["stat"]),
+                         (cw, clark_west(y, a, b, lags=lags)["stat"])):
         fit = sm.OLS(series, np.ones(n)).fit(cov_type="HAC", cov_kwds={"maxlags": lags, "use_correction": False})
         assert ours == pytest.approx(float(fit.tvalues[0]), rel=1e-10)
 

@@ -126,12 +126,41 @@ def test_the_harness_catches_look_ahead(panels) -> None:
     _assert_prefix(short.rolling(3).mean(), long.rolling(3).mean())
 
 
-@pytest.mark.parametrize("frequency", ["monthly", "daily"])
-def test_panel(panels, frequency: str) -> None:
-    short, long = panels["cut"][frequency].frame, panels["perturbed"][frequency].frame
-    assert short.index[-1] == CUT
-    _assert_prefix(short, long[short.columns], what=f"{frequency} panel")
-    _assert_changed_after(long[["UMD", "vix"]], panels["full"][frequency].frame[["UMD", "vix"]], what=frequency)
+@pytest.mark.parametrize(("frequency", "cut"), [("monthly", "2008-10-31"), ("monthly", "2020-03-31"),
+                                                ("daily", "2008-10-10"), ("daily", "2020-03-16")])
+def test_panel(local_source: LocalSource, panels, frequency: str, cut: str) -> None:
+    """Every column of the monthly and daily panels (daily cuts inside a month: the month's row is not there)."""
+    t = pd.Timestamp(cut)
+    if t == CUT:
+        short, long = panels["cut"][frequency].frame, panels["perturbed"][frequency].frame
+    else:
+        short = build_panel(TruncatedSource(local_source, t), frequency, start="1990-01").frame
+        long = build_panel(_Perturbed(local_source, t), frequency, start="1990-01").frame
+    assert short.index[-1] == t
+    _assert_prefix(short, long[short.columns], t, what=f"{frequency} panel")
+    full = panels["full"][frequency].frame
+    _assert_changed_after(long[["UMD", "vix"]], full[["UMD", "vix"]], t, what=frequency)
+
+
+@pytest.mark.parametrize("name", DETECTORS.names())
+def test_fitted_detector_filter(name: str) -> None:
+    """A fitted detector's filtered probabilities for rows <= t, whether X stops at t or continues perturbed; and
+    ``filtered_proba(X, start)`` returns exactly the rows from ``start`` (what the engine evaluates)."""
+    from tests.test_detectors import DETECTOR_CASES, _inputs
+    params, kind = DETECTOR_CASES[name]
+    X = _inputs(kind, simulate_regimes(400, persistence=0.98, separation=3.0, seed=1))
+    detector = DETECTORS.create(name, **params).fit(X)
+    full = detector.predict_proba(X)
+    assert full.shape[0] == len(X) and full.shape[1] >= 2
+    rng = np.random.default_rng(4)
+    for t in (60, 150, 299):
+        perturbed = X.copy()
+        perturbed[t + 1:] *= rng.uniform(0.5, 1.5, perturbed[t + 1:].shape)
+        np.testing.assert_array_equal(detector.predict_proba(X[: t + 1]), detector.predict_proba(perturbed)[: t + 1])
+        np.testing.assert_array_equal(detector.predict_proba(X[: t + 1]), full[: t + 1])
+    np.testing.assert_array_equal(detector.filtered_proba(X, start=200), full[200:])
+    valid = full[~np.isnan(full).any(axis=1)]
+    np.testing.assert_allclose(valid.sum(axis=1), 1.0, atol=1e-12)
 
 
 # ------------------------------------------------------------------------------------------------ features
