@@ -231,7 +231,7 @@ def _print_summary(outcome) -> None:
                       f"{row['dsr']:.2f}", "" if p != p else f"{p:.3f}")
     console.print(table)
     if result.missing_returns:
-        console.print(escape(result.missing_returns["message"]))
+        console.print(escape(result.missing_returns["message"]), soft_wrap=True)
     if outcome.manifest.get("sample_data"):
         console.print("[bold]SAMPLE data[/bold]: numbers show how the framework works, not research results.")
     stages = ", ".join(f"{k} {v:.1f}s" for k, v in outcome.manifest["seconds_by_stage"].items())

@@ -7,12 +7,16 @@ loaded series (the panel then holds NaN for UMD in 2008), and the study is run o
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from experiments.study import StudySpec, run_study
 from regimes.data.sources import DataSource, LoadedSeries, LocalSource
+
+QUICKSTART = Path(__file__).resolve().parent.parent / "configs" / "quickstart.yaml"
 
 
 class _Hole(DataSource):
@@ -87,3 +91,23 @@ def test_statistics_use_the_common_live_window(holed, local_source: LocalSource)
     hml.loc[first] -= 10 / 1e4 if first in hml.index else 0.0  # the entry cost (weight 0 -> 1) of the first period
     expected = hml.mean() / hml.std(ddof=1) * np.sqrt(12)
     assert result.metrics.loc["HML/static", "sharpe"] == pytest.approx(expected, rel=1e-12)
+
+
+def test_the_run_records_and_prints_the_missing_periods(holed, tmp_path) -> None:
+    """The manifest records the affected periods and strategies; the terminal summary says it on one line."""
+    import json
+
+    from experiments import cli
+    from experiments.config import load_config
+    from experiments.rundir import write_manifest
+    from experiments.runner import RunOutcome
+    result, _ = holed
+    config = load_config(QUICKSTART)
+    manifest = write_manifest(result, config, tmp_path, "start", "end", {"total": 1.0}, "hash", "local")
+    recorded = json.loads((tmp_path / "manifest.json").read_text())["missing_returns"]
+    assert recorded["strategies"]["UMD/static"] == 12 and len(recorded["periods"]) == 12
+    with cli.console.capture() as captured:
+        cli._print_summary(RunOutcome(run_dir=tmp_path, config=config, result=result, manifest=manifest))
+    lines = [line for line in captured.get().splitlines() if line.startswith("missing returns:")]
+    assert len(lines) == 1 and "UMD has no return for 12 periods (2008-01-31..2008-12-31)" in lines[0]
+    assert "3 of " in lines[0] and f"common live window of {len(result.returns)} periods" in lines[0]
