@@ -205,18 +205,34 @@ def _regime_paths(name: str, panels, kind: str, last: str) -> RegimePath:
     return run_spec(spec, panels[kind], dates, REGIME_SCHEDULE, seed=0, cache_dir=None)
 
 
+REFIT_CUT = pd.Timestamp("2008-01-31")  # a refit date of REGIME_SCHEDULE (2004-01, 2006-01, 2008-01, ...)
+
+
+@pytest.fixture(scope="module")
+def refit_panels(local_source: LocalSource) -> dict[str, dict[str, Panel]]:
+    """Panels for a cut on a refit date, where an off-by-one in the training window would show."""
+    return {kind: {"monthly": build_panel(src, "monthly", start="1990-01"),
+                   "daily": build_panel(src, "daily", start="1990-01-01")}
+            for kind, src in (("cut", TruncatedSource(local_source, REFIT_CUT)),
+                              ("perturbed", _Perturbed(local_source, REFIT_CUT)))}
+
+
 @pytest.mark.parametrize("name", DETECTORS.names())
-def test_detector_walk_forward_and_next_proba(panels, name: str) -> None:
+def test_detector_walk_forward_and_next_proba(panels, refit_panels, name: str) -> None:
     """Filtered probabilities and one-step-ahead ``next_proba`` from the walk-forward engine (default features,
-    real data, refits every 24 months); the perturbed run refits after t on perturbed data."""
-    short = _regime_paths(name, panels, "cut", str(CUT.date()))
-    long = _regime_paths(name, panels, "perturbed", LATER)
-    _assert_prefix(short.proba, long.proba, what=f"{name} proba")
-    _assert_prefix(short.next_proba, long.next_proba, what=f"{name} next_proba")
-    assert short.proba.loc[CUT].notna().all(), "the detector must have an output at t"
-    assert list(long.refit_dates[long.refit_dates <= CUT]) == list(short.refit_dates)
+    real data, refits every 24 months), at a t between refits and at a t that is a refit date; the perturbed
+    run refits after t on perturbed data."""
+    longs = {}
+    for cut, sets in ((CUT, panels), (REFIT_CUT, refit_panels)):
+        short = _regime_paths(name, sets, "cut", str(cut.date()))
+        long = longs[cut] = _regime_paths(name, sets, "perturbed", LATER)
+        _assert_prefix(short.proba, long.proba, cut, what=f"{name} proba")
+        _assert_prefix(short.next_proba, long.next_proba, cut, what=f"{name} next_proba")
+        assert short.proba.loc[cut].notna().all(), "the detector must have an output at t"
+        assert list(long.refit_dates[long.refit_dates <= cut]) == list(short.refit_dates)
+    assert short.refit_dates[-1] == REFIT_CUT
     reference = _regime_paths(name, panels, "full", LATER)
-    _assert_changed_after(long.proba, reference.proba, what=name)
+    _assert_changed_after(longs[CUT].proba, reference.proba, what=name)
 
 
 # ----------------------------------------------------------------------------------------------- forecasters
