@@ -3,13 +3,15 @@ input stops at t or continues with PERTURBED values.
 
 Each registry (detectors, forecasters, allocators, features, analyses) is parametrized from its own names, so
 a new entry is tested automatically; an entry the test cannot build fast enough gets small parameters in the
-``FAST_*`` tables below, never an exemption. Besides the registries: the panel (monthly and daily), the
-one-step-ahead ``next_proba`` of every detector, the daily branch of ``trailing_vol``, ``extra_csv`` columns
-and a whole ``run_study``.
+``FAST_*`` tables below, never an exemption. Detectors are tested twice: fitted (their filter) and through
+the walk-forward engine on real data, at a t between refits and at a t that is a refit date. Besides the
+registries: the panel (monthly and daily), the one-step-ahead ``next_proba`` of every detector, the daily
+branch of ``trailing_vol``, ``extra_csv`` columns and a whole ``run_study``.
 
 "Stops at t" is :class:`regimes.data.sources.TruncatedSource`; "continues with perturbed values" is
 :class:`_Perturbed`, the same files with every value dated after t multiplied by a random factor in
-[0.5, 1.5] (signs, and so the readers' plausibility rules, are kept). Comparing these two, rather than a
+[0.5, 1.5] (signs are kept, so the values stay plausible: levels positive, returns above -100 %; the dates
+are those of the real files). Comparing these two, rather than a
 truncated run with a full one, also catches a component whose output at t depends on values after t only
 through their size. ``test_the_harness_catches_look_ahead`` shows that the comparison fails for a component
 that peeks one period ahead.
