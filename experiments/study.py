@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from allocation.allocators import ALLOCATORS, AllocationInputs
-from allocation.backtest import BacktestResult, Constraints, run_backtest
+from allocation.backtest import BacktestResult, Constraints, missing_return_summary, run_backtest
 from allocation.evaluation import regime_breakdown, spa_by_benchmark, strategy_statistics
 from allocation.forecast_eval import forecast_table
 from allocation.forecasters import FORECASTERS, make_forecaster
@@ -96,7 +96,7 @@ class StudyResult:
     importance: pd.DataFrame
     window: tuple[str, str]
     timings: dict[str, float] = field(default_factory=dict)
-    #: Periods without an asset return (see :func:`missing_return_summary`); empty when none.
+    #: Periods without an asset return (:func:`allocation.backtest.missing_return_summary`); empty when none.
     missing_returns: dict = field(default_factory=dict)
 
 
@@ -241,51 +241,6 @@ def run_study(spec: StudySpec, source: DataSource, progress=None) -> StudyResult
                        pbo=pbo, breakdown=breakdown, importance=importance,
                        window=(window.index[0].date().isoformat(), window.index[-1].date().isoformat()),
                        timings=timings, missing_returns=missing)
-
-
-def missing_return_summary(backtests: dict[str, BacktestResult], frame: pd.DataFrame, wide: pd.DataFrame,
-                           window: pd.DataFrame) -> dict:
-    """Which periods had no asset return, which strategies they took out, and what the common window lost.
-
-    Parameters
-    ----------
-    backtests : dict
-        Strategy name -> :class:`BacktestResult` (its ``missing_return_periods``).
-    frame : pandas.DataFrame
-        The panel, to name the assets whose return is missing.
-    wide, window : pandas.DataFrame
-        Every strategy's returns, and the rows where all of them have one.
-
-    Returns
-    -------
-    dict
-        Empty when no strategy met a missing return; otherwise ``periods``
-        (ISO end dates), ``assets`` (asset -> its missing periods among them),
-        ``strategies`` (strategy -> number of periods it was not live for
-        that reason), ``window_periods`` (length of the common window),
-        ``dropped_inside_window`` (periods inside the window's span that
-        left it) and a one-line ``message``.
-    """
-    by_strategy = {name: len(bt.missing_return_periods) for name, bt in backtests.items()
-                   if len(bt.missing_return_periods)}
-    if not by_strategy:
-        return {}
-    periods = pd.DatetimeIndex(sorted(set().union(*(backtests[s].missing_return_periods for s in by_strategy))))
-    assets = {}
-    for name in by_strategy:
-        for asset in backtests[name].weights.columns:
-            gone = periods[frame[asset].reindex(periods).isna().to_numpy()] if asset in frame else periods
-            if len(gone):
-                assets[asset] = sorted({*assets.get(asset, []), *(d.date().isoformat() for d in gone)})
-    span = wide.loc[window.index[0]: window.index[-1]].index if len(window) else wide.index[:0]
-    dropped = int(len(span) - len(window))
-    text = "; ".join(f"{a} has no return for {len(d)} period{'s' * (len(d) != 1)} ({d[0]}..{d[-1]})"
-                     for a, d in assets.items())
-    message = (f"missing returns: {text}; {len(by_strategy)} of {len(backtests)} strategies are not live there "
-               f"(NaN, never 0); statistics use the common live window of {len(window)} periods"
-               + (f" ({dropped} inside its span left out)" if dropped else ""))
-    return {"periods": [d.date().isoformat() for d in periods], "assets": assets, "strategies": by_strategy,
-            "window_periods": int(len(window)), "dropped_inside_window": dropped, "message": message}
 
 
 def _decisions(return_dates: pd.DatetimeIndex, dates: pd.DatetimeIndex) -> pd.DatetimeIndex:
