@@ -95,9 +95,9 @@ class StudyResult:
     breakdown: pd.DataFrame
     importance: pd.DataFrame
     window: tuple[str, str]
-    timings: dict[str, float] = field(default_factory=dict)
     #: Periods without an asset return (:func:`allocation.backtest.missing_return_summary`); empty when none.
     missing_returns: dict = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
 
 
 def forecast_features(panel: Panel, names: tuple[str, ...]) -> pd.DataFrame:
@@ -236,11 +236,12 @@ def run_study(spec: StudySpec, source: DataSource, progress=None) -> StudyResult
                                             .add_prefix("factor:")], axis=1), paths, panel.periods_per_year)
     importance = _importance(forecasts, X, paths, spec) if spec.importance_repeats else pd.DataFrame()
     timings["statistics"] = time.perf_counter() - t0
-    return StudyResult(spec=spec, panel=panel, regimes=paths, forecasts=forecasts, forecast_metrics=fmetrics,
+    return StudyResult(spec=spec, panel=panel, missing_returns=missing, regimes=paths, forecasts=forecasts,
+                       forecast_metrics=fmetrics,
                        strategies=strategies, backtests=backtests, returns=window, metrics=metrics_table, spa=spa,
                        pbo=pbo, breakdown=breakdown, importance=importance,
                        window=(window.index[0].date().isoformat(), window.index[-1].date().isoformat()),
-                       timings=timings, missing_returns=missing)
+                       timings=timings)
 
 
 def _decisions(return_dates: pd.DatetimeIndex, dates: pd.DatetimeIndex) -> pd.DatetimeIndex:
