@@ -230,10 +230,10 @@ def _print_summary(outcome) -> None:
         table.add_row(escape(str(name)), f"{row['sharpe']:.2f}", f"{row['ann_return']:.2%}", f"{row['max_drawdown']:.1%}",
                       f"{row['dsr']:.2f}", "" if p != p else f"{p:.3f}")
     console.print(table)
-    if result.missing_returns:
-        console.print(escape(result.missing_returns["message"]), soft_wrap=True)
     if outcome.manifest.get("sample_data"):
         console.print("[bold]SAMPLE data[/bold]: numbers show how the framework works, not research results.")
+    if result.missing_returns:
+        console.print(escape(result.missing_returns["message"]), soft_wrap=True)
     stages = ", ".join(f"{k} {v:.1f}s" for k, v in outcome.manifest["seconds_by_stage"].items())
     console.print(f"Run directory: {outcome.run_dir}  ({stages})")
     console.print(f"Report: {outcome.run_dir / 'report.html'}")
