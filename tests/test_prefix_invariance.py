@@ -383,17 +383,23 @@ def test_extra_csv_columns(sources, tmp_path) -> None:
 
 #: For each registered analysis, parameters confining it to windows that end at t (an analysis summarizes a
 #: window; what it computes for a window ending at t must not depend on anything after t). A new analysis
-#: must be added here, or ``test_every_analysis_is_covered`` fails.
+#: must be added here, or ``test_every_analysis_is_covered`` fails. (Only registered names are run: the
+#: Moreira-Muir and Daniel-Moskowitz entries serve the branch where those studies are registered.)
+_NO_PAPER_FIGURES = {"source": "none: this test compares two runs, not the paper", "figures": {}}
 ANALYSIS_PARAMS: dict[str, Callable[[pd.Timestamp], dict]] = {
     "replicate_aliyev2025": lambda t: {"start": "2000-01", "end": t.strftime("%Y-%m"), "detectors": ["vix_threshold"]},
     "vol_managed_momentum": lambda t: {"periods": [["2000-01", t.strftime("%Y-%m")]]},
     "crisis_study": lambda t: {"windows": [{"name": "2008", "start": "2008-09-01", "end": str(t.date())}],
                                "detectors": [{"name": "vix_threshold"}]},
+    "moreira_muir_2017": lambda t: {"start": "1995-01", "end": t.strftime("%Y-%m"), "bootstrap_reps": 20,
+                                    "paper": _NO_PAPER_FIGURES},
+    "daniel_moskowitz_2016": lambda t: {"end": t.strftime("%Y-%m"), "oos_start": "2003-06", "bootstrap_reps": 20,
+                                        "paper": _NO_PAPER_FIGURES},  # out of sample once bear months exist
 }
 
 
 def test_every_analysis_is_covered() -> None:
-    assert set(ANALYSIS_PARAMS) == set(ANALYSES.names())
+    assert set(ANALYSES.names()) <= set(ANALYSIS_PARAMS), set(ANALYSES.names()) - set(ANALYSIS_PARAMS)
 
 
 @pytest.mark.parametrize("name", ANALYSES.names())
