@@ -15,6 +15,14 @@ At each decision date t:
 Factor returns are excess returns, so cash earns zero excess return by
 default. The returned series are indexed by the END of the period they
 cover (t+1); weights by their decision date t.
+
+A missing value is never read as a zero return. Where any of the strategy's
+assets (or the cash rate, when one is given) has no return for period t+1,
+the strategy is *not live* for that period: its return is NaN and the period
+is listed in ``BacktestResult.missing_return_periods`` (the cash rate is
+needed only when the cash weight is not zero). The weights chosen at
+t are then carried to t+1 undrifted (the drift through an unknown return is
+unknown), so the next rebalance is charged only for the change of target.
 """
 
 from __future__ import annotations
@@ -101,6 +109,10 @@ class BacktestResult:
         ``sum |w_new - w_drifted|`` at each decision date.
     costs : pandas.Series
         Cost charged in period t+1, indexed by its end date.
+    missing_return_periods : pandas.DatetimeIndex
+        End dates of the periods where the strategy held a position (finite
+        targets) but an asset's return (or the cash rate) was missing; its
+        return there is NaN, never 0.
     """
 
     returns: pd.Series
@@ -109,6 +121,7 @@ class BacktestResult:
     turnover: pd.Series
     costs: pd.Series
     info: dict = field(default_factory=dict)
+    missing_return_periods: pd.DatetimeIndex = field(default_factory=lambda: pd.DatetimeIndex([], name="date"))
 
 
 def run_backtest(targets: pd.DataFrame, asset_returns: pd.DataFrame, constraints: Constraints | None = None,
@@ -126,6 +139,8 @@ def run_backtest(targets: pd.DataFrame, asset_returns: pd.DataFrame, constraints
     asset_returns : pandas.DataFrame
         Returns over each period, indexed by the period's end date, the same
         columns; row ``t+1`` is the return earned by weights chosen at t.
+        A NaN is a missing return: the strategy has no return for that
+        period (see the module docstring), whatever its weight.
     constraints : Constraints, optional
     cost_bps : float
         Cost in basis points per unit of turnover.
@@ -149,6 +164,7 @@ def run_backtest(targets: pd.DataFrame, asset_returns: pd.DataFrame, constraints
     costs = np.zeros(n)
     end_dates: list[pd.Timestamp] = []
     drifted = np.zeros(k)
+    no_return: list[pd.Timestamp] = []
     rets = asset_returns[targets.columns].to_numpy(dtype=float)
     cash = None if cash_return is None else cash_return.reindex(asset_returns.index).to_numpy(dtype=float)
     target_values = targets.to_numpy(dtype=float)
@@ -168,11 +184,16 @@ def run_backtest(targets: pd.DataFrame, asset_returns: pd.DataFrame, constraints
             end_dates.append(pd.NaT)
             drifted = w
             continue
-        r = np.where(np.isfinite(rets[j]), rets[j], 0.0)
-        cash_r = 0.0 if cash is None or not np.isfinite(cash[j]) else cash[j]
-        port = float(w @ r + (1.0 - w.sum()) * cash_r)
-        gross[i] = port
         end_dates.append(asset_returns.index[j])
+        r = rets[j]
+        cash_weight = 1.0 - w.sum()
+        cash_r = 0.0 if cash is None or abs(cash_weight) < 1e-12 else cash[j]
+        if not (np.isfinite(r).all() and np.isfinite(cash_r)):  # no return: not live for this period, never 0
+            no_return.append(asset_returns.index[j])
+            drifted = w
+            continue
+        port = float(w @ r + cash_weight * cash_r)
+        gross[i] = port
         drifted = w * (1.0 + r) / (1.0 + port) if (1.0 + port) != 0 else np.zeros(k)
     index = pd.DatetimeIndex(end_dates, name="date")
     keep = ~index.isna()
@@ -182,4 +203,51 @@ def run_backtest(targets: pd.DataFrame, asset_returns: pd.DataFrame, constraints
         returns=(gross_s - cost_s).rename(name), gross_returns=gross_s, weights=pd.DataFrame(held, index=dates,
                                                                                            columns=targets.columns),
         turnover=pd.Series(turnover, index=dates, name=name), costs=cost_s,
-        info={"cost_bps": cost_bps, "constraints": constraints})
+        info={"cost_bps": cost_bps, "constraints": constraints},
+        missing_return_periods=pd.DatetimeIndex(no_return, name="date"))
+
+
+def missing_return_summary(backtests: dict[str, BacktestResult], frame: pd.DataFrame, wide: pd.DataFrame,
+                           window: pd.DataFrame) -> dict:
+    """Which periods had no asset return, which strategies they took out, and what the common window lost.
+
+    Parameters
+    ----------
+    backtests : dict
+        Strategy name -> :class:`BacktestResult` (its ``missing_return_periods``).
+    frame : pandas.DataFrame
+        The panel, to name the assets whose return is missing.
+    wide, window : pandas.DataFrame
+        Every strategy's returns, and the rows where all of them have one.
+
+    Returns
+    -------
+    dict
+        Empty when no strategy met a missing return; otherwise ``periods``
+        (ISO end dates), ``assets`` (asset -> its missing periods among them),
+        ``strategies`` (strategy -> number of periods it was not live for
+        that reason), ``window_periods`` (length of the common window),
+        ``dropped_inside_window`` (periods inside the window's span that
+        left it) and a one-line ``message``.
+    """
+    by_strategy = {name: len(bt.missing_return_periods) for name, bt in backtests.items()
+                   if len(bt.missing_return_periods)}
+    if not by_strategy:
+        return {}
+    periods = pd.DatetimeIndex(sorted(set().union(*(backtests[s].missing_return_periods for s in by_strategy))))
+    assets = {}
+    for name in by_strategy:
+        for asset in backtests[name].weights.columns:
+            gone = periods[frame[asset].reindex(periods).isna().to_numpy()] if asset in frame else periods
+            if len(gone):
+                assets[asset] = sorted({*assets.get(asset, []), *(d.date().isoformat() for d in gone)})
+    span = wide.loc[window.index[0]: window.index[-1]].index if len(window) else wide.index[:0]
+    dropped = int(len(span) - len(window))
+    text = "; ".join(f"{a} has no return for {len(d)} period{'s' * (len(d) != 1)} ({d[0]}..{d[-1]})"
+                     for a, d in assets.items())
+    message = (f"missing returns: {text}; {len(by_strategy)} of {len(backtests)} strategies are not live there "
+               f"(NaN, never 0); statistics use the common live window of {len(window)} periods"
+               + (f" ({dropped} inside its span left out)" if dropped else ""))
+    return {"periods": [d.date().isoformat() for d in periods], "assets": assets, "strategies": by_strategy,
+            "window_periods": int(len(window)), "dropped_inside_window": dropped, "message": message}
+

@@ -24,7 +24,8 @@ def trailing_vol(decision_dates: pd.DatetimeIndex, periodic: pd.DataFrame, perio
     periodic : pandas.DataFrame
         Periodic returns (e.g. monthly), indexed by period end.
     daily : pandas.DataFrame, optional
-        Daily returns of the same assets; preferred where they cover the window.
+        Daily returns of the same assets; preferred at t where the window has
+        enough of them and the last one dated <= t is at most 7 days old.
     min_fraction : float
         Share of the window that must be present.
 
@@ -41,11 +42,13 @@ def trailing_vol(decision_dates: pd.DatetimeIndex, periodic: pd.DataFrame, perio
         cols = [c for c in periodic.columns if c in daily.columns]
         day = np.sqrt(252.0 * (daily[cols] ** 2).rolling(window_days, min_periods=int(window_days * min_fraction)).mean())
         at = day.reindex(decision_dates, method="ffill")
-        # only where the daily data reach the decision date (no stale values)
-        last_daily = daily[cols].apply(lambda s: s.last_valid_index())
+        # only where the daily data reach the decision date (no stale values): the last daily return dated
+        # <= t must be at most a week old, judged at t (never by whether the data resume after t)
         for c in cols:
-            ok = at[c].notna() & (at.index <= last_daily[c] + pd.Timedelta(days=7))
-            out.loc[ok, c] = at.loc[ok, c]
+            seen = daily[c].dropna().index
+            last_seen = pd.Series(seen, index=seen).reindex(decision_dates, method="ffill")
+            ok = at[c].notna() & ((at.index - last_seen) <= pd.Timedelta(days=7))
+            out.loc[ok.to_numpy(), c] = at.loc[ok.to_numpy(), c]
     return out
 
 

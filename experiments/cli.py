@@ -243,6 +243,8 @@ def _print_summary(outcome) -> None:
         console.print(f"[bold]Dates cut by the data[/bold]: {escape(cut['note'])}")
     if outcome.manifest.get("sample_data"):
         console.print("[bold]SAMPLE data[/bold]: numbers show how the framework works, not research results.")
+    if result.missing_returns:
+        console.print(escape(result.missing_returns["message"]), soft_wrap=True)
     stages = ", ".join(f"{k} {v:.1f}s" for k, v in outcome.manifest["seconds_by_stage"].items())
     console.print(f"Run directory: {outcome.run_dir}  ({stages})")
     console.print(f"Report: {outcome.run_dir / 'report.html'}")

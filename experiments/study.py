@@ -8,7 +8,11 @@ same machine learning without regimes?
 Every regime path is computed once and shared by every forecaster and
 allocator that uses it. Forecasts, strategies and statistics are evaluated on
 one common window (the dates where every strategy has a return), so no
-strategy is compared on a friendlier sample than its benchmark.
+strategy is compared on a friendlier sample than its benchmark. A missing
+asset return is never a zero return: the strategies holding that asset are
+not live for the period, the period leaves the common window, and
+``StudyResult.missing_returns`` (and the run's manifest) says which periods
+and how many strategies were affected.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from allocation.allocators import ALLOCATORS, AllocationInputs
-from allocation.backtest import BacktestResult, Constraints, run_backtest
+from allocation.backtest import BacktestResult, Constraints, missing_return_summary, run_backtest
 from allocation.evaluation import (mcs_by_benchmark, regime_breakdown, spa_by_benchmark, stepm_by_benchmark,
                                    strategy_statistics)
 from allocation.forecast_eval import compare
@@ -95,6 +99,8 @@ class StudyResult:
     breakdown: pd.DataFrame
     importance: pd.DataFrame
     window: tuple[str, str]
+    #: Periods without an asset return (:func:`allocation.backtest.missing_return_summary`); empty when none.
+    missing_returns: dict = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
     #: Romano-Wolf StepM and Hansen's MCS per benchmark (see :mod:`allocation.multiple_testing`).
     stepm: dict = field(default_factory=dict)
@@ -222,6 +228,9 @@ def run_study(spec: StudySpec, source: DataSource, progress=None) -> StudyResult
     if spec.total_returns:  # Sharpe ratios and tests on returns in excess of the risk-free rate
         wide = wide.sub(frame["RF"].reindex(wide.index), axis=0)
     window = wide.dropna()
+    missing = missing_return_summary(backtests, frame, wide, window)
+    if missing:
+        say("backtests", missing["message"])
     if len(window) < 24:
         raise FactorRegimesError(f"only {len(window)} periods where every strategy has a return; widen the "
                                  "dates or shorten min_train / min_history")
@@ -246,7 +255,8 @@ def run_study(spec: StudySpec, source: DataSource, progress=None) -> StudyResult
                                             .add_prefix("factor:")], axis=1), paths, panel.periods_per_year)
     importance = _importance(forecasts, X, paths, spec) if spec.importance_repeats else pd.DataFrame()
     timings["statistics"] = time.perf_counter() - t0
-    return StudyResult(spec=spec, panel=panel, regimes=paths, forecasts=forecasts, forecast_metrics=fmetrics,
+    return StudyResult(spec=spec, panel=panel, missing_returns=missing, regimes=paths, forecasts=forecasts,
+                       forecast_metrics=fmetrics,
                        strategies=strategies, backtests=backtests, returns=window, metrics=metrics_table, spa=spa,
                        pbo=pbo, breakdown=breakdown, importance=importance,
                        window=(window.index[0].date().isoformat(), window.index[-1].date().isoformat()),

@@ -71,3 +71,25 @@ def test_metrics_against_independent_computation() -> None:
     assert metrics.max_drawdown(path) == pytest.approx(-0.5)
     assert metrics.max_drawdown([-0.1, 0.05]) == pytest.approx(-0.1)  # the start counts as a peak
     assert metrics.hit_rate([0.1, -0.1, 0.0, 0.2]) == 0.5
+
+
+def test_a_missing_return_is_never_zero() -> None:
+    """A period where an asset (or the cash rate, with a cash weight) has no return is NaN, not 0, and listed;
+    the weights are carried over it undrifted, so the next rebalance pays only for the change of target."""
+    rets = _frame([[0.00, 0.00], [0.10, -0.05], [np.nan, 0.10], [0.05, 0.05], [0.02, np.nan]])
+    targets = _frame([[0.5, 0.5], [0.5, 0.5], [1.0, 0.0], [1.0, 0.0]], periods=4)
+    bt = run_backtest(targets, rets, cost_bps=10)
+    g1 = 0.5 * 0.10 + 0.5 * -0.05
+    drift1 = np.array([0.5 * 1.10, 0.5 * 0.95]) / (1 + g1)
+    to1 = np.abs(np.array([0.5, 0.5]) - drift1).sum()
+    to2 = np.abs(np.array([1.0, 0.0]) - np.array([0.5, 0.5])).sum()  # from the undrifted (0.5, 0.5)
+    np.testing.assert_allclose(bt.turnover.to_numpy(), [1.0, to1, to2, 0.0])
+    expected = [g1 - 0.001, np.nan, 0.05 - to2 * 0.001, np.nan]  # period 4: B missing though its weight is 0
+    np.testing.assert_allclose(bt.returns.to_numpy(), expected)
+    assert list(bt.missing_return_periods) == [rets.index[2], rets.index[4]]
+    cash = pd.Series([0.001, 0.001, np.nan, 0.001, 0.001], index=rets.index)
+    half = run_backtest(_frame([[0.5, 0.0]] * 2, periods=2), rets.fillna(0.01), cash_return=cash)
+    assert np.isnan(half.returns.iloc[1]) and list(half.missing_return_periods) == [rets.index[2]]
+    full = run_backtest(_frame([[0.5, 0.5]] * 2, periods=2), rets.fillna(0.01), cash_return=cash)
+    assert full.returns.iloc[1] == pytest.approx(0.5 * 0.01 + 0.5 * 0.10)  # no cash held: the rate is not needed
+    assert len(full.missing_return_periods) == 0

@@ -57,21 +57,6 @@ def test_every_registered_detector_is_covered() -> None:
 
 
 @pytest.mark.parametrize("name", sorted(DETECTOR_CASES))
-def test_prefix_invariance_of_filtered_output(name: str, synthetic) -> None:
-    """A fitted detector's output for rows <= t is identical whether X stops at t or continues."""
-    params, kind = DETECTOR_CASES[name]
-    X = _inputs(kind, synthetic)
-    detector = DETECTORS.create(name, **params).fit(X)
-    full = detector.predict_proba(X)
-    assert full.shape[0] == len(X) and full.shape[1] >= 2
-    for t in (60, 150, 299):
-        np.testing.assert_array_equal(detector.predict_proba(X[: t + 1]), full[: t + 1])
-    np.testing.assert_array_equal(detector.filtered_proba(X, start=200), full[200:])
-    valid = full[~np.isnan(full).any(axis=1)]
-    np.testing.assert_allclose(valid.sum(axis=1), 1.0, atol=1e-12)
-
-
-@pytest.mark.parametrize("name", sorted(DETECTOR_CASES))
 def test_same_seed_same_output_and_clone_round_trip(name: str, synthetic) -> None:
     params, kind = DETECTOR_CASES[name]
     X = _inputs(kind, synthetic)

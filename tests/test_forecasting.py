@@ -1,4 +1,5 @@
-"""Forecasting, allocation and backtest: future-blind by construction, planted signal found, null not found."""
+"""Forecasting: training only on realized targets, planted signal found, null not found (prefix invariance of every
+forecaster and allocator: test_prefix_invariance.py)."""
 
 from __future__ import annotations
 
@@ -6,20 +7,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from allocation.allocators import ALLOCATORS, AllocationInputs
-from allocation.backtest import run_backtest
+from allocation.allocators import AllocationInputs
 from allocation.forecast_eval import clark_west, diebold_mariano, oos_r2
-from allocation.forecasters import FORECASTERS, make_forecaster
+from allocation.forecasters import make_forecaster
 from allocation.forecasting import ForecastSchedule, forecast_walk_forward
-from allocation.risk import trailing_vol
 from regimes.detectors import DETECTORS
 from regimes.evaluation import simulate_regimes
 from regimes.walkforward import Schedule, walk_forward
 
 SCHEDULE = ForecastSchedule(refit_every=6, min_train=48)
-FAST = {"random_forest": {"params": {"n_estimators": 20}}, "gradient_boosting": {"params": {"max_iter": 20}},
-        "ensemble": {"members": ["ridge", "historical_mean"]}}
-
 
 def _world(seed: int = 0, n: int = 240, signal: bool = True):
     """Synthetic regimes; the factor's next return depends on the next regime when ``signal``."""
@@ -37,59 +33,13 @@ def _path(sample, name="jump"):
     return walk_forward(det, feats, schedule=Schedule(refit_every=12, min_history=36))
 
 
-@pytest.mark.parametrize("name", FORECASTERS.names())
-def test_future_blind_forecasts(name: str) -> None:
-    """Changing any value dated after t changes no forecast dated <= t."""
-    sample, factor, X = _world()
-    cut = factor.index[150]
-    rng = np.random.default_rng(9)
-    later = factor.index > cut
-    factor2 = factor.copy()
-    factor2[later] = rng.normal(0, 0.1, later.sum())
-    X2 = X.copy()
-    X2.loc[later] = rng.normal(0, 5, (later.sum(), 2))
-    frame2 = sample.frame.copy()
-    frame2.loc[later] = frame2.loc[later].to_numpy()[::-1]
-    sample2 = type(sample)(states=sample.states, frame=frame2)
-    model = make_forecaster(name, **FAST.get(name, {}))
-    runs = []
-    for s, f, x in ((sample, factor, X), (sample2, factor2, X2)):
-        path = _path(s) if model.uses_regimes else None
-        runs.append(forecast_walk_forward(model, x, f.shift(-1), schedule=SCHEDULE, regimes=path).frame)
-    a, b = runs[0].loc[:cut, "forecast"], runs[1].loc[:cut, "forecast"]
-    assert a.notna().sum() > 50
-    pd.testing.assert_series_equal(a, b)
-    assert not np.allclose(runs[0].loc[cut:, "forecast"].dropna(), runs[1].loc[cut:, "forecast"].dropna())
-
-
-@pytest.mark.parametrize("name", ALLOCATORS.names())
-def test_future_blind_weights_and_returns(name: str) -> None:
-    sample, factor, X = _world(n=200)
-    path = _path(sample)
-    assets = ["F", "G"]
-    rng = np.random.default_rng(3)
-    returns = pd.DataFrame({"F": factor, "G": 0.5 * factor + rng.normal(0, 0.02, len(factor))})
-    forecasts = pd.DataFrame(rng.normal(0.002, 0.01, (len(factor), 2)), index=factor.index, columns=assets)
-    cut = factor.index[120]
-    params = {"regime_tilt": {"weights_by_regime": [[1.0, 0.5], [0.0, 0.2]]},
-              "mean_variance": {"regime_specific": True}}.get(name, {})
-    outs = []
-    for perturb in (False, True):
-        r, f = returns.copy(), forecasts.copy()
-        if perturb:
-            r.loc[r.index > cut] = rng.normal(0, 0.2, ((r.index > cut).sum(), 2))
-            f.loc[f.index > cut] = rng.normal(0, 0.2, ((f.index > cut).sum(), 2))
-        inputs = AllocationInputs(dates=factor.index, assets=assets, forecasts=f, returns=r,
-                                  vol=trailing_vol(factor.index, r, window_periods=24),
-                                  regime_next=path.next_proba, regime_now=path.proba)
-        targets = ALLOCATORS.create(name, **params).targets(inputs)
-        outs.append((targets, run_backtest(targets, r, cost_bps=10).returns))
-    pd.testing.assert_frame_equal(outs[0][0].loc[:cut], outs[1][0].loc[:cut])
+def test_allocation_inputs_refuse_misaligned_frames() -> None:
+    """Allocators read row i as decision date i, so a frame indexed otherwise is refused (prefix invariance of
+    every allocator is tested in test_prefix_invariance.py)."""
+    sample, factor, _ = _world(n=60)
+    frame = pd.DataFrame(0.0, index=factor.index, columns=["F"])
     with pytest.raises(ValueError, match="indexed by the decision dates"):
-        AllocationInputs(dates=factor.index[1:], assets=assets, forecasts=forecasts, returns=returns,
-                         vol=forecasts, regime_next=path.next_proba)
-    pd.testing.assert_series_equal(outs[0][1].loc[:cut], outs[1][1].loc[:cut])
-    assert outs[0][0].loc[:cut].notna().any().any()
+        AllocationInputs(dates=factor.index[1:], assets=["F"], forecasts=frame, returns=frame, vol=frame)
 
 
 def test_planted_regime_signal_is_found() -> None:
@@ -103,17 +53,26 @@ def test_planted_regime_signal_is_found() -> None:
     common = pd.concat([f["forecast"] for f in run.values()], axis=1).dropna().index
     realized = run["ridge"].loc[common, "realized"]
     bench = run["historical_mean"].loc[common, "forecast"]
+    # the oracle knows the state of period t+1 and so forecasts its true mean: no forecaster that sees only the
+    # filtered state at t can do better (bar sampling luck far smaller than the margin here)
+    oracle = pd.Series(np.where(sample.states.shift(-1) == 0, 0.015, -0.025), index=sample.states.index)
+    ceiling = oos_r2(realized, oracle.reindex(common), bench)
+    assert 0.2 < ceiling < 0.45
     for name in ("regime_only", "per_regime", "regime_conditioned"):
         f = run[name].loc[common, "forecast"]
-        assert oos_r2(realized, f, bench) > 0.05, name
+        assert 0.05 < oos_r2(realized, f, bench) < ceiling, name
         assert clark_west(realized, f, bench)["p_value"] < 0.01, name
         assert diebold_mariano(realized, f, run["ridge"].loc[common, "forecast"])["stat"] > 0, name
 
 
 def test_null_rejection_rate_is_nominal() -> None:
-    """No regime dependence: the 5 % Clark-West test of regime_only against the mean rejects at about 5 %."""
+    """No regime dependence: the 5 % Clark-West test of regime_only against the mean rejects at about 5 %.
+
+    With 200 independent samples the rejection count of a correctly sized test is Binomial(200, 0.05), whose
+    99 % range is 3..19 (1.5 %..9.5 %); the bounds 1 %..10 % are two-sided, so a test that never rejects
+    (undersized, as Diebold-Mariano is for nested models) fails as surely as one that rejects too often."""
     rejections = []
-    for seed in range(40):
+    for seed in range(200):
         sample, factor, X = _world(seed=seed, n=240, signal=False)
         path = _path(sample, "vix_threshold")
         y = factor.shift(-1)
@@ -121,7 +80,7 @@ def test_null_rejection_rate_is_nominal() -> None:
         mean = forecast_walk_forward(make_forecaster("historical_mean"), X, y, schedule=SCHEDULE).frame
         both = pd.concat([reg["forecast"], mean["forecast"], reg["realized"]], axis=1).dropna()
         rejections.append(clark_west(both.iloc[:, 2], both.iloc[:, 0], both.iloc[:, 1])["p_value"] < 0.05)
-    assert np.mean(rejections) <= 0.125
+    assert 0.01 <= np.mean(rejections) <= 0.10, np.mean(rejections)
 
 
 def test_training_rows_only_use_realized_targets() -> None:

@@ -10,7 +10,7 @@ import pytest
 
 from regimes.data.readers import read_cboe_vix, read_yahoo
 from regimes.data.sample import SampleSource
-from regimes.data.sources import LocalSource, MemorySource, TruncatedSource
+from regimes.data.sources import LocalSource, MemorySource
 from regimes.errors import DataError
 from regimes.panel import MissingPolicy, build_panel
 
@@ -58,16 +58,6 @@ def test_targets_are_next_period_returns(monthly_panel) -> None:
     assert np.isnan(targets.iloc[-1]["UMD"])
     with pytest.raises(DataError, match="no column"):
         monthly_panel.targets(["XYZ"])
-
-
-@pytest.mark.parametrize(("frequency", "cut"), [("monthly", "2008-10-31"), ("monthly", "2020-03-31"),
-                                                ("daily", "2008-10-10"), ("daily", "2020-03-16")])
-def test_prefix_invariance(local_source: LocalSource, frequency: str, cut: str) -> None:
-    """Rows dated <= t are identical whether the input stops at t or continues."""
-    full = build_panel(local_source, frequency).frame
-    short = build_panel(TruncatedSource(local_source, cut), frequency).frame
-    assert short.index[-1] == pd.Timestamp(cut)
-    pd.testing.assert_frame_equal(short, full.loc[:cut, short.columns])
 
 
 def test_sample_panel_is_labelled(tmp_path: Path) -> None:

@@ -19,12 +19,13 @@ EXPECTED = ["config.yaml", "manifest.json", "metrics.csv", "forecast_metrics.csv
 
 @pytest.fixture(scope="module")
 def quickstart_runs(tmp_path_factory):
-    """The quickstart run twice through the real command line, into two directories."""
+    """The quickstart run twice through the real command line, into two directories; the second recomputes every
+    regime path (``--no-cache``), so identical outputs show determinism, not a cache hit."""
     root = tmp_path_factory.mktemp("runs")
     outs = []
-    for k in (1, 2):
+    for k, flags in ((1, ()), (2, ("--no-cache",))):
         out = root / f"qs{k}"
-        result = run_cli("run", str(QUICKSTART), "--out", str(out), "--runs-dir", str(root))
+        result = run_cli("run", str(QUICKSTART), "--out", str(out), "--runs-dir", str(root), *flags)
         assert result.returncode == 0, result.stderr
         outs.append((out, result))
     return root, outs
@@ -66,6 +67,8 @@ def test_quickstart_writes_every_output(quickstart_runs) -> None:
 
 def test_same_config_and_seed_give_identical_outputs(quickstart_runs) -> None:
     _, [(a, _), (b, _)] = quickstart_runs
+    cache = json.loads((b / "manifest.json").read_text())["regime_cache"]
+    assert cache and "hit" not in cache.values(), cache  # every regime path of the second run was recomputed
     for name in ("metrics.csv", "returns.csv", "weights.csv", "forecasts.csv", "regimes.csv"):
         assert (a / name).read_bytes() == (b / name).read_bytes(), name
 

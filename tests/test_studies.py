@@ -45,7 +45,9 @@ def test_vol_managed_momentum_equals_independent_computation(shared_data: Path, 
             assert stats[name]["excess_kurtosis"] == pytest.approx(pd.Series(r).kurt(), abs=1e-10)
             assert stats[name]["skew"] == pytest.approx(pd.Series(r).skew(), abs=1e-10)
     first = out.data["periods"]["1927-05..2011-12"]
-    assert first["scaled"]["sharpe"] > first["plain"]["sharpe"] + 0.3  # the paper's finding holds here
+    # the paper's finding holds here: scaling adds 0.44 to the Sharpe ratio in the paper (0.53 -> 0.97); with the
+    # Ken French series instead of the paper's own, the gain is within 0.15 of that
+    assert 0.29 < first["scaled"]["sharpe"] - first["plain"]["sharpe"] < 0.59
     assert first["scaled"]["excess_kurtosis"] < 5 < first["plain"]["excess_kurtosis"]
 
 

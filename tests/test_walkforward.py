@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from regimes.data.sources import LocalSource, TruncatedSource
+from regimes.data.sources import LocalSource
 from regimes.detectors._base import RegimeDetector, two_state
 from regimes.features import build_features
 from regimes.panel import build_panel
@@ -40,19 +40,6 @@ def test_real_crises_risk_off_and_calm_2017_risk_on(real_paths, name: str) -> No
 def test_jump_switches_less_than_hmm_on_real_data(real_paths) -> None:
     n = {k: int((p.risk_off > 0.5).astype(int).diff().abs().sum()) for k, p in real_paths.items()}
     assert n["jump"] <= n["hmm"], n
-
-
-@pytest.mark.parametrize(("name", "cut"), [("hmm", "2012-12-31"), ("garch", "2009-03-31"), ("changepoint", "2011-08-31")])
-def test_engine_prefix_invariance_on_real_data(local_source: LocalSource, name: str, cut: str) -> None:
-    """Probabilities for dates <= t are identical whether the data stop at t or continue."""
-    spec = DetectorSpec.from_dict({"name": name})
-    full_panels = _panels(local_source)
-    dates = full_panels["monthly"].frame.loc["2000-01":"2024-12"].index
-    full = run_spec(spec, full_panels, dates, SCHEDULE, seed=0)
-    cut_panels = _panels(TruncatedSource(local_source, cut))
-    short = run_spec(spec, cut_panels, dates[dates <= cut], SCHEDULE, seed=0)
-    pd.testing.assert_frame_equal(short.proba, full.proba.loc[:cut])
-    assert short.proba.iloc[-1].notna().all()
 
 
 class _Probe(RegimeDetector):
