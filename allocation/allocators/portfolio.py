@@ -15,6 +15,9 @@ class MeanVarianceAllocator(Allocator):
     ``window`` returns dated <= t. With ``regime_specific`` the covariance is
     weighted by each past period's filtered risk-off probability or its
     complement, and the two are mixed by the next-period regime probabilities.
+    Only past periods with a filtered probability enter (at least ``window // 2``
+    of them); without a next-period probability the allocator is not live (NaN),
+    never a guessed 50/50 mix.
     """
 
     def __init__(self, risk_aversion: float = 5.0, window: int = 60, regime_specific: bool = False,
@@ -34,12 +37,19 @@ class MeanVarianceAllocator(Allocator):
         if not self.regime_specific or inputs.regime_now is None:
             return trailing_cov(inputs.returns[inputs.assets], date, self.window,
                                 periods_per_year=inputs.periods_per_year)
-        hist = inputs.returns[inputs.assets].loc[:date].dropna().iloc[-self.window:]
-        p_off = inputs.regime_now.iloc[:, -1].reindex(hist.index, method="ffill").fillna(0.5).to_numpy()
+        n = len(inputs.assets)
         p_next = inputs.regime_next.iloc[i].to_numpy(dtype=float)
+        if not np.isfinite(p_next).all():  # no regime forecast yet: not live (never a guessed 50/50)
+            return np.full((n, n), np.nan)
+        hist = inputs.returns[inputs.assets].loc[:date].dropna()
+        p_off = inputs.regime_now.iloc[:, -1].reindex(hist.index, method="ffill")
+        known = p_off.notna().to_numpy()  # past periods without a filtered probability are left out
+        hist, p_off = hist[known].iloc[-self.window:], p_off[known].iloc[-self.window:].to_numpy()
+        if len(hist) < max(2, self.window // 2):
+            return np.full((n, n), np.nan)
         covs = [trailing_cov(hist, date, self.window, weights=np.clip(w, 1e-6, None),
                              periods_per_year=inputs.periods_per_year) for w in (1 - p_off, p_off)]
-        p = p_next[-1] if np.isfinite(p_next).all() else 0.5
+        p = p_next[-1]
         return (1 - p) * covs[0] + p * covs[1]
 
     def _row(self, inputs: AllocationInputs, i: int) -> np.ndarray:
