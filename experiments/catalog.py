@@ -122,8 +122,7 @@ class Catalog:
         try:
             con = sqlite3.connect(path, timeout=30)
             try:
-                con.execute("BEGIN IMMEDIATE")
-                con.execute("SELECT count(*) FROM runs").fetchone()
+                con.execute("BEGIN IMMEDIATE")  # takes the write lock: fails on a read-only file or folder
                 con.rollback()
             finally:
                 con.close()
