@@ -340,7 +340,8 @@ def runs_list(runs_dir: Path) -> None:
     for col in ("config_hash", "name", "status", "finished", "window", "strategies", "best", "sharpe", "dsr"):
         table.add_column(col, overflow="fold")
     for _, r in frame.iterrows():
-        table.add_row(r["config_hash"], escape(str(r["name"])), r["status"], str(r["finished"] or ""),
+        status = r["status"] + (" (a rerun failed)" if r["status"] == "done" and r.get("last_failure") else "")
+        table.add_row(r["config_hash"], escape(str(r["name"])), status, str(r["finished"] or ""),
                       f"{r['window_start'] or ''}..{r['window_end'] or ''}", str(r["n_strategies"] or ""),
                       escape(str(r["best_strategy"] or "")), _fmt(r["best_sharpe"]), _fmt(r["best_dsr"]))
     console.print(table)

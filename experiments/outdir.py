@@ -26,8 +26,9 @@ from pathlib import Path
 
 from regimes.errors import FactorRegimesError
 
-#: A run name: one path component of letters, digits, ``.``, ``_``, ``-``, not starting with ``.`` or ``-``.
-NAME_PATTERN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,119}")
+#: Longest run name (it names a folder, with a 10-character hash appended).
+MAX_NAME = 120
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class RunTargetError(FactorRegimesError):
@@ -35,16 +36,22 @@ class RunTargetError(FactorRegimesError):
 
 
 def name_problem(name: object) -> str | None:
-    """Why ``name`` cannot name a run directory inside the runs folder (None when it can)."""
+    """Why ``name`` cannot name a run directory inside the runs folder (None when it can).
+
+    A name is one folder name: no path separator (``/`` or ``\\``), not ``.`` or ``..``, not hidden
+    (leading ``.``, which run directories' temporary folders use) nor option-like (leading ``-``), no
+    control characters, at most :data:`MAX_NAME` characters.
+    """
     if not isinstance(name, str):
         return f"expected a string, got {type(name).__name__} {name!r}"
-    if NAME_PATTERN.fullmatch(name):
-        return None
     if "/" in name or "\\" in name or os.sep in name or name in (".", ".."):
         return (f"{name!r} is a path, not a name: a run name cannot contain path separators or be '.' or '..' "
                 "(it names a folder inside the runs folder; use --out to write elsewhere)")
-    return (f"{name!r} is not a valid run name: use 1 to 120 letters, digits, '.', '_' or '-', "
-            "not starting with '.' or '-'")
+    if not name.strip() or name != name.strip() or name[0] in ".-" or _CONTROL.search(name) \
+            or len(name) > MAX_NAME:
+        return (f"{name!r} is not a valid run name: it names a folder, so it must not be empty, start with '.' "
+                f"or '-', have surrounding spaces or control characters, or exceed {MAX_NAME} characters")
+    return None
 
 
 def check_name(name: object, where: str = "config") -> None:

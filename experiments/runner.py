@@ -149,34 +149,21 @@ def _compute_and_write(config: dict, run_dir: Path, tmp: Path, say: Progress, us
 
 
 def _remove_stale(run_dir: Path) -> None:
-    """Clean up after killed runs of this directory (the caller holds its lock): remove their temporary
-    folders, and put back a finished directory a kill left moved aside in the middle of a replacement."""
-    for stale in run_dir.parent.glob(f".{run_dir.name}.old-*"):
-        if not _alive(stale):
-            if not os.path.lexists(run_dir):
-                os.replace(stale, run_dir)
-            else:
-                shutil.rmtree(stale, ignore_errors=True)
-    for stale in run_dir.parent.glob(f".{run_dir.name}.tmp-*"):
-        if not _alive(stale):
+    """Clean up after killed runs of this directory: remove their temporary folders, and put back a
+    finished directory a kill left moved aside in the middle of a replacement.
+
+    The caller holds the directory's lock, and every run creates these folders only while holding it,
+    so any that exist now belong to runs that are gone (killed; perhaps still a zombie process).
+    """
+    for stale in sorted(run_dir.parent.glob(f".{run_dir.name}.old-*")):
+        if not os.path.lexists(run_dir):
+            os.replace(stale, run_dir)
+        elif stale.is_dir() and not stale.is_symlink():
             shutil.rmtree(stale, ignore_errors=True)
-
-
-def _alive(folder: Path) -> bool:
-    """Whether the process whose id ends the folder's name still runs (True when unknown)."""
-    try:
-        pid = int(folder.name.rsplit("-", 1)[1])
-    except ValueError:
-        return True
-    if pid == os.getpid():
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # alive, another user's
-    return True
+        else:
+            stale.unlink()
+    for stale in run_dir.parent.glob(f".{run_dir.name}.tmp-*"):
+        shutil.rmtree(stale, ignore_errors=True)
 
 
 def _replace_dir(new: Path, target: Path) -> None:

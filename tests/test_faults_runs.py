@@ -370,6 +370,29 @@ def test_killed_rerun_keeps_the_finished_run_and_its_record(finished_run, tmp_pa
     assert "tiny" in _best(runs)
 
 
+def test_a_run_killed_mid_replacement_is_put_back_and_its_leftovers_removed(finished_run, tmp_path: Path,
+                                                                            monkeypatch) -> None:
+    """A kill between moving the finished directory aside and renaming the new one into place leaves
+    ``.run.old-PID`` and ``.run.tmp-PID`` (PID maybe a zombie, so still 'alive'); the next run of that
+    directory, even one that fails, puts the finished run back and removes the temporary folder."""
+    config, mine, runs = _copy_finished(finished_run, tmp_path)
+    dir_before = snapshot(mine)
+    os.replace(mine, tmp_path / f".run.old-{os.getpid()}")
+    (tmp_path / ".run.tmp-1").mkdir()  # pid 1 is alive: only the lock can say this folder is stale
+    (tmp_path / ".run.tmp-1" / "metrics.csv").write_text("half,written\n")
+    import experiments.runner as runner
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("injected failure")
+
+    monkeypatch.setattr(runner, "run_study", fail)
+    with pytest.raises(RuntimeError, match="injected"):
+        run_config(resolve(config), mine)
+    assert snapshot(mine) == dir_before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run", "runs"]
+    assert Catalog(runs).is_done(config_hash(resolve(config)))
+
+
 def test_a_record_is_done_only_while_its_directory_holds_its_run(finished_run, tmp_path: Path) -> None:
     config, mine, runs = _copy_finished(finished_run, tmp_path)
     chash = config_hash(resolve(config))
