@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import sqlite3
 from pathlib import Path
 
@@ -108,17 +109,19 @@ class Catalog:
     def check_writable(runs_dir: str | Path) -> None:
         """Fail (:class:`CatalogError`) unless the catalog of ``runs_dir`` can be written; writes nothing.
 
-        An existing database is opened and write-locked, then released untouched; otherwise the
-        nearest existing folder is probed with a temporary file.
+        The folder (or its nearest existing ancestor) is probed with a temporary file; an existing
+        database must be writable and is opened and write-locked, then released untouched.
         """
         from experiments.outdir import RunTargetError, probe_writable
         path = Path(runs_dir) / "catalog.sqlite"
+        try:
+            probe_writable(path.parent, "run catalog")  # SQLite writes a journal beside the database
+        except RunTargetError as exc:
+            raise CatalogError(str(exc)) from None
         if not path.exists():
-            try:
-                probe_writable(path.parent, "run catalog")
-            except RunTargetError as exc:
-                raise CatalogError(str(exc)) from None
             return
+        if not os.access(path, os.W_OK):
+            raise CatalogError(f"{path}: cannot write the run catalog (permission denied)")
         try:
             con = sqlite3.connect(path, timeout=30)
             try:

@@ -92,15 +92,20 @@ def readonly_dir(tmp_path: Path):
     path.mkdir()
     if _mount(path, "size=64k"):
         (path / "keep.txt").write_text("user file\n")
+        Catalog(path / "runs")  # an existing (empty) catalog
         subprocess.run(["mount", "-o", "remount,ro", str(path)], check=True, capture_output=True)
         yield "mount", path
         _umount(path)
         return
     (path / "keep.txt").write_text("user file\n")
+    Catalog(path / "runs")
     if os.geteuid() != 0:
+        (path / "runs").chmod(0o555)
+        (path / "runs" / "catalog.sqlite").chmod(0o444)
         path.chmod(0o555)
         yield "chmod", path
         path.chmod(0o755)
+        (path / "runs").chmod(0o755)
         return
     yield "simulate", path
 
@@ -233,23 +238,37 @@ def test_unwritable_output_is_refused_before_any_computation(tmp_path: Path, rea
     assert not (tmp_path / "runs").exists() or snapshot(tmp_path / "runs") == before
 
 
+@pytest.mark.parametrize("catalog", ["new", "existing"])
 def test_unwritable_catalog_is_refused_before_any_computation(tmp_path: Path, readonly_dir, monkeypatch,
-                                                               capsys) -> None:
+                                                               capsys, catalog: str) -> None:
     kind, ro = readonly_dir
     config = tiny_config(tmp_path)
     out = tmp_path / "out" / "run"
+    runs = ro / ("newruns" if catalog == "new" else "runs")
     before = snapshot(tmp_path)
     if kind == "simulate":
         import experiments.runner as runner
         _simulate_readonly(monkeypatch, ro)
         monkeypatch.setattr(runner, "run_study", lambda *a, **k: pytest.fail("computed despite the refusal"))
         code, err = in_process(monkeypatch, capsys, tmp_path, "run", str(config), "--out", str(out),
-                               "--runs-dir", str(ro / "runs"))
+                               "--runs-dir", str(runs))
         assert code == 2
         assert_one_line_error(err, str(ro), "run catalog")
     else:
-        result = cli("run", str(config), "--out", str(out), "--runs-dir", str(ro / "runs"), cwd=tmp_path)
+        result = cli("run", str(config), "--out", str(out), "--runs-dir", str(runs), cwd=tmp_path)
         assert_one_line_error(result, str(ro), "run catalog")
+    assert snapshot(tmp_path) == before
+
+
+def test_a_corrupt_catalog_is_one_line_and_left_as_it_is(tmp_path: Path) -> None:
+    runs = tmp_path / "runs"
+    runs.mkdir()
+    (runs / "catalog.sqlite").write_bytes(b"these bytes are not an SQLite database " * 20)
+    config = tiny_config(tmp_path)
+    before = snapshot(tmp_path)
+    for args in (("runs", "list"), ("runs", "best"), ("run", str(config), "--out", str(tmp_path / "out"))):
+        result = cli(*args, "--runs-dir", str(runs), cwd=tmp_path)
+        assert_one_line_error(result, str(runs / "catalog.sqlite"), "not a database")
     assert snapshot(tmp_path) == before
 
 
