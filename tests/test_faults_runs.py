@@ -178,6 +178,27 @@ def test_out_refuses_a_path_that_is_not_a_run_of_this_config(tmp_path: Path, kin
     assert snapshot(tmp_path) == before  # nothing written (no catalog either), nothing erased
 
 
+def test_default_run_directory_holding_user_files_is_refused(tmp_path: Path) -> None:
+    config = tiny_config(tmp_path)
+    target = tmp_path / "runs" / f"tiny-{config_hash(resolve(config))}"
+    target.mkdir(parents=True)
+    (target / "analysis.ipynb").write_text("{}\n")
+    before = snapshot(tmp_path)
+    result = cli("run", str(config), "--runs-dir", "runs", cwd=tmp_path)
+    assert_one_line_error(result, str(target), "no manifest.json")
+    assert snapshot(tmp_path) == before
+
+
+def test_out_below_a_file_is_refused(tmp_path: Path) -> None:
+    config = tiny_config(tmp_path)
+    (tmp_path / "report.pdf").write_bytes(b"%PDF-1.4\n")
+    before = snapshot(tmp_path)
+    result = cli("run", str(config), "--out", str(tmp_path / "report.pdf" / "run"), "--runs-dir",
+                 str(tmp_path / "runs"), cwd=tmp_path)
+    assert_one_line_error(result, str(tmp_path / "report.pdf"), "not a folder")
+    assert snapshot(tmp_path) == before
+
+
 @pytest.mark.parametrize("inside", ["cwd", "catalog", "config"])
 def test_force_never_replaces_a_folder_holding_the_work_catalog_or_config(tmp_path: Path, inside: str) -> None:
     work = tmp_path / "work"
