@@ -183,31 +183,60 @@ def data_panel(source: str | None, data_dir: Path | None, cache_dir: Path | None
 @cli.command("run")
 @click.argument("config", type=click.Path(path_type=Path))
 @click.option("--out", type=click.Path(path_type=Path), default=None,
-              help="Run directory (default runs/<config name>-<config hash>).")
+              help="Run directory (default runs/<config name>-<config hash>). An existing path is replaced only "
+                   "when it is a run directory of the same config; otherwise the run is refused.")
 @data_dir_option
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
               help="Override a config value, e.g. --set data.start=2005-01 (repeatable; value parsed as YAML).")
 @click.option("--runs-dir", type=click.Path(path_type=Path), default=Path("runs"), show_default=True,
               help="Folder of run directories and of the run catalog.")
 @click.option("--no-cache", is_flag=True, help="Recompute regime paths instead of reusing cached ones.")
+@click.option("--force", is_flag=True,
+              help="Replace the run directory even if it is not a run of this config (its contents are deleted). "
+                   "Never replaces a folder holding the current folder, the catalog, the config or the data.")
 def run_command(config: Path, out: Path | None, data_dir: Path | None, overrides: tuple[str, ...], runs_dir: Path,
-                no_cache: bool) -> None:
-    """Run an experiment CONFIG (YAML) and write its run directory: tables, figures, report.html."""
+                no_cache: bool, force: bool) -> None:
+    """Run an experiment CONFIG (YAML) and write its run directory: tables, figures, report.html.
+
+    The output location is checked before anything is computed, and two runs writing the same
+    directory wait for each other. A failed or interrupted run leaves an earlier finished run of
+    the config, and its catalog record, as they were.
+    """
+    import signal
+
     from experiments.catalog import Catalog
+    from experiments.outdir import RunTargetError
     from experiments.runner import default_run_dir, resolve, run_config
 
     resolved = resolve(config, overrides, data_dir)
     run_dir = out or default_run_dir(resolved, runs_dir)
-    catalog = Catalog(runs_dir)
-    with console.status("starting") as status:
-        def progress(stage: str, detail: str = "") -> None:
-            status.update(f"[bold]{stage}[/bold] {detail}")
-        try:
-            outcome = run_config(resolved, run_dir, progress=progress, use_cache=not no_cache)
-        except BaseException:
-            catalog.record_failure(resolved, run_dir)
-            raise
-    catalog.record(outcome)
+    Catalog.check_writable(runs_dir)
+    protected = [Path.cwd(), runs_dir / "catalog.sqlite", config, data_dir or resolved["data"].get("dir")]
+
+    def terminate(signum, frame):  # SIGTERM cleans up like Ctrl-C: temporary folder removed, lock released
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        with console.status("starting") as status:
+            def progress(stage: str, detail: str = "") -> None:
+                if stage == "waiting":
+                    err_console.print(escape(detail))
+                status.update(f"[bold]{stage}[/bold] {escape(detail)}")
+            try:
+                outcome = run_config(resolved, run_dir, progress=progress, use_cache=not no_cache, force=force,
+                                     protected=[p for p in protected if p is not None],
+                                     on_finish=lambda done: Catalog(runs_dir).record(done))
+            except RunTargetError:
+                raise  # refused or unwritable before anything ran: nothing to record
+            except BaseException as exc:
+                try:
+                    Catalog(runs_dir).record_failure(resolved, run_dir, exc)
+                except (FactorRegimesError, OSError):
+                    pass  # the run's own error is the one to report
+                raise
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     _print_summary(outcome)
 
 
@@ -326,7 +355,8 @@ def runs_list(runs_dir: Path) -> None:
     for col in ("config_hash", "name", "status", "finished", "window", "strategies", "best", "sharpe", "dsr"):
         table.add_column(col, overflow="fold")
     for _, r in frame.iterrows():
-        table.add_row(r["config_hash"], escape(str(r["name"])), r["status"], str(r["finished"] or ""),
+        status = r["status"] + (" (a rerun failed)" if r["status"] == "done" and r.get("last_failure") else "")
+        table.add_row(r["config_hash"], escape(str(r["name"])), status, str(r["finished"] or ""),
                       f"{r['window_start'] or ''}..{r['window_end'] or ''}", str(r["n_strategies"] or ""),
                       escape(str(r["best_strategy"] or "")), _fmt(r["best_sharpe"]), _fmt(r["best_dsr"]))
     console.print(table)

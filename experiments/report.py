@@ -244,7 +244,8 @@ def _provenance_sections(config: dict, manifest: dict) -> list[str]:
                   "<ul>", *[f"<li>{html.escape(n)}</li>" for n in manifest.get("data_notes", [])], "</ul>"]
     versions = ", ".join(f"{k} {v}" for k, v in manifest["versions"].items())
     parts += ["<h2>Reproducibility</h2>",
-              f"<p class='muted'>Started {manifest['started']}, finished {manifest['finished']}; git "
-              f"{manifest.get('git_commit') or 'n/a'}; {html.escape(versions)}.</p>",
+              f"<p class='muted'>Git {manifest.get('git_commit') or 'n/a'}; {html.escape(versions)}. Start and end "
+              "times and seconds per stage are in manifest.json (kept out of this report so that identical "
+              "inputs give an identical report).</p>",
               f"<pre>{html.escape(yaml.safe_dump(config, sort_keys=False))}</pre>", "</body></html>"]
     return parts

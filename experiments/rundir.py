@@ -132,7 +132,15 @@ def write_analyses(analyses: list, run_dir: Path, figures: bool = True) -> None:
 
 
 def write_manifest(result: StudyResult | None, config: dict, run_dir: Path, started: str, finished: str,
-                   timings: dict[str, float], config_hash: str, source: str, panel=None, records=None) -> dict:
+                   timings: dict[str, float], config_hash: str, source: str, panel=None, records=None,
+                   outputs: list[str] | None = None) -> dict:
+    """Write ``manifest.json`` and ``config.yaml``; returns the manifest.
+
+    ``started``/``finished`` (UTC) and ``seconds_by_stage`` live here only, never in the report, so
+    identical inputs give an identical ``report.html``. ``outputs`` lists every file the run wrote
+    (relative paths, ``manifest.json`` excepted): a later run may replace this directory only when
+    it holds nothing else.
+    """
     panel = panel if panel is not None else result.panel
     records = records if records is not None else panel.records
     manifest = {
@@ -148,6 +156,8 @@ def write_manifest(result: StudyResult | None, config: dict, run_dir: Path, star
                                                    for label, path in result.regimes.items()},
         "missing_returns": {} if result is None else result.missing_returns,
     }
+    if outputs is not None:
+        manifest["outputs"] = list(outputs)
     atomic_write_text(run_dir / "manifest.json", json.dumps(manifest, indent=2, default=_json_default))
     atomic_write_text(run_dir / "config.yaml", yaml.safe_dump(config, sort_keys=False, default_flow_style=None))
     return manifest

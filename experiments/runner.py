@@ -1,8 +1,11 @@
 """Run one experiment config into one run directory, atomically.
 
-The run is built in a hidden temporary folder beside its destination and
-renamed into place only when everything is written, so an interrupted or
-failed run leaves nothing that looks complete.
+The output location is checked before any computation (safe name, no
+foreign directory replaced, writable folder; see :mod:`experiments.outdir`)
+and locked for the whole run. The run is built in a hidden temporary folder
+beside its destination and renamed into place only when everything is
+written, so an interrupted or failed run leaves nothing that looks complete
+and never damages the finished directory it would replace.
 """
 
 from __future__ import annotations
@@ -11,12 +14,14 @@ import datetime as dt
 import os
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from experiments.analyses import AnalysisContext, AnalysisOutput, run_analysis
 from experiments.config import build_study, config_hash, load_config
+from experiments.outdir import (RunTargetError, check_name, check_target, ensure_parent, remove_empty, run_lock,
+                                target_path)
 from experiments.rundir import write_analyses, write_manifest, write_tables
 from experiments.study import StudyResult, run_study
 from regimes.data.download import cache_root
@@ -41,17 +46,63 @@ def resolve(config_path: str | Path, overrides: tuple[str, ...] = (), data_dir: 
     extra = list(overrides)
     if data_dir is not None:
         extra += ["data.source=local", f"data.dir={Path(data_dir)}"]
-    return load_config(config_path, tuple(extra))
+    config = load_config(config_path, tuple(extra))
+    check_name(config.get("name"), where=str(config_path))
+    return config
 
 
 def default_run_dir(config: dict, runs_dir: str | Path = "runs") -> Path:
+    """``<runs_dir>/<name>-<config hash>``; a name that is not a plain folder name is refused."""
+    check_name(config.get("name"))
     return Path(runs_dir) / f"{config['name']}-{config_hash(config)}"
 
 
 @capped
-def run_config(config: dict, run_dir: Path, progress: Progress | None = None, use_cache: bool = True) -> RunOutcome:
-    """Run a resolved config and write its run directory (replacing an older one atomically)."""
+def run_config(config: dict, run_dir: Path, progress: Progress | None = None, use_cache: bool = True,
+               force: bool = False, protected: Iterable[str | Path] = (),
+               on_finish: Callable[[RunOutcome], None] | None = None) -> RunOutcome:
+    """Run a resolved config and write its run directory (replacing an older one atomically).
+
+    Before any computation the output location is checked (:mod:`experiments.outdir`): the run name,
+    that ``run_dir`` is absent or a run directory of this same config (any other path is refused unless
+    ``force``; a path holding one of ``protected`` always is), and that its folder is writable. The
+    run then holds the lock on ``run_dir`` until ``on_finish`` (e.g. the catalog record) has returned,
+    so two runs to one directory are serialized. A failure at any point removes everything this run
+    created (its temporary folder, parent folders it made) and leaves an existing directory untouched;
+    a write that fails (read-only or full disk) is raised as :class:`RunTargetError` naming the folder.
+    """
     say = progress or (lambda stage, detail="": None)
+    check_name(config.get("name"))
+    run_dir = target_path(run_dir)
+    chash = config_hash(config)
+    check_target(run_dir, chash, force, protected)
+    created = ensure_parent(run_dir)
+    try:
+        with run_lock(run_dir, on_wait=lambda message: say("waiting", message)):
+            check_target(run_dir, chash, force, protected)  # again: the run we waited for may have written it
+            _remove_stale(run_dir)
+            tmp = run_dir.parent / f".{run_dir.name}.tmp-{os.getpid()}"
+            shutil.rmtree(tmp, ignore_errors=True)
+            try:
+                tmp.mkdir()
+            except OSError as exc:
+                raise RunTargetError(f"{run_dir.parent}: cannot write the run directory {run_dir.name} "
+                                     f"({exc.strerror or exc})") from None
+            try:
+                outcome = _compute_and_write(config, run_dir, tmp, say, use_cache)
+                _replace_dir(tmp, run_dir)
+            except BaseException:
+                shutil.rmtree(tmp, ignore_errors=True)
+                raise
+            if on_finish is not None:
+                on_finish(outcome)
+    except BaseException:
+        remove_empty(created)
+        raise
+    return outcome
+
+
+def _compute_and_write(config: dict, run_dir: Path, tmp: Path, say: Progress, use_cache: bool) -> RunOutcome:
     started = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     t0 = time.perf_counter()
     data = config["data"]
@@ -67,13 +118,8 @@ def run_config(config: dict, run_dir: Path, progress: Progress | None = None, us
         t_a = time.perf_counter()
         analyses.append(run_analysis(item, context))
         analysis_seconds[item["name"]] = time.perf_counter() - t_a
-    run_dir = Path(run_dir)
-    run_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = run_dir.parent / f".{run_dir.name}.tmp-{os.getpid()}"
-    _remove_stale(run_dir)
-    shutil.rmtree(tmp, ignore_errors=True)
+    chash = config_hash(config)
     try:
-        tmp.mkdir(parents=True)
         t_out = time.perf_counter()
         say("outputs", "tables")
         if result is not None:
@@ -87,7 +133,7 @@ def run_config(config: dict, run_dir: Path, progress: Progress | None = None, us
         timings.update({f"analysis:{k}": v for k, v in analysis_seconds.items()})
         finished = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
         records = list(panel.records) + [r for r in context.records if r not in panel.records]
-        manifest = write_manifest(result, config, tmp, started, finished, timings, config_hash(config), source.name,
+        manifest = write_manifest(result, config, tmp, started, finished, timings, chash, source.name,
                                   panel=panel, records=records)
         if config["outputs"]["report"]:
             from experiments.report import write_report
@@ -95,35 +141,42 @@ def run_config(config: dict, run_dir: Path, progress: Progress | None = None, us
             write_report(result, config, manifest, tmp, analyses=analyses)
         timings["outputs"] = time.perf_counter() - t_out
         timings["total"] = time.perf_counter() - t0
-        manifest = write_manifest(result, config, tmp, started, finished, timings, config_hash(config), source.name,
-                                  panel=panel, records=records)
-        _replace_dir(tmp, run_dir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+        outputs = sorted(str(p.relative_to(tmp)) for p in tmp.rglob("*") if p.is_file() and p.name != "manifest.json")
+        manifest = write_manifest(result, config, tmp, started, finished, timings, chash, source.name,
+                                  panel=panel, records=records, outputs=outputs)
+    except OSError as exc:  # read-only or full disk while writing: one line naming the folder
+        raise RunTargetError(f"{run_dir.parent}: cannot write the run directory {run_dir.name} "
+                             f"({exc.strerror or exc})") from exc
     return RunOutcome(run_dir=run_dir, config=config, result=result, manifest=manifest, analyses=analyses)
 
 
 def _remove_stale(run_dir: Path) -> None:
-    """Delete temporary folders of this run left by processes that no longer exist (killed runs)."""
-    for stale in run_dir.parent.glob(f".{run_dir.name}.tmp-*"):
-        try:
-            pid = int(stale.name.rsplit("-", 1)[1])
-        except ValueError:
-            continue
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
+    """Clean up after killed runs of this directory: remove their temporary folders, and put back a
+    finished directory a kill left moved aside in the middle of a replacement.
+
+    The caller holds the directory's lock, and every run creates these folders only while holding it,
+    so any that exist now belong to runs that are gone (killed; perhaps still a zombie process).
+    """
+    for stale in sorted(run_dir.parent.glob(f".{run_dir.name}.old-*")):
+        if not os.path.lexists(run_dir):
+            os.replace(stale, run_dir)
+        elif stale.is_dir() and not stale.is_symlink():
             shutil.rmtree(stale, ignore_errors=True)
-        except PermissionError:
-            pass  # alive, another user's
+        else:
+            stale.unlink()
+    for stale in run_dir.parent.glob(f".{run_dir.name}.tmp-*"):
+        shutil.rmtree(stale, ignore_errors=True)
 
 
 def _replace_dir(new: Path, target: Path) -> None:
-    if target.exists():
+    """Move ``new`` to ``target``; an existing ``target`` is moved aside first and removed afterwards."""
+    if os.path.lexists(target):
         old = target.parent / f".{target.name}.old-{os.getpid()}"
         os.replace(target, old)
         os.replace(new, target)
-        shutil.rmtree(old, ignore_errors=True)
+        if old.is_dir() and not old.is_symlink():
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            old.unlink()
     else:
         os.replace(new, target)
