@@ -252,6 +252,8 @@ def _print_summary(outcome) -> None:
             for row in data.itertuples(index=False):
                 table.add_row(*[escape(f"{v:.4g}" if isinstance(v, float) else str(v)) for v in row])
             console.print(table)
+    if outcome.manifest.get("mixed_vintages"):
+        console.print(escape(outcome.manifest["mixed_vintages"]), soft_wrap=True)
     result = outcome.result
     if result is None:
         console.print(f"Run directory: {outcome.run_dir}")

@@ -19,6 +19,7 @@ import pandas as pd
 import yaml
 
 from experiments.study import StudyResult, decision_range
+from regimes.data.vintages import mixed_vintage_message, vintages
 from regimes.atomic import atomic_write_text
 
 FLOAT = "%.10g"
@@ -143,6 +144,8 @@ def write_manifest(result: StudyResult | None, config: dict, run_dir: Path, star
     """
     panel = panel if panel is not None else result.panel
     records = records if records is not None else panel.records
+    mixed = mixed_vintage_message(records)
+    notes = list(panel.notes) + ([mixed] if mixed and mixed not in panel.notes else [])
     manifest = {
         "name": config["name"], "config_hash": config_hash, "source": source,
         "sample_data": source == "sample", "seed": config["evaluation"]["seed"],
@@ -151,7 +154,8 @@ def write_manifest(result: StudyResult | None, config: dict, run_dir: Path, star
         "decision_dates": None if result is None else decision_range(result.spec, result.panel.frame.index),
         "git_commit": git_commit(),
         "data_files": [r.to_dict() for r in records],
-        "data_notes": panel.notes,
+        "data_notes": notes,
+        "vintages": vintages(records), "mixed_vintages": mixed or None,
         "regime_cache": {} if result is None else {label: path.info.get("cache", "off")
                                                    for label, path in result.regimes.items()},
         "missing_returns": {} if result is None else result.missing_returns,
