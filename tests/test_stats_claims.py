@@ -384,7 +384,10 @@ def _record(catalog, name: str, window: tuple[str, str], sharpes: dict[str, floa
     metrics = pd.DataFrame({"sharpe": sharpes, "dsr": 0.5, "n_periods": n})
     metrics.index.name = "strategy"
     manifest = {"config_hash": name * 3, "name": name, "started": "s", "finished": name, "source": "local"}
-    catalog.record_values(catalog.path.parent / name, manifest, metrics, window)
+    run_dir = catalog.path.parent / name  # a record counts as done only when its directory's manifest agrees
+    run_dir.mkdir()
+    (run_dir / "manifest.json").write_text(json.dumps(manifest))
+    catalog.record_values(run_dir, manifest, metrics, window)
 
 
 def test_dsr_trial_count_spans_the_sweep_for_the_same_target_and_window(tmp_path) -> None:
