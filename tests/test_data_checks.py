@@ -34,8 +34,8 @@ def test_infer_frequency(index: pd.DatetimeIndex, expected: str) -> None:
 
 def test_check_frequency_names_file_and_frequency_found() -> None:
     days = pd.bdate_range("2000-01-03", periods=300)
-    with pytest.raises(DataError, match=r"^f\.csv: expected monthly data, found daily data \(300 rows "
-                                        r"2000-01-03\.\.2001-02-23\); is this the daily file"):
+    with pytest.raises(DataError, match=r"^f\.csv: expected monthly data, found daily data \(median spacing 1 day, "
+                                        r"300 rows 2000-01-03\.\.2001-02-23\); is this the daily file"):
         check_frequency("f.csv", days, "monthly")
     months = pd.date_range("2000-01-31", periods=24, freq="ME")
     with pytest.raises(DataError, match="expected daily data, found monthly data"):
