@@ -152,7 +152,7 @@ _SPECS: list[SeriesSpec] = [
     SeriesSpec("vix", "CBOE VIX daily history (close)", ("VIX_History.csv",), _checked(read_cboe_vix, "daily"), "daily",
                publisher="cboe", remote="VIX_History.csv", cache_name="VIX_History.csv"),
     _fred("VIXCLS", "VIX close from FRED (fallback for CBOE's file)", "daily", percent=False),
-    SeriesSpec("sp500", "S&P 500 index daily (Yahoo layout)", ("GSPC.csv", "^GSPC.csv", "sp500.csv", "SPX.csv"),
+    SeriesSpec("sp500", "S&P 500 index daily (Yahoo layout; Stooq's when downloaded)", ("GSPC.csv", "^GSPC.csv", "sp500.csv", "SPX.csv"),
                _checked(read_yahoo, "daily"), "daily", publisher="stooq", remote="?s=%5Espx&i=d",
                cache_name="sp500_stooq.csv", read_payload=_checked(read_stooq, "daily")),
     _fred("T10Y2Y", "10-year minus 2-year Treasury spread (FRED)", "daily", percent=True),

@@ -136,7 +136,8 @@ def read_stooq(path: str | Path) -> pd.DataFrame:
     (:func:`regimes.data.checks.leading_monthly_rows`) are dropped, and the
     frame's ``attrs["note"]`` says how many, over which dates, before which
     day; everything from the first daily row on is kept and validated like
-    any daily series (a gap inside it is refused by the frequency check).
+    any daily series (a gap inside it is refused by the frequency check;
+    so is a whole month without a row where the monthly rows end).
 
     Returns
     -------
@@ -145,10 +146,14 @@ def read_stooq(path: str | Path) -> pd.DataFrame:
         is ``""`` when nothing was dropped.
     """
     frame = read_yahoo(path)
-    n = leading_monthly_rows(pd.DatetimeIndex(frame.index))
+    dates = pd.DatetimeIndex(frame.index)
+    n = leading_monthly_rows(dates)
     note = ""
     if n:
-        dates = frame.index
+        if dates[n].to_period("M") > dates[n - 1].to_period("M") + 1:  # a whole month without a row
+            raise DataError(str(path), f"no rows between {dates[n - 1].date()} and {dates[n].date()} "
+                                       f"({(dates[n] - dates[n - 1]).days} days), where the monthly rows Stooq "
+                                       "splices in end and its daily rows begin: rows are missing")
         note = (f"dropped {n:,} leading monthly row{'s' if n > 1 else ''} ({dates[0].date()}..{dates[n - 1].date()}) "
                 f"that Stooq splices before its daily rows, which begin {dates[n].date()}")
         frame = frame.iloc[n:].copy()
