@@ -10,7 +10,6 @@ layout as Stooq's).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import subprocess
 import sys
@@ -24,6 +23,7 @@ import pytest
 from regimes.data.download import DownloadSource
 from regimes.errors import DataWarning, DownloadError
 from tests.test_download import _Server, _source
+from tests.test_faults_download import _snapshot
 
 ROUTE = "/stooq?s=%5Espx&i=d"
 ROOT = Path(__file__).resolve().parent.parent
@@ -64,10 +64,6 @@ def _expected(parts: dict[str, list[str]]) -> pd.DataFrame:
     rows = [r.split(",") for r in parts["early"] + parts["real"]]
     index = pd.DatetimeIndex([r[0] for r in rows], name="date")
     return pd.DataFrame({"close": [float(r[4]) for r in rows], "volume": [float(r[5]) for r in rows]}, index=index)
-
-
-def _snapshot(cache: Path) -> dict[str, str]:
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(cache.iterdir())}
 
 
 def _fetch(url: str, cache: Path) -> tuple[object, list[warnings.WarningMessage]]:
