@@ -520,8 +520,8 @@ def one_line_warnings() -> Iterator[None]:
 
     def show(message, category, filename, lineno, file=None, line=None):  # noqa: ANN001 (warnings' signature)
         if issubclass(category, FactorRegimesWarning):
-            text = " ".join(str(message).split())
-            err_console.print(f"warning: {escape(text)}", soft_wrap=True)
+            text = " ".join(str(message).split())  # one line, whatever the message holds
+            err_console.print(f"warning: {text}", soft_wrap=True, markup=False, emoji=False, highlight=False)
         else:
             previous(message, category, filename, lineno, file, line)
 

@@ -339,8 +339,10 @@ def test_cli_hook_prints_our_warnings_on_one_line_and_leaves_others_alone(capsys
         warnings.simplefilter("always")
         regime_cache.report("regime cache: discarded entry /x/a.npz\nfor jump: unreadable; recomputed")
         warnings.warn("a library's own warning", UserWarning, stacklevel=1)
+        regime_cache.report("regime cache: discarded entry /runs/[bold]x[/bold]/:smile:/b.npz")  # printed verbatim
     assert warnings.showwarning is before, "the hook is removed when the command ends"
     assert capsys.readouterr().err.splitlines() == [
-        "warning: regime cache: discarded entry /x/a.npz for jump: unreadable; recomputed"]
+        "warning: regime cache: discarded entry /x/a.npz for jump: unreadable; recomputed",
+        "warning: regime cache: discarded entry /runs/[bold]x[/bold]/:smile:/b.npz"]
     assert passed_on == [UserWarning], "other warnings go to the usual display"
     assert issubclass(RegimeCacheWarning, FactorRegimesWarning) and issubclass(RegimeCacheWarning, UserWarning)
