@@ -8,7 +8,10 @@ with status 2, as click does.
 
 from __future__ import annotations
 
+import contextlib
 import sys
+import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 import click
@@ -19,7 +22,7 @@ from rich.table import Table
 from regimes.data.catalog import CATALOG, DEFAULT_DOWNLOADS, PUBLISHERS
 from regimes.data.sources import DataSource, make_source
 from regimes.data.vintages import mixed_vintage_message
-from regimes.errors import FactorRegimesError
+from regimes.errors import FactorRegimesError, FactorRegimesWarning
 
 # Wide output when piped (a log file should not wrap tables); the terminal's width otherwise.
 console = Console(highlight=False, width=None if sys.stdout.isatty() else 140)
@@ -545,12 +548,36 @@ def regimes_plot(detectors: tuple[str, ...], params: tuple[str, ...], feature_li
         console.print(f"Comparison: {out / 'regimes_comparison.png'}")
 
 
+@contextlib.contextmanager
+def one_line_warnings() -> Iterator[None]:
+    """Print the framework's own warnings as one line ``warning: <message>`` on stderr while active.
+
+    Other warnings (from libraries) keep Python's usual format; the previous
+    ``warnings.showwarning`` is restored on exit.
+    """
+    previous = warnings.showwarning
+
+    def show(message, category, filename, lineno, file=None, line=None):  # noqa: ANN001 (warnings' signature)
+        if issubclass(category, FactorRegimesWarning):
+            text = " ".join(str(message).split())  # one line, whatever the message holds
+            err_console.print(f"warning: {text}", soft_wrap=True, markup=False, emoji=False, highlight=False)
+        else:
+            previous(message, category, filename, lineno, file, line)
+
+    warnings.showwarning = show
+    try:
+        yield
+    finally:
+        warnings.showwarning = previous
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the CLI, turning user-input errors into one line and exit status 2."""
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
     try:
-        cli.main(args=args, prog_name="factor-regimes", standalone_mode=False)
+        with one_line_warnings():
+            cli.main(args=args, prog_name="factor-regimes", standalone_mode=False)
     except click.exceptions.Abort:
         err_console.print("interrupted")
         sys.exit(130)

@@ -1,9 +1,14 @@
-"""Errors that reach the user as one line and exit status 2.
+"""Errors that reach the user as one line and exit status 2, and the warnings that are stated on one line.
 
 Every problem caused by the user's input (a malformed data file, a failed
 download, a bad configuration) is raised as a :class:`FactorRegimesError`.
 The command-line interface prints ``str(error)`` on one line and exits with
 status 2; anything else is a bug and keeps its traceback.
+
+What the user must know but that is not an error (a cache entry discarded
+and recomputed, rows a publisher splices in that were dropped) is a
+:class:`FactorRegimesWarning`, which the command line prints as one line
+``warning: <message>``.
 """
 
 from __future__ import annotations
@@ -43,5 +48,26 @@ class DataError(FactorRegimesError):
         return f"{where}: {self.message}"
 
 
+class SeriesMismatch(DataError):
+    """A well-formed file that holds another series than its slot asks for.
+
+    For example a daily file under a monthly file's name, or a FRED file of
+    another series id. The downloader says "the reply is not the ... file".
+    """
+
+
 class DownloadError(DataError):
     """A publisher's file could not be fetched or was not what it should be."""
+
+
+class FactorRegimesWarning(UserWarning):
+    """Base class of the framework's warnings: something the user must know, that is not an error.
+
+    Library users see them as normal Python warnings (filterable by this
+    class); the command-line interface prints each as one line
+    ``warning: <message>`` on standard error.
+    """
+
+
+class DataWarning(FactorRegimesWarning):
+    """Data were read as published but something about them must be stated (for example rows dropped)."""

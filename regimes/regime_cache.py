@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import re
 import warnings
 import zipfile
 from pathlib import Path
@@ -29,15 +30,18 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from regimes.atomic import atomic_write_bytes
+from regimes.atomic import PART, atomic_write_bytes, remove_stale_temporaries
+from regimes.errors import FactorRegimesWarning
 
 #: Version of the entry layout; part of every key.
 FORMAT = 2
 SUFFIX = ".npz"
 _FITTED = "fitted__"
+#: Name of a temporary file of an entry being written (:func:`regimes.atomic.atomic_write_bytes`).
+_TEMPORARY = re.compile(r"\.[0-9a-f]{32}" + re.escape(SUFFIX) + r"\..+" + re.escape(PART))
 
 
-class RegimeCacheWarning(UserWarning):
+class RegimeCacheWarning(FactorRegimesWarning):
     """A regime-cache entry was discarded (and recomputed) or could not be written."""
 
 
@@ -98,9 +102,19 @@ def _fitted_state(detector: object) -> tuple[dict[str, np.ndarray], dict, list[s
     return arrays, scalars, dropped
 
 
+def is_temporary(name: str) -> bool:
+    """Whether ``name`` is a temporary file of an entry being written (``.<entry>.npz.<random>.part``)."""
+    return _TEMPORARY.fullmatch(name) is not None
+
+
 def write(path: Path, key: dict, proba: pd.DataFrame, next_proba: pd.DataFrame, refit_dates: pd.DatetimeIndex,
           detector: object, info: dict) -> None:
-    """Write an entry atomically; a failure to write is reported on one line, never raised."""
+    """Write an entry atomically; a failure to write is reported on one line, never raised.
+
+    First removes the temporary files that killed writers left in the cache
+    folder (never one a live writer still holds: see
+    :func:`regimes.atomic.remove_stale_temporaries`).
+    """
     arrays = {"proba": proba.to_numpy(dtype=float), "next_proba": next_proba.to_numpy(dtype=float),
               "dates": _ns(proba.index), "refit_dates": _ns(refit_dates),
               "columns": np.asarray(list(proba.columns), dtype=str)}
@@ -111,6 +125,7 @@ def write(path: Path, key: dict, proba: pd.DataFrame, next_proba: pd.DataFrame, 
     buf = io.BytesIO()
     np.savez(buf, meta=np.asarray(json.dumps(meta, sort_keys=True)), **arrays)
     try:
+        remove_stale_temporaries(path.parent, is_temporary)
         atomic_write_bytes(path, buf.getvalue())
     except OSError as exc:
         report(f"regime cache: could not write {path} ({exc.strerror or exc}); the result is not cached")

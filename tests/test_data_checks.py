@@ -10,11 +10,12 @@ import pandas as pd
 import pytest
 
 from regimes.data.aqr import read_aqr
-from regimes.data.checks import check_consecutive_months, check_daily_gaps, check_frequency, infer_frequency
+from regimes.data.checks import (check_consecutive_months, check_daily_gaps, check_frequency, infer_frequency,
+                                 leading_monthly_rows)
 from regimes.data.french import read_french
 from regimes.data.sources import FileRecord, LocalSource
 from regimes.data.vintages import mixed_vintage_message, vintages
-from regimes.errors import DataError
+from regimes.errors import DataError, SeriesMismatch
 
 
 # -- frequency ---------------------------------------------------------------------------------------
@@ -34,8 +35,8 @@ def test_infer_frequency(index: pd.DatetimeIndex, expected: str) -> None:
 
 def test_check_frequency_names_file_and_frequency_found() -> None:
     days = pd.bdate_range("2000-01-03", periods=300)
-    with pytest.raises(DataError, match=r"^f\.csv: expected monthly data, found daily data \(300 rows "
-                                        r"2000-01-03\.\.2001-02-23\); is this the daily file"):
+    with pytest.raises(DataError, match=r"^f\.csv: expected monthly data, found daily data \(median spacing 1 day, "
+                                        r"300 rows 2000-01-03\.\.2001-02-23\); is this the daily file"):
         check_frequency("f.csv", days, "monthly")
     months = pd.date_range("2000-01-31", periods=24, freq="ME")
     with pytest.raises(DataError, match="expected daily data, found monthly data"):
@@ -61,6 +62,36 @@ def test_daily_gap_threshold_is_longer_than_the_1933_closure(shared_data: Path) 
     with pytest.raises(DataError, match=r"no rows between 2008-02-29 and 2008-04-01 \(32 days"):
         check_daily_gaps("d.csv", gap)
 
+
+
+def test_daily_gaps_skip_the_1914_closure_and_nothing_more() -> None:
+    """The NYSE was closed 1914-07-31..1914-12-11: a daily series may skip exactly that, not a day more than 14."""
+    days = pd.bdate_range("1914-01-02", "1915-06-30")
+    check_daily_gaps("d.csv", days[(days < "1914-07-31") | (days > "1914-12-11")])
+    longer = days[(days < "1914-07-31") | (days > "1914-12-31")]  # 20 more days missing after the reopening
+    with pytest.raises(DataError, match=r"no rows between 1914-07-30 and 1915-01-01 \(155 days; at most 14"):
+        check_daily_gaps("d.csv", longer)
+    later = pd.bdate_range("1920-01-02", "1921-06-30")
+    with pytest.raises(DataError, match=r"no rows between 1920-07-30 and 1920-12-13"):
+        check_daily_gaps("d.csv", later[(later < "1920-07-31") | (later > "1920-12-11")])
+
+
+def test_leading_monthly_rows_counts_only_a_long_first_of_month_run() -> None:
+    months = pd.date_range("1789-05-01", periods=20, freq="MS")
+    days = pd.bdate_range("1791-01-03", periods=50)
+    assert leading_monthly_rows(months.append(days)) == 20
+    assert leading_monthly_rows(months.delete(15).append(days)) == 15  # a skipped month ends the run
+    assert leading_monthly_rows(months[:11].append(days)) == 0  # fewer than 12: not a spliced history
+    assert leading_monthly_rows(pd.date_range("1789-05-31", periods=20, freq="ME").append(days)) == 0
+    assert leading_monthly_rows(months) == 0 and leading_monthly_rows(days) == 0
+
+
+def test_frequency_mismatch_is_a_series_mismatch() -> None:
+    with pytest.raises(SeriesMismatch):
+        check_frequency("f.csv", pd.bdate_range("2000-01-03", periods=300), "monthly")
+    with pytest.raises(DataError) as info:
+        check_consecutive_months("m.csv", pd.DatetimeIndex(["2000-01-31", "2000-03-31", "2000-04-30"]))
+    assert not isinstance(info.value, SeriesMismatch), "a missing month is a damaged file, not another series"
 
 # -- vintages ----------------------------------------------------------------------------------------
 def test_vintage_read_from_both_layouts(shared_data: Path) -> None:

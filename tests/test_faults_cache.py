@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import io
 import json
 import os
@@ -16,6 +17,7 @@ import pandas as pd
 import pytest
 
 from regimes import regime_cache, walkforward
+from regimes.errors import FactorRegimesWarning
 from regimes.regime_cache import RegimeCacheWarning
 from regimes.specs import DetectorSpec
 from regimes.walkforward import Schedule, walk_forward
@@ -284,5 +286,63 @@ def test_cli_reports_a_discarded_entry_on_one_line(shared_data: Path, tmp_path: 
     warm = subprocess.run(args, capture_output=True, text=True, timeout=300, env=env, cwd=root)
     assert warm.returncode == 0, warm.stderr
     lines = warm.stderr.strip().splitlines()
-    assert len(lines) == 1 and "regime cache: discarded entry" in lines[0] and "vix_threshold" in lines[0]
+    assert len(lines) == 1 and lines[0].startswith("warning: regime cache: discarded entry"), warm.stderr
+    assert "vix_threshold" in lines[0] and "RegimeCacheWarning" not in lines[0]
     assert "Traceback" not in warm.stderr and warm.stdout == cold.stdout
+
+
+# -- temporary files of killed writers ----------------------------------------------------------------------
+
+def _write_and_die(folder: Path, name: str) -> None:
+    """In a child process, start an entry's temporary file (as the cache writes it) and die by SIGKILL."""
+    script = ("import os, signal\nfrom pathlib import Path\nfrom regimes.atomic import locked_temp\n"
+              f"with locked_temp(Path({str(folder / name)!r})) as (tmp, fh):\n"
+              "    fh.write(b'half an entry'); fh.flush(); os.kill(os.getpid(), signal.SIGKILL)\n")
+    result = subprocess.run([sys.executable, "-c", script], cwd=Path(__file__).parent.parent, timeout=60)
+    assert result.returncode == -9
+
+
+def test_stale_temporaries_of_killed_writers_are_removed_on_the_next_write(features, cold, tmp_path: Path) -> None:
+    folder = tmp_path / "regimes"
+    folder.mkdir()
+    _write_and_die(folder, "0" * 32 + ".npz")
+    killed = [p for p in folder.iterdir() if p.name.endswith(".part")]
+    assert len(killed) == 1 and killed[0].name.startswith("." + "0" * 32 + ".npz.")  # what a killed write leaves
+    legacy = folder / (".%s.npz.abc123.part" % ("f" * 32))  # an older version's temporary, never locked
+    legacy.write_bytes(b"PK")
+    live = folder / (".%s.npz.live42.part" % ("e" * 32))  # a writer in another process, still writing
+    mine = [folder / "notes.part", folder / ".notes.txt.x.part", folder / ("%s.npz.part" % ("1" * 32))]
+    for path in mine:  # not the cache's temporaries: never touched
+        path.write_text("mine")
+    with open(live, "wb") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        path = _run(features, tmp_path)
+        assert path.info["cache"] == "miss"
+        assert live.exists() and not killed[0].exists() and not legacy.exists()
+    assert all(p.read_text() == "mine" for p in mine)
+    assert sorted(p.name for p in folder.iterdir()) == sorted([_entries(tmp_path)[0].name, live.name,
+                                                               *(p.name for p in mine)])
+    _assert_same(path, cold["jump"])
+    live.unlink()
+    _write_and_die(folder, _entries(tmp_path)[0].name)  # a killed rewrite of an existing entry
+    assert _run(features, tmp_path).info["cache"] == "hit", "a hit does not write, and is not disturbed"
+    assert _run(features, tmp_path, "vix_threshold").info["cache"] == "miss"  # the next write cleans up
+    assert not [p for p in folder.iterdir() if p.name.endswith(".part") and p not in mine]
+
+
+def test_cli_hook_prints_our_warnings_on_one_line_and_leaves_others_alone(capsys, monkeypatch) -> None:
+    from experiments.cli import one_line_warnings
+    passed_on = []
+    monkeypatch.setattr(warnings, "showwarning", lambda message, category, *args, **kw: passed_on.append(category))
+    before = warnings.showwarning
+    with one_line_warnings(), warnings.catch_warnings():
+        warnings.simplefilter("always")
+        regime_cache.report("regime cache: discarded entry /x/a.npz\nfor jump: unreadable; recomputed")
+        warnings.warn("a library's own warning", UserWarning, stacklevel=1)
+        regime_cache.report("regime cache: discarded entry /runs/[bold]x[/bold]/:smile:/b.npz")  # printed verbatim
+    assert warnings.showwarning is before, "the hook is removed when the command ends"
+    assert capsys.readouterr().err.splitlines() == [
+        "warning: regime cache: discarded entry /x/a.npz for jump: unreadable; recomputed",
+        "warning: regime cache: discarded entry /runs/[bold]x[/bold]/:smile:/b.npz"]
+    assert passed_on == [UserWarning], "other warnings go to the usual display"
+    assert issubclass(RegimeCacheWarning, FactorRegimesWarning) and issubclass(RegimeCacheWarning, UserWarning)

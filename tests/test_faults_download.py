@@ -77,14 +77,14 @@ def _refused(cache: Path, routes: dict, key: str, match: str, **kwargs: object) 
 
 def test_fred_reply_for_another_series(good_fred: Path, shared_data: Path) -> None:
     err = _refused(good_fred, {"/fred?id=T10Y2Y": (200, (shared_data / "BAA10Y.csv").read_bytes())}, "t10y2y",
-                   r"the FRED series 'BAA10Y', not 'T10Y2Y'")
+                   r"is not the 10-year .* file: expected the FRED series 'T10Y2Y', found 'BAA10Y' in the header")
     assert "/fred?id=T10Y2Y" in str(err)
 
 
 def test_fred_monthly_series_in_a_daily_slot(good_fred: Path, shared_data: Path) -> None:
     text = (shared_data / "GS10.csv").read_text().replace("GS10", "T10Y2Y")  # right name, monthly dates
     _refused(good_fred, {"/fred?id=T10Y2Y": (200, text.encode())}, "t10y2y",
-             r"expected daily data, found monthly \(median spacing 3[01]")
+             r"is not the .* file: expected daily data, found monthly data \(median spacing 3[01] days")
 
 
 def test_daily_zip_member_served_for_the_monthly_file(good_mom: Path, shared_data: Path) -> None:
@@ -95,7 +95,9 @@ def test_daily_zip_member_served_for_the_monthly_file(good_mom: Path, shared_dat
 
 def test_daily_data_renamed_as_the_monthly_member(good_mom: Path, shared_data: Path) -> None:
     body = _zipped(shared_data / "F-F_Momentum_Factor_daily.CSV", "F-F_Momentum_Factor.csv")
-    _refused(good_mom, {MOM: (200, body)}, "mom_monthly", r"expected monthly data, found daily \(median spacing 1 ")
+    _refused(good_mom, {MOM: (200, body)}, "mom_monthly",
+             r"Factor.csv, line 15: the server's reply is not the Momentum factor \(UMD\), monthly file: expected a "
+             r"monthly file \(YYYYMM rows\), found daily rows \(19261103\)")
 
 
 def test_monthly_data_in_the_daily_slot(shared_data: Path, tmp_path: Path) -> None:
@@ -105,7 +107,7 @@ def test_monthly_data_in_the_daily_slot(shared_data: Path, tmp_path: Path) -> No
         assert _source(server.url, cache).fetch("mom_daily").rows > 20_000
     body = _zipped(shared_data / "F-F_Momentum_Factor.CSV", "F-F_Momentum_Factor_daily.csv")
     _refused(cache, {"/ftp/F-F_Momentum_Factor_daily_CSV.zip": (200, body)}, "mom_daily",
-             r"expected daily data, found monthly")
+             r"expected a daily file \(YYYYMMDD rows\), found monthly rows")
 
 
 def test_another_factor_under_the_momentum_name(good_mom: Path, shared_data: Path) -> None:
@@ -287,7 +289,7 @@ def test_cli_fetch_of_another_series_is_one_line(good_fred: Path, shared_data: P
     assert result.returncode == 2 and "Traceback" not in result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: 1 of 1 downloads failed; t10y2y: "), result.stderr
-    assert f"{server.url}/fred?id=T10Y2Y" in lines[0] and "'BAA10Y', not 'T10Y2Y'" in lines[0]
+    assert f"{server.url}/fred?id=T10Y2Y" in lines[0] and "found 'BAA10Y' in the header" in lines[0]
     assert _snapshot(good_fred) == before
 
 

@@ -18,8 +18,8 @@ import pandas as pd
 from regimes.data.aqr import read_aqr
 from regimes.data.checks import check_frequency
 from regimes.data.french import read_french
-from regimes.data.readers import read_cboe_vix, read_fred, read_yahoo
-from regimes.errors import DataError
+from regimes.data.readers import read_cboe_vix, read_fred, read_stooq, read_yahoo
+from regimes.errors import DataError, SeriesMismatch
 
 Reader = Callable[[Path], pd.DataFrame]
 
@@ -59,6 +59,11 @@ class SeriesSpec:
         Path (or query) appended to the publisher URL.
     cache_name : str
         File name of the downloaded payload in the cache.
+    read_payload : callable or None
+        Reader of the publisher's payload when its layout differs from a
+        local file's (Stooq's S&P 500 splices monthly rows before the daily
+        ones); None when ``read`` serves both. Its frame's
+        ``attrs["note"]`` states anything it dropped.
     """
 
     key: str
@@ -69,6 +74,7 @@ class SeriesSpec:
     publisher: str | None = None
     remote: str = ""
     cache_name: str = ""
+    read_payload: Reader | None = None
 
     def url(self, publishers: dict[str, str]) -> str:
         """The download URL given publisher base URLs."""
@@ -115,8 +121,8 @@ def _fred(series: str, description: str, frequency: str, percent: bool) -> Serie
     def read(path: Path) -> pd.DataFrame:
         frame = read_fred(path, percent=percent, bounds=FRED_BOUNDS.get(series))
         if frame.columns[0].upper() != series:
-            raise DataError(path, f"expected the FRED series {series!r}, found {frame.columns[0]!r} in the header",
-                            line=1)
+            raise SeriesMismatch(path, f"expected the FRED series {series!r}, found {frame.columns[0]!r} in the "
+                                       "header", line=1)
         return frame.rename(columns={frame.columns[0]: series})
     return SeriesSpec(
         key=series.lower(), description=description, filenames=(f"{series}.csv",),
@@ -146,8 +152,9 @@ _SPECS: list[SeriesSpec] = [
     SeriesSpec("vix", "CBOE VIX daily history (close)", ("VIX_History.csv",), _checked(read_cboe_vix, "daily"), "daily",
                publisher="cboe", remote="VIX_History.csv", cache_name="VIX_History.csv"),
     _fred("VIXCLS", "VIX close from FRED (fallback for CBOE's file)", "daily", percent=False),
-    SeriesSpec("sp500", "S&P 500 index daily (Yahoo layout)", ("GSPC.csv", "^GSPC.csv", "sp500.csv", "SPX.csv"),
-               _checked(read_yahoo, "daily"), "daily", publisher="stooq", remote="?s=%5Espx&i=d", cache_name="sp500_stooq.csv"),
+    SeriesSpec("sp500", "S&P 500 index daily (Yahoo layout; Stooq's when downloaded)", ("GSPC.csv", "^GSPC.csv", "sp500.csv", "SPX.csv"),
+               _checked(read_yahoo, "daily"), "daily", publisher="stooq", remote="?s=%5Espx&i=d",
+               cache_name="sp500_stooq.csv", read_payload=_checked(read_stooq, "daily")),
     _fred("T10Y2Y", "10-year minus 2-year Treasury spread (FRED)", "daily", percent=True),
     _fred("T10Y3M", "10-year minus 3-month Treasury spread (FRED)", "daily", percent=True),
     _fred("BAA10Y", "Moody's Baa minus 10-year Treasury (FRED)", "daily", percent=True),
@@ -181,11 +188,13 @@ def spec(key: str) -> SeriesSpec:
         raise KeyError(f"unknown series {key!r}; known: {', '.join(CATALOG)}") from None
 
 
-def read_series(key: str, path: str | Path, name: str | None = None) -> pd.DataFrame:
+def read_series(key: str, path: str | Path, name: str | None = None, downloaded: bool = False) -> pd.DataFrame:
     """Read and validate ``path`` as the catalog series ``key`` (layout, frequency, calendar, values).
 
     The one entry point for validating a file or a downloaded payload: the
-    same reader and checks as a local file.
+    same reader and checks as a local file (for a payload whose publisher
+    has its own layout, :attr:`SeriesSpec.read_payload` followed by the
+    same checks).
 
     Parameters
     ----------
@@ -196,15 +205,28 @@ def read_series(key: str, path: str | Path, name: str | None = None) -> pd.DataF
     name : str, optional
         What error messages call the file instead of ``path`` (for example
         the URL it was fetched from).
+    downloaded : bool, default False
+        ``path`` is the publisher's payload, as fetched (read with
+        :attr:`SeriesSpec.read_payload` when the series has one).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The validated series; ``attrs["note"]`` states rows a payload reader
+        dropped, ``attrs["vintage"]`` a Ken French file's vintage.
 
     Raises
     ------
     DataError
-        As the series' reader does, naming ``name`` (or ``path``) and the line.
+        As the series' reader does, naming ``name`` (or ``path``) and the
+        line; of the same class (:class:`regimes.errors.SeriesMismatch` for
+        a file of another series).
     """
+    series = spec(key)
+    reader = series.read_payload if downloaded and series.read_payload is not None else series.read
     try:
-        return spec(key).read(Path(path))
+        return reader(Path(path))
     except DataError as exc:
         if name is None or exc.path is None:
             raise
-        raise DataError(exc.path.replace(str(path), name, 1), exc.message, exc.line) from None
+        raise type(exc)(exc.path.replace(str(path), name, 1), exc.message, exc.line) from None

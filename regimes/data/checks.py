@@ -5,8 +5,8 @@ rows mean for the slot the file fills: the frequency (a daily file saved
 under a monthly file's name is refused), one row per month in a monthly
 series (a missing month is refused, naming it), and no implausible hole in
 a daily series. The downloader validates a payload with the same reader and
-the same checks (:func:`regimes.data.catalog.SeriesSpec.read`), so a cached
-file passes exactly what a local file passes.
+the same checks (:func:`regimes.data.catalog.read_series`), so a cached file
+passes exactly what a local file passes.
 """
 
 from __future__ import annotations
@@ -14,14 +14,27 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from regimes.errors import DataError
+from regimes.errors import DataError, SeriesMismatch
 
 FREQUENCIES = ("daily", "weekly", "monthly", "quarterly", "annual")
 
-#: Longest calendar gap (days) between two rows of a daily series. The
-#: longest market closure in the data (the 1933 bank holiday) leaves 12 days
-#: between rows; a longer hole means rows were lost.
+#: Longest calendar gap (days) between two rows of a daily series. Apart from
+#: :data:`KNOWN_CLOSURES`, the longest US market closure since daily data
+#: begin (the 1933 bank holiday) leaves 12 days between rows; a longer hole
+#: means rows were lost.
 MAX_DAILY_GAP_DAYS = 14
+
+#: Documented exchange closures longer than :data:`MAX_DAILY_GAP_DAYS`:
+#: (first closed day, last closed day, what it was). A daily series may skip
+#: them; the days around them still count against the limit. The NYSE was
+#: closed from 31 July to 11 December 1914 (First World War); daily index
+#: histories that start before it (Stooq's S&P 500 from 1885) skip it.
+KNOWN_CLOSURES: tuple[tuple[pd.Timestamp, pd.Timestamp, str], ...] = (
+    (pd.Timestamp("1914-07-31"), pd.Timestamp("1914-12-11"), "the NYSE closure of 1914"),
+)
+
+#: Fewest leading monthly rows :func:`leading_monthly_rows` counts as a spliced monthly history.
+MIN_SPLICED_MONTHS = 12
 
 
 def _gaps_days(index: pd.DatetimeIndex) -> np.ndarray:
@@ -56,7 +69,9 @@ def infer_frequency(index: pd.DatetimeIndex) -> str:
 
 
 def _span(index: pd.DatetimeIndex) -> str:
-    return f"{len(index):,} rows {index[0].date()}..{index[-1].date()}"
+    median = float(np.median(_gaps_days(index)))
+    spacing = f"median spacing {median:.3g} day{'' if median == 1 else 's'}, "
+    return f"{spacing}{len(index):,} rows {index[0].date()}..{index[-1].date()}"
 
 
 def check_frequency(name: str, index: pd.DatetimeIndex, expected: str) -> None:
@@ -73,16 +88,18 @@ def check_frequency(name: str, index: pd.DatetimeIndex, expected: str) -> None:
 
     Raises
     ------
+    SeriesMismatch
+        Naming the file, the frequency found and the median spacing (a
+        daily file in a monthly slot or the reverse).
     DataError
-        Naming the file and the frequency found (a daily file in a monthly
-        slot or the reverse); for a monthly series, the missing months; for
-        a daily series, a gap of more than :data:`MAX_DAILY_GAP_DAYS` days.
+        For a monthly series, naming the missing months; for a daily series,
+        a gap of more than :data:`MAX_DAILY_GAP_DAYS` days.
     """
     found = infer_frequency(index)
     if found not in ("unknown", expected):
         hint = (f"; is this the {found} file saved under the {expected} file's name?"
                 if {found, expected} == {"daily", "monthly"} else "")
-        raise DataError(name, f"expected {expected} data, found {found} data ({_span(index)}){hint}")
+        raise SeriesMismatch(name, f"expected {expected} data, found {found} data ({_span(index)}){hint}")
     if expected == "monthly":
         check_consecutive_months(name, index)
     elif expected == "daily":
@@ -114,12 +131,45 @@ def check_consecutive_months(name: str, index: pd.DatetimeIndex) -> None:
 
 
 def check_daily_gaps(name: str, index: pd.DatetimeIndex, max_gap_days: int = MAX_DAILY_GAP_DAYS) -> None:
-    """Refuse a daily series with more than ``max_gap_days`` calendar days between two rows."""
+    """Refuse a daily series with more than ``max_gap_days`` calendar days between two rows.
+
+    A gap that spans one of :data:`KNOWN_CLOSURES` counts only its days
+    outside the closure.
+    """
     if len(index) < 2:
         return
     gaps = _gaps_days(index)
-    worst = int(np.argmax(gaps))
-    if gaps[worst] > max_gap_days:
+    open_days = gaps.copy()
+    for first, last, _ in KNOWN_CLOSURES:
+        spans = np.asarray((index[:-1] < first) & (index[1:] > last))
+        open_days[spans] -= (last - first).days + 1
+    worst = int(np.argmax(open_days))
+    if open_days[worst] > max_gap_days:
         raise DataError(name, f"daily series has no rows between {index[worst].date()} and {index[worst + 1].date()} "
-                              f"({gaps[worst]:.0f} days; at most {max_gap_days} expected, the longest market "
-                              "closure): rows are missing")
+                              f"({gaps[worst]:.0f} days; at most {max_gap_days} expected outside documented market "
+                              "closures): rows are missing")
+
+
+def leading_monthly_rows(index: pd.DatetimeIndex, min_rows: int = MIN_SPLICED_MONTHS) -> int:
+    """How many leading rows form a monthly history spliced before a daily series (0 if none).
+
+    Parameters
+    ----------
+    index : pandas.DatetimeIndex
+        Shape ``(n,)``, strictly increasing.
+    min_rows : int, default :data:`MIN_SPLICED_MONTHS`
+        Fewest rows that count as a spliced monthly history (fewer, and
+        they are left in place for the daily checks to judge).
+
+    Returns
+    -------
+    int
+        Length of the longest prefix of rows dated the first day of
+        consecutive calendar months, when it has at least ``min_rows`` rows
+        and does not cover the whole index; else 0. Only dates are read.
+    """
+    n = 0
+    while n < len(index) and index[n].day == 1 and (
+            n == 0 or index[n].to_period("M") == index[n - 1].to_period("M") + 1):
+        n += 1
+    return n if min_rows <= n < len(index) else 0

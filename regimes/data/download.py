@@ -16,13 +16,16 @@ Each fetch:
    a server trickles (:mod:`regimes.data._http`);
 3. streams the body to a temporary file in the cache directory, refusing
    more than ``max_bytes``;
-4. checks that the payload is the series asked for
+4. checks what a reader cannot know from the file alone
    (:mod:`regimes.data._payload`): a Ken French zip must hold exactly the
    file requested and inflate to at most ``max_bytes`` (declared sizes and a
-   streamed, capped decompression); a FRED reply must name the series id
-   requested; the dates must have the catalog frequency;
-5. parses it with the series' own reader (the same validation as local
-   files: an HTML error page, a truncated zip or a malformed CSV is refused);
+   streamed, capped decompression);
+5. validates it with :func:`regimes.data.catalog.read_series`, the same
+   reader and checks as a local file (layout, values, frequency, calendar, a
+   FRED file's series id), naming the URL in any error. A publisher with a
+   layout of its own has its own payload reader: Stooq's S&P 500 splices
+   monthly rows before its daily ones, which are dropped and stated (a
+   one-line :class:`regimes.errors.DataWarning` and the manifest's ``note``);
 6. renames it into place (atomic on POSIX), then writes the manifest the same
    way. On any failure the temporary file is removed and an existing good
    entry is left untouched: a refused payload never replaces a cached one.
@@ -30,30 +33,24 @@ Each fetch:
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import http.client
 import json
 import os
-import tempfile
 import time
 import urllib.error
-from collections.abc import Iterator
+import warnings
 from pathlib import Path
 from typing import BinaryIO
 
 import pandas as pd
 
+from regimes.atomic import locked_temp, remove_stale_temporaries
 from regimes.data import _payload
 from regimes.data._http import Deadline, DeadlineExceeded, PayloadTooLarge, get_to_file
-from regimes.data.catalog import CATALOG, PUBLISHERS, SeriesSpec, spec
+from regimes.data.catalog import CATALOG, PUBLISHERS, SeriesSpec, read_series, spec
 from regimes.data.sources import DataSource, FileRecord, LoadedSeries, make_record, sha256_file
-from regimes.errors import DataError, DownloadError
-
-try:
-    import fcntl
-except ImportError:  # not POSIX: temporaries are unlocked, and stale ones are left alone
-    fcntl = None  # type: ignore[assignment]
+from regimes.errors import DataError, DataWarning, DownloadError, SeriesMismatch
 
 CACHE_ENV = "FACTOR_REGIMES_CACHE"
 USER_AGENT = "factor-regimes data fetcher (research use)"
@@ -175,21 +172,31 @@ class DownloadSource(DataSource):
         raise DownloadError(url, f"download failed after {attempts} attempt(s): {reason}; {OFFLINE_HINT}")
 
     def _verify(self, series: SeriesSpec, path: Path, url: str) -> pd.DataFrame:
-        """Parse ``path`` and check it is ``series``: identity, size, layout, frequency."""
+        """Validate ``path`` as the payload of ``series`` (:func:`read_series`, plus the zip's identity and size).
+
+        Raises
+        ------
+        DownloadError
+            Naming the URL (and the zip member and line, when one is at
+            fault): "is not the ... file" for another series, "is not a
+            valid ... file" for anything else.
+        """
         try:
-            _payload.check_identity(series, path, self.max_bytes)
-            frame = series.read(path)
-            _payload.check_frequency(series, frame)
-        except _payload.PayloadMismatch as exc:
-            raise DownloadError(url, f"the server's reply is not the {series.description} file: {exc}; "
-                                     f"{OFFLINE_HINT}") from None
+            member = _payload.expected_member(series)
+            if member is not None:
+                _payload.check_zip(path, member, self.max_bytes, url)
+            return read_series(series.key, path, name=url, downloaded=True)
         except DataError as exc:
-            raise DownloadError(url, f"the server's reply is not a valid {series.description} file: "
-                                     f"{exc.message}; {OFFLINE_HINT}") from None
-        return frame
+            what = "the" if isinstance(exc, SeriesMismatch) else "a valid"
+            raise DownloadError(exc.path or url, f"the server's reply is not {what} {series.description} file: "
+                                                 f"{exc.message}; {OFFLINE_HINT}", exc.line) from None
 
     def fetch(self, key: str) -> FileRecord:
         """Download ``key`` into the cache (replacing any entry) and return its record.
+
+        Rows the publisher's payload reader dropped (Stooq's spliced monthly
+        history) are stated in the record's and the manifest's ``note`` and
+        in one :class:`regimes.errors.DataWarning`.
 
         Raises
         ------
@@ -198,6 +205,9 @@ class DownloadSource(DataSource):
             size cap, or sends something that is not the series asked for.
             The cache is left as it was and no temporary file remains.
         """
+        return self._fetch(key)[0]
+
+    def _fetch(self, key: str) -> tuple[FileRecord, pd.DataFrame]:
         series = spec(key)
         url = series.url(self.publishers)
         try:
@@ -207,16 +217,17 @@ class DownloadSource(DataSource):
         self.remove_stale_temporaries()
         target = self.payload_path(key)
         try:
-            with _locked_temp(self.cache_dir, target) as (tmp, fh):
+            with locked_temp(target, TEMP_MARK + target.suffix) as (tmp, fh):
                 nbytes = self._get(url, fh)
                 fh.flush()
                 os.fsync(fh.fileno())
                 frame = self._verify(series, tmp, url)
-                record = make_record(key, target, frame, origin=self.name, note=url, sha256=sha256_file(tmp))
+                record = make_record(key, target, frame, origin=self.name, note=_note(url, frame),
+                                     sha256=sha256_file(tmp))
                 os.replace(tmp, target)
             manifest = {**record.to_dict(), "url": url, "bytes": nbytes,
                         "fetched_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
-            with _locked_temp(self.cache_dir, self.manifest_path(key)) as (tmp, fh):
+            with locked_temp(self.manifest_path(key), TEMP_MARK + ".json") as (tmp, fh):
                 fh.write(json.dumps(manifest, indent=2).encode())
                 fh.flush()
                 os.fsync(fh.fileno())
@@ -224,80 +235,37 @@ class DownloadSource(DataSource):
         except OSError as exc:
             raise DownloadError(self.cache_dir, f"cannot write the cache entry of {key}: "
                                                 f"{exc.strerror or exc}") from None
-        return record
+        if frame.attrs.get("note"):
+            warnings.warn(f"{key}: {url}: {frame.attrs['note']}", DataWarning, stacklevel=3)
+        return record, frame
 
     def remove_stale_temporaries(self) -> list[Path]:
         """Delete temporary files of fetches that died (unlocked); return what was removed.
 
         A live fetch holds an exclusive ``flock`` on its temporary file, so a
-        concurrent fetch is never disturbed.
+        concurrent fetch is never disturbed (:func:`regimes.atomic.remove_stale_temporaries`).
         """
-        if fcntl is None or not self.cache_dir.is_dir():
-            return []
         prefixes = tuple(f".{s.cache_name}." for s in CATALOG.values() if s.cache_name)
-        removed = []
-        for path in self.cache_dir.iterdir():
-            if not path.name.startswith(prefixes) or not path.is_file():
-                continue
-            try:
-                with open(path, "rb") as fh:
-                    fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    path.unlink()
-                    removed.append(path)
-            except OSError:  # locked by a live fetch, or already gone
-                continue
-        return removed
+        return remove_stale_temporaries(self.cache_dir, lambda name: name.startswith(prefixes))
 
     def _load(self, key: str) -> LoadedSeries:
         series = spec(key)
         meta = None if self.refresh else self.cached(key)
         path = self.payload_path(key)
-        frame = None
         if meta is not None:
+            url = str(meta.get("url", path))
             try:  # an entry cached by an older version is checked like a fresh download
-                frame = self._verify(series, path, meta.get("url", str(path)))
+                frame = self._verify(series, path, url)
+                return LoadedSeries(frame, make_record(key, path, frame, origin=self.name, note=_note(url, frame)))
             except DownloadError:
-                meta = None
-        if meta is None:
-            self.fetch(key)
-            frame = series.read(path)
-            meta = json.loads(self.manifest_path(key).read_text())
-        return LoadedSeries(frame, make_record(key, path, frame, origin=self.name, note=meta.get("url", "")))
+                pass
+        record, frame = self._fetch(key)
+        return LoadedSeries(frame, record)
 
     def describe(self) -> str:
         return f"downloads from the publishers, cached in {self.cache_dir}"
 
 
-@contextlib.contextmanager
-def _locked_temp(directory: Path, target: Path) -> Iterator[tuple[Path, BinaryIO]]:
-    """A temporary file beside ``target``, exclusively ``flock``-ed while in use, removed on exit.
-
-    The name is ``.<target name>.<random>.fetching<target suffix>``: it keeps
-    the payload's suffix (readers look at it) and marks the file as ours for
-    :meth:`DownloadSource.remove_stale_temporaries`.
-    """
-    for _ in range(100):
-        fd, name = tempfile.mkstemp(dir=directory, prefix=f".{target.name}.", suffix=TEMP_MARK + target.suffix)
-        fh = os.fdopen(fd, "w+b")
-        try:
-            if fcntl is not None:
-                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:  # a cleaner holds it for an instant and is removing it
-            fh.close()
-            continue
-        except OSError:  # no flock on this filesystem: go on unlocked (cleaners will leave it alone)
-            pass
-        try:
-            if os.stat(name).st_ino == os.fstat(fd).st_ino:
-                break  # not removed as stale between creation and locking
-        except FileNotFoundError:
-            pass
-        fh.close()
-    else:
-        raise OSError(f"cannot create a temporary file in {directory}")
-    tmp = Path(name)
-    try:
-        yield tmp, fh
-    finally:
-        fh.close()
-        tmp.unlink(missing_ok=True)
+def _note(url: str, frame: pd.DataFrame) -> str:
+    """The record's note: the URL, then what the payload reader dropped (if anything)."""
+    return "; ".join(part for part in (url, frame.attrs.get("note", "")) if part)

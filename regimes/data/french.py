@@ -33,7 +33,7 @@ import pandas as pd
 from regimes.data._table import block_end, check_range, parse_table, split_header
 from regimes.data.checks import check_frequency
 from regimes.data._text import read_lines
-from regimes.errors import DataError
+from regimes.errors import DataError, SeriesMismatch
 
 MISSING_MARKERS = frozenset({-99.99, -999.0})
 _MAIN_ROW = re.compile(r"^\s*(\d{6}|\d{8})\s*,")
@@ -138,8 +138,8 @@ def read_french(path: str | Path, expected_columns: tuple[str, ...] | None = Non
     if not columns or any(not c for c in columns):
         raise DataError(name, f"expected named columns after ',', found {lines[header_at].strip()!r}", line=header_at + 1)
     if expected_columns is not None and tuple(columns) != tuple(expected_columns):
-        raise DataError(name, f"expected columns {','.join(expected_columns)!r}, found {','.join(columns)!r}",
-                        line=header_at + 1)
+        raise SeriesMismatch(name, f"expected columns {','.join(expected_columns)!r}, found {','.join(columns)!r}",
+                             line=header_at + 1)
     first = header_at + 1
     if first >= len(lines) or not _MAIN_ROW.match(lines[first]):
         found = lines[first].strip() if first < len(lines) else "end of file"
@@ -147,10 +147,10 @@ def read_french(path: str | Path, expected_columns: tuple[str, ...] | None = Non
     daily = len(lines[first].split(",")[0].strip()) == 8
     found_frequency = "daily" if daily else "monthly"
     if frequency is not None and frequency != found_frequency:
-        raise DataError(name, f"expected a {frequency} file ({'YYYYMMDD' if frequency == 'daily' else 'YYYYMM'} "
-                              f"rows), found {found_frequency} rows ({lines[first].split(',')[0].strip()}); "
-                              f"is this the {found_frequency} file saved under the {frequency} file's name?",
-                        line=first + 1)
+        raise SeriesMismatch(name, f"expected a {frequency} file ({'YYYYMMDD' if frequency == 'daily' else 'YYYYMM'} "
+                                   f"rows), found {found_frequency} rows ({lines[first].split(',')[0].strip()}); "
+                                   f"is this the {found_frequency} file saved under the {frequency} file's name?",
+                             line=first + 1)
     end = block_end(lines, first)
     data, at = parse_table(name, lines, first, columns, "YYYYMMDD" if daily else "YYYYMM",
                            missing_values=MISSING_MARKERS, stop=end)

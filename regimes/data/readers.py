@@ -1,4 +1,4 @@
-"""Readers for CBOE, FRED, Yahoo-style and user tidy CSV files.
+"""Readers for CBOE, FRED, Yahoo-style, Stooq and user tidy CSV files.
 
 Each reader validates the header, parses every row with line-numbered errors
 (:func:`regimes.data._table.parse_rows`) and checks that the values are
@@ -16,6 +16,7 @@ import pandas as pd
 
 from regimes.data._table import check_range, data_end, expect_header, parse_rows, parse_table, split_header
 from regimes.data._text import read_lines
+from regimes.data.checks import leading_monthly_rows
 from regimes.errors import DataError
 
 CBOE_HEADER = ("DATE", "OPEN", "HIGH", "LOW", "CLOSE")
@@ -123,6 +124,40 @@ def read_yahoo(path: str | Path) -> pd.DataFrame:
         frame.loc[frame[col] == 0, col] = np.nan
     check_range(name, frame, at, "a closing price", lower=0.0, columns=[c for c in prices if "close" in c])
     check_range(name, frame, at, "a traded volume", lower=0.0, closed="left", columns=["volume"])
+    return frame
+
+
+def read_stooq(path: str | Path) -> pd.DataFrame:
+    """Read a Stooq daily history (``Date,Open,High,Low,Close,Volume``), without the monthly rows spliced before it.
+
+    Stooq's S&P 500 (``^spx``, ``i=d``) begins with monthly rows dated the
+    first of each month (1789-05-01 to 1885-02-01) and continues with daily
+    rows (from 1885-02-17). Those leading monthly rows
+    (:func:`regimes.data.checks.leading_monthly_rows`) are dropped, and the
+    frame's ``attrs["note"]`` says how many, over which dates, before which
+    day; everything from the first daily row on is kept and validated like
+    any daily series (a gap inside it is refused by the frequency check;
+    so is a whole month without a row where the monthly rows end).
+
+    Returns
+    -------
+    pandas.DataFrame
+        As :func:`read_yahoo`, from the first daily row on; ``attrs["note"]``
+        is ``""`` when nothing was dropped.
+    """
+    frame = read_yahoo(path)
+    dates = pd.DatetimeIndex(frame.index)
+    n = leading_monthly_rows(dates)
+    note = ""
+    if n:
+        if dates[n].to_period("M") > dates[n - 1].to_period("M") + 1:  # a whole month without a row
+            raise DataError(str(path), f"no rows between {dates[n - 1].date()} and {dates[n].date()} "
+                                       f"({(dates[n] - dates[n - 1]).days} days), where the monthly rows Stooq "
+                                       "splices in end and its daily rows begin: rows are missing")
+        note = (f"dropped {n:,} leading monthly row{'s' if n > 1 else ''} ({dates[0].date()}..{dates[n - 1].date()}) "
+                f"that Stooq splices before its daily rows, which begin {dates[n].date()}")
+        frame = frame.iloc[n:].copy()
+    frame.attrs["note"] = note
     return frame
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from regimes.data.catalog import CATALOG, spec
+from regimes.data.catalog import CATALOG, read_series, spec
 from regimes.errors import DataError
 
 DATA_DIR_ENV = "FACTOR_REGIMES_DATA_DIR"
@@ -227,7 +227,7 @@ class LocalSource(DataSource):
         if path is None:
             names = " or ".join(spec(key).filenames)
             raise DataError(self.directory, f"no file for series {key!r} (expected {names})")
-        frame = spec(key).read(path)
+        frame = read_series(key, path)
         return LoadedSeries(frame, make_record(key, path, frame, origin=self.name))
 
     def describe(self) -> str:
