@@ -84,16 +84,41 @@ def plan_sweep(path: str | Path, runs_dir: str | Path = "runs", extra: tuple[str
     fixed_at = tuple(f"{p}, line {lines.get(('set', k), '?')} (set {k})" for k in fixed_items) + tuple(
         f"{p} (--set {item})" for item in extra)
     keys = list(grid)
+    shorts = _short_keys(keys, [f"{p}, line {lines.get(('grid', k), '?')}: grid.{k}" for k in keys])
     runs = []
     for combo in itertools.product(*(grid[k] for k in keys)):
         point = tuple(f"{k}={_yaml(v)}" for k, v in zip(keys, combo))
         point_at = tuple(f"{p}, line {lines.get(('grid', k), '?')} (grid {item})" for k, item in zip(keys, point))
         config = load_config(base, fixed + point, fixed_at + point_at)
+        if "name" not in keys:  # the run's name shows its grid values (the hash alone tells runs apart)
+            config["name"] = ",".join([config["name"], *(f"{s}={_name_value(v)}" for s, v in zip(shorts, combo))])
         runs.append(PlannedRun(config, Path(runs_dir) / f"{config['name']}-{config_hash(config)}", point))
     hashes = [r.hash for r in runs]
     if len(set(hashes)) != len(hashes):
         raise ConfigError(f"{p}: the grid yields identical configs (a value equal to the base's?)")
     return str(data.get("name") or p.stem), runs
+
+
+def _short_keys(keys: list[str], wheres: list[str]) -> list[str]:
+    """How each grid key appears in run names: its last part, after the nearest component label
+    (``jump.jump_penalty`` for ``regimes.detectors[jump].params.jump_penalty``); the whole key when
+    two keys would look alike."""
+    from experiments.addressing import Label, show, split_key
+
+    shorts = []
+    for key, where in zip(keys, wheres):
+        parts = split_key(key, where)
+        labels = [str(q.text) for q in parts[:-1] if isinstance(q, Label)]
+        shorts.append(".".join([*labels[-1:], str(parts[-1])]) if not isinstance(parts[-1], Label)
+                      else show(parts))
+    return [key if shorts.count(s) > 1 else s for key, s in zip(keys, shorts)]
+
+
+def _name_value(value: Any, limit: int = 32) -> str:
+    """A grid value as it appears in a run name (and so a folder name): letters, digits and ``._+-`` only."""
+    import re
+    text = re.sub(r"[^A-Za-z0-9._+-]+", "-", _yaml(value)).strip("-") or "-"
+    return text if len(text) <= limit else text[:limit - 1] + "~"
 
 
 def _complete(run: PlannedRun) -> bool:
