@@ -9,9 +9,12 @@ A sweep file::
       regimes.schedule.refit_every: [6, 12]
       allocation.cost_bps: [5, 20]
 
-expands into the cartesian product of the grid (4 runs here). Each run is a
-resolved config keyed by its content hash, written to
-``<runs dir>/<base name>-<hash>/`` and recorded in the run catalog. Running
+expands into the cartesian product of the grid (4 runs here). Keys are
+``--set`` keys: list items by index or by component label
+(``regimes.detectors[jump].params.jump_penalty``, see :mod:`experiments.addressing`).
+Each run is a resolved config named by the base's name and its grid values
+(``quickstart,refit_every=6,cost_bps=5``), keyed by its content hash, written to
+``<runs dir>/<run name>-<hash>/`` and recorded in the run catalog. Running
 the sweep again skips every run the catalog holds as done (and whose
 directory exists), so an interrupted sweep resumes where it stopped and
 nothing is run twice. Runs execute on a local process pool or on a Dask
