@@ -16,6 +16,7 @@ several, with the labels that exist.
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -31,9 +32,6 @@ class Label:
 
     def __str__(self) -> str:
         return f"[{self.text}]"
-
-
-Part = str | Label | int
 
 
 def split_key(key: str, where: str) -> list[str | Label]:
@@ -81,7 +79,26 @@ def split_key(key: str, where: str) -> list[str | Label]:
         raise ConfigError(f"{where}: expected KEY=VALUE, e.g. data.start=2005-01 (empty part in {key!r})")
     if not parts:
         raise ConfigError(f"{where}: expected KEY=VALUE, e.g. data.start=2005-01")
+    if re.search(r"\][^.\[\]]", _outside_labels(key)):
+        raise ConfigError(f"{where}: expected '.' or '[' after ']' in key {key!r}")
     return parts
+
+
+def _outside_labels(key: str) -> str:
+    """``key`` with the text inside top-level brackets removed (``a[b.c].d`` -> ``a[].d``)."""
+    out, depth = "", 0
+    for ch in key:
+        if ch == "[":
+            depth += 1
+            if depth == 1:
+                out += ch
+        elif ch == "]" and depth:
+            depth -= 1
+            if not depth:
+                out += ch
+        elif not depth:
+            out += ch
+    return out
 
 
 def show(path: tuple | list) -> str:

@@ -387,7 +387,8 @@ def runs_best(runs_dir: Path, metric: str, top: int) -> None:
         return
     frame = deflate_across_trials(frame)
     best = frame.sort_values(metric, ascending=metric in LOWER_IS_BETTER).head(top)
-    table = Table(title=f"Top {top} of {len(frame)} distinct strategies across {frame['config_hash'].nunique()} runs by "
+    n_runs = frame["config_hash"].nunique()
+    table = Table(title=f"Top {top} of {len(frame)} distinct strategies across {n_runs} runs by "
                         f"{metric}. DSR trials: the strategies tried across the catalog for the same target and "
                         "evaluation window", title_justify="left")
     extra = [metric] if metric != "sharpe" else []

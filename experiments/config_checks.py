@@ -237,7 +237,8 @@ def _check_fixed_and_searched(model: Any, here: Callable[[str], str]) -> None:
     both = [k for k in (model.params or {}) if k in grid]
     if both:
         source = "its default param_grid" if model.param_grid is None else "param_grid"
-        raise ConfigError(f"{here(both[0])}: {model.model} parameter(s) {', '.join(both)} fixed in params are also searched "
+        raise ConfigError(f"{here(both[0])}: {model.model} parameter(s) {', '.join(both)} fixed in params are also "
+                          "searched "
                           f"by {source} ({', '.join(f'{k}: {list(grid[k])}' for k in both)}), which would override "
                           "the fixed value; set param_grid: {} to fix them, or remove them from params")
 

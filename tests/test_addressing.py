@@ -77,7 +77,8 @@ def test_keys_split_on_dots_outside_brackets() -> None:
     assert split_key("a.b[x.y].c", "w") == ["a", "b", Label("x.y"), "c"]  # a dot inside a label is the label's
     assert split_key("regimes.detectors.0.params.n_states", "w") == ["regimes", "detectors", "0", "params", "n_states"]
     for bad, message in [("a.b[x", "unbalanced '\\['"), ("a.b]x", "unbalanced '\\]'"), ("a.b[]", "empty label"),
-                         ("[x].a", "starts with a label"), ("a..b", "empty part"), ("a.b.", "empty part")]:
+                         ("[x].a", "starts with a label"), ("a.b[x]c", "after '\\]'"), ("a..b", "empty part"),
+                         ("a.b.", "empty part")]:
         with pytest.raises(ConfigError, match=message):
             split_key(bad, "w")
 
@@ -97,7 +98,8 @@ def test_a_label_addresses_the_same_item_as_its_index(by_label: str, by_index: s
 
 def test_a_label_given_in_the_config_is_the_one_addressed(tmp_path: Path) -> None:
     path = tmp_path / "c.yaml"
-    path.write_text(QUICKSTART.read_text().replace("    - {name: jump, features", "    - {name: jump, label: j2, features"))
+    text = QUICKSTART.read_text()
+    path.write_text(text.replace("    - {name: jump, features", "    - {name: jump, label: j2, features"))
     config = load_config(path, ["regimes.detectors[j2].params.jump_penalty=7"])
     assert config["regimes"]["detectors"][1]["params"] == {"jump_penalty": 7}
     with pytest.raises(ConfigError, match=r"no item of regimes\.detectors is labelled 'jump'.*labels: hmm, j2"):
@@ -133,7 +135,8 @@ def test_ambiguous_label_is_one_line_naming_the_items(tmp_path: Path, capsys, mo
 def test_unknown_key_under_a_label_names_the_closest_valid_paths(tmp_path: Path, capsys, monkeypatch) -> None:
     _refused([str(QUICKSTART), "--set", "regimes.detectors[jump].params.jump_penalti=5"], capsys, monkeypatch,
              tmp_path, ["regimes.detectors[jump].params.jump_penalti", "'jump' has no parameter 'jump_penalti'",
-                        "did you mean 'jump_penalty'", "closest valid paths: regimes.detectors[jump].params.jump_penalty"])
+                        "did you mean 'jump_penalty'",
+                        "closest valid paths: regimes.detectors[jump].params.jump_penalty"])
     _refused([str(QUICKSTART), "--set", "allocation.allocators[vol_target].parms.target_vol=0.1"], capsys,
              monkeypatch, tmp_path, ["allocation.allocators[vol_target].parms", "unknown key 'parms'",
                                      "closest valid paths: allocation.allocators[vol_target].params"])
