@@ -122,7 +122,7 @@ def component_label(list_path: tuple, item: Any) -> str | None:
     """The label of a list item: its ``label``, else its name (forecasters: as the study names them)."""
     if not isinstance(item, Mapping) or "name" not in item:
         return None
-    if tuple(list_path) == ("forecasting", "forecasters"):
+    if tuple(list_path) == ("forecasting", "forecasters") and isinstance(item.get("params") or {}, Mapping):
         from experiments.study import _label
         return _label(item)
     return str(item.get("label") or item["name"])
@@ -131,7 +131,7 @@ def component_label(list_path: tuple, item: Any) -> str | None:
 def _parameters(list_path: tuple, item: Mapping) -> list[str] | None:
     """Parameters the component takes (None when the component is unknown: validation names it later)."""
     registry = _registries().get(tuple(list_path))
-    if registry is None or item.get("name") not in registry:
+    if registry is None or not isinstance(item.get("name"), str) or item["name"] not in registry:
         return None
     return [p for p in registry.parameters(item["name"]) if p != "ctx"]
 
@@ -151,11 +151,9 @@ def _schema_paths(config: Any, schema: Any, path: tuple, by_label: bool) -> list
             at = (*path, Label(label) if by_label and label is not None else i)
             out.append(at)
             for key, sub in schema.item.items():
-                if isinstance(sub, MapOf):
-                    out.append((*at, key))
-                    out += [(*at, key, p) for p in _parameters(path, item) or []] if isinstance(item, Mapping) else []
-                else:
-                    out.append((*at, key))
+                out.append((*at, key))
+                if isinstance(sub, MapOf) and isinstance(item, Mapping):
+                    out += [(*at, key, p) for p in _parameters(path, item) or []]
         return out
     return [path]
 
