@@ -40,6 +40,9 @@ SWEEP_SCHEMA = {"name": Str(), "description": Str(nullable=True), "base": Str(),
 
 #: Most runs one sweep may expand to (the product of the grid's lists).
 MAX_RUNS = 10_000
+#: Longest run name a sweep composes (base name and grid values; cut with "~"): it names a folder, with the
+#: config hash appended.
+MAX_NAME = 100
 
 
 @dataclass(frozen=True)
@@ -94,7 +97,7 @@ def plan_sweep(path: str | Path, runs_dir: str | Path = "runs", extra: tuple[str
         point_at = tuple(f"{p}, line {lines.get(('grid', k), '?')} (grid {item})" for k, item in zip(keys, point))
         config = load_config(base, fixed + point, fixed_at + point_at)
         if "name" not in keys:  # the run's name shows its grid values (the hash alone tells runs apart)
-            config["name"] = ",".join([config["name"], *(f"{s}={_name_value(v)}" for s, v in zip(shorts, combo))])
+            config["name"] = _run_name(config["name"], shorts, combo)
         runs.append(PlannedRun(config, Path(runs_dir) / f"{config['name']}-{config_hash(config)}", point))
     hashes = [r.hash for r in runs]
     if len(set(hashes)) != len(hashes):
@@ -115,6 +118,20 @@ def _short_keys(keys: list[str], wheres: list[str]) -> list[str]:
         shorts.append(".".join([*labels[-1:], str(parts[-1])]) if not isinstance(parts[-1], Label)
                       else show(parts))
     return [key if shorts.count(s) > 1 else s for key, s in zip(keys, shorts)]
+
+
+def _run_name(base: str, shorts: list[str], values: tuple) -> str:
+    """``base,KEY=VALUE,...`` within :data:`MAX_NAME` characters: long keys are abbreviated
+    (``regimes.schedule.refit_every`` -> ``r.s.refit_every``) and values cut shorter as needed; only
+    a name still too long is cut with ``~`` (then names may coincide; the config hashes never do)."""
+    compact = [".".join([*(q[0] for q in s.split(".")[:-1]), s.split(".")[-1]]) if s.count(".") > 1 else s
+               for s in shorts]
+    name = base
+    for keys, limit in ((shorts, 32), (compact, 32), (compact, 12), (compact, 6)):
+        name = ",".join([base, *(f"{k}={_name_value(v, limit)}" for k, v in zip(keys, values))])
+        if len(name) <= MAX_NAME:
+            return name
+    return name[:MAX_NAME - 1] + "~"
 
 
 def _name_value(value: Any, limit: int = 32) -> str:

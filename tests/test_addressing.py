@@ -223,6 +223,26 @@ def test_sweep_over_labelled_keys(tmp_path: Path, capsys, monkeypatch) -> None:
                                                           str(alpha)]
 
 
+def test_run_names_of_a_sweep_stay_short_and_distinct(tmp_path: Path) -> None:
+    keys = ["allocation.cost_bps", "regimes.schedule.refit_every", "forecasting.schedule.refit_every",
+            "allocation.allocators[vol_target].params.target_vol"]
+    values = ["[5, 20]", "[6, 12]", "[6, 12]", "[0.1, 0.15]"]
+    path = tmp_path / "s.yaml"
+    path.write_text(f"base: {QUICKSTART}\ngrid:\n" + "".join(f"  {k}: {v}\n" for k, v in zip(keys, values)))
+    _, planned = plan_sweep(path, tmp_path / "runs")
+    assert len({r.config["name"] for r in planned}) == 16
+    # two refit_every keys: written in full so they stay apart, abbreviated to keep the name within 100 characters
+    assert planned[0].config["name"] == ("quickstart,cost_bps=5,r.s.refit_every=6,f.s.refit_every=6,"
+                                         "vol_target.target_vol=0.1")
+    long = tmp_path / "long.yaml"
+    long.write_text(f"base: {QUICKSTART}\ngrid:\n  description: ['{'x' * 200}', '{'y' * 200}']\n"
+                    "  allocation.cost_bps: [5, 20]\n")
+    _, planned = plan_sweep(long, tmp_path / "runs")
+    names = [r.config["name"] for r in planned]
+    assert all(len(n) <= 100 for n in names) and len(set(r.hash for r in planned)) == 4
+    assert names[0] == "quickstart,description=" + "x" * 31 + "~,cost_bps=5"
+
+
 # ---------------------------------------------------------------- two runs, one name
 
 def test_compare_two_runs_sharing_a_name_shows_each_run(tmp_path: Path, capsys, monkeypatch) -> None:
