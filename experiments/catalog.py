@@ -265,6 +265,10 @@ class Catalog:
         frame["n_trials"] = frame.groupby(["target", "window_start", "window_end"])["strategy"].transform("size")
         return frame.reset_index(drop=True)
 
+    def rows(self) -> list[dict]:
+        """Every row of the catalog, all columns (runs of any status)."""
+        return self._rows()
+
     def _rows(self) -> list[dict]:
         with self._connect() as con:
             return [_verified(dict(r)) for r in con.execute("SELECT * FROM runs").fetchall()]

@@ -376,18 +376,30 @@ def _fmt(value, digits: int = 2) -> str:
 @runs_dir_option
 @click.option("--metric", default="sharpe", show_default=True)
 def runs_compare(refs: tuple[str, ...], runs_dir: Path, metric: str) -> None:
-    """Strategies of several runs side by side (REFS: config hashes, prefixes or names)."""
+    """Runs side by side: the config values that differ, then METRIC by strategy and run.
+
+    REFS: config hashes (or unique prefixes), run names (every run of that name) or run directories.
+    Runs are keyed by config hash and shown as NAME (HASH): two runs that share a name are two columns.
+    """
     from experiments.catalog import KEY_METRICS, Catalog
+    from experiments.compare import compare_runs
 
     if metric not in KEY_METRICS:
         raise click.BadParameter(f"choose one of {', '.join(KEY_METRICS)}", param_hint="--metric")
-    frame = Catalog(runs_dir).strategies(list(refs))
-    wide = frame.pivot_table(index="strategy", columns="run", values=metric)
+    parameters, values = compare_runs(Catalog(runs_dir), refs, metric)
+    differ = Table(title=f"{len(parameters)} runs: config values that differ "
+                         f"({len(parameters.columns) - 1} paths)", title_justify="left")
+    differ.add_column("run", overflow="fold")
+    for col in parameters.columns:
+        differ.add_column(escape(str(col)), overflow="fold")
+    for name, row in parameters.iterrows():
+        differ.add_row(escape(str(name).rsplit(" (", 1)[0]), *[escape(str(v)) for v in row])
+    console.print(differ)
     table = Table(title=f"{metric} by strategy and run", title_justify="left")
-    table.add_column("strategy")
-    for col in wide.columns:
-        table.add_column(escape(str(col)), justify="right")
-    for name, row in wide.iterrows():
+    table.add_column("strategy", overflow="fold")
+    for col in values.columns:
+        table.add_column(escape(str(col)), justify="right", overflow="fold")
+    for name, row in values.iterrows():
         table.add_row(escape(str(name)), *[_fmt(v, 3) for v in row])
     console.print(table)
 
@@ -412,15 +424,16 @@ def runs_best(runs_dir: Path, metric: str, top: int) -> None:
         return
     frame = deflate_across_trials(frame)
     best = frame.sort_values(metric, ascending=metric in LOWER_IS_BETTER).head(top)
-    table = Table(title=f"Top {top} of {len(frame)} distinct strategies across {frame['run'].nunique()} runs by "
+    n_runs = frame["config_hash"].nunique()
+    table = Table(title=f"Top {top} of {len(frame)} distinct strategies across {n_runs} runs by "
                         f"{metric}. DSR trials: the strategies tried across the catalog for the same target and "
                         "evaluation window", title_justify="left")
     extra = [metric] if metric != "sharpe" else []
-    for col in ("run", "strategy", *extra, "sharpe", "trials", "E[max sharpe] by luck", "dsr (own run)",
-                "dsr (trials)"):
+    for col in ("run", "config_hash", "strategy", *extra, "sharpe", "trials", "E[max sharpe] by luck",
+                "dsr (own run)", "dsr (trials)"):
         table.add_column(escape(col), overflow="fold")
     for _, r in best.iterrows():
-        table.add_row(escape(r["run"]), escape(r["strategy"]), *[_fmt(r[metric], 3) for _ in extra],
+        table.add_row(escape(r["run"]), r["config_hash"], escape(r["strategy"]), *[_fmt(r[metric], 3) for _ in extra],
                       _fmt(r["sharpe"]), str(int(r["n_trials"])), _fmt(r["expected_max_sharpe"]), _fmt(r["dsr"]),
                       _fmt(r["dsr_trials"]))
     console.print(table)

@@ -31,7 +31,7 @@ from experiments.schema import (
     Str,
     validate,
 )
-from experiments import yamlload
+from experiments import addressing, yamlload
 from experiments.config_checks import check_config
 from experiments.study import StudySpec
 from regimes.detectors import DETECTORS
@@ -163,45 +163,37 @@ def _shown(item: str, limit: int = 80) -> str:
     return item if len(item) <= limit else item[:limit] + "..."
 
 
-def parse_override(item: str, where: str | None = None) -> tuple[list[str], Any]:
+def parse_override(item: str, where: str | None = None) -> tuple[list, Any]:
     """``a.b=c`` -> (["a", "b"], c) with ``c`` parsed as YAML (with the same limits as a file).
 
-    ``where`` names the option in errors (default ``--set ITEM``).
+    Keys address list items by index (``regimes.detectors.0``) or by label
+    (``regimes.detectors[jump]``, a :class:`experiments.addressing.Label`); see
+    :mod:`experiments.addressing`. ``where`` names the option in errors (default ``--set ITEM``).
     """
     where = where or f"--set {_shown(item)}"
     key, sep, value = item.partition("=")
-    keys = key.strip().split(".")
-    if not sep or not key.strip() or not all(k.strip() for k in keys):
+    if not sep or not key.strip():
         raise ConfigError(f"{where}: expected KEY=VALUE, e.g. data.start=2005-01")
+    keys = addressing.split_key(key.strip(), where)
     parsed, _ = yamlload.parse(value, where, with_lines=False) if value.strip() else (None, None)
-    return [k.strip() for k in keys], parsed
+    return keys, parsed
 
 
-def _apply_override(config: dict, keys: list[str], value: Any, where: str) -> tuple:
-    """Set ``value`` at ``keys`` (list items by index, e.g. ``regimes.detectors.0.params.n_states``);
-    returns the path set, with list indices as integers."""
+def _apply_override(config: dict, keys: list, value: Any, where: str) -> tuple:
+    """Set ``value`` at ``keys`` (list items by index or label, e.g. ``regimes.detectors[jump].params.x``);
+    returns the path set, with list indices as integers.
+
+    The key must exist in the schema (and, under ``params``, be a parameter of the component): see
+    :func:`experiments.addressing.resolve`.
+    """
+    path = addressing.resolve(config, keys, where)
     node: Any = config
-    path: list = []
-    for depth, k in enumerate(keys):
-        last = depth == len(keys) - 1
-        if isinstance(node, list):
-            if not (k.isascii() and k.isdigit()) or int(k) >= len(node):
-                allowed = f"an index 0..{len(node) - 1}" if node else "no index (set the whole list)"
-                raise ConfigError(f"{where}: {'.'.join(map(str, path))} is a list of {len(node)} item(s); "
-                                  f"expected {allowed}, got {k!r}")
-            k = int(k)
-        elif not isinstance(node, dict):
-            raise ConfigError(f"{where}: {'.'.join(map(str, path))} is not a section ({node!r})")
-        path.append(k)
-        if last:
-            node[k] = value
-        else:
-            if isinstance(node, dict) and node.get(k) is None:
-                node[k] = {}  # an absent (or empty) mapping such as a component's params
-            if not isinstance(node[k], (dict, list)):
-                raise ConfigError(f"{where}: {'.'.join(map(str, path))} holds a value ({node[k]!r}), not a section")
-            node = node[k]
-    return tuple(path)
+    for depth, k in enumerate(path[:-1]):
+        if isinstance(node, dict) and node.get(k) is None:
+            node[k] = {}  # an absent (or empty) mapping such as a component's params
+        node = node[k]
+    node[path[-1]] = value
+    return path
 
 
 def _locate(config: Any, layers: list[tuple[Located, tuple]], path: tuple = (), out: Located | None = None) -> Located:

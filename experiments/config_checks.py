@@ -220,11 +220,27 @@ def _check_forecasters(config: dict, at: Locate) -> None:
         model = _create(lambda: make_forecaster(f["name"], random_state=seed, **params), here)
         for part in _sklearn_parts(model):
             _create(lambda: part._estimator()._validate_params(), here)
+            _check_fixed_and_searched(part, lambda key: at("forecasting", "forecasters", i, "params", "params", key)
+                                      if part is model else here)
         base = _base_name(f) if model.uses_regimes else None
         if base and base not in names and base in labels and labels.index(base) != i:
             raise ConfigError(f"{at('forecasting', 'forecasters', labels.index(base))}: label {base!r} is taken by "
                               f"the unconditional base model of {labels[i]} (the study runs it to compare); "
                               "choose another label")
+
+
+def _check_fixed_and_searched(model: Any, here: Callable[[str], str]) -> None:
+    """A regressor parameter fixed in ``params`` and searched by ``param_grid`` (the default grid too): the
+    search would silently override the fixed value."""
+    from allocation.forecasters.models import DEFAULT_GRIDS
+    grid = DEFAULT_GRIDS.get(model.model, {}) if model.param_grid is None else model.param_grid
+    both = [k for k in (model.params or {}) if k in grid]
+    if both:
+        source = "its default param_grid" if model.param_grid is None else "param_grid"
+        raise ConfigError(f"{here(both[0])}: {model.model} parameter(s) {', '.join(both)} fixed in params are also "
+                          "searched "
+                          f"by {source} ({', '.join(f'{k}: {list(grid[k])}' for k in both)}), which would override "
+                          "the fixed value; set param_grid: {} to fix them, or remove them from params")
 
 
 def _check_allocators(config: dict, at: Locate) -> None:

@@ -9,9 +9,12 @@ A sweep file::
       regimes.schedule.refit_every: [6, 12]
       allocation.cost_bps: [5, 20]
 
-expands into the cartesian product of the grid (4 runs here). Each run is a
-resolved config keyed by its content hash, written to
-``<runs dir>/<base name>-<hash>/`` and recorded in the run catalog. Running
+expands into the cartesian product of the grid (4 runs here). Keys are
+``--set`` keys: list items by index or by component label
+(``regimes.detectors[jump].params.jump_penalty``, see :mod:`experiments.addressing`).
+Each run is a resolved config named by the base's name and its grid values
+(``quickstart,refit_every=6,cost_bps=5``), keyed by its content hash, written to
+``<runs dir>/<run name>-<hash>/`` and recorded in the run catalog. Running
 the sweep again skips every run the catalog holds as done (and whose
 directory exists), so an interrupted sweep resumes where it stopped and
 nothing is run twice. Runs execute on a local process pool or on a Dask
@@ -37,6 +40,9 @@ SWEEP_SCHEMA = {"name": Str(), "description": Str(nullable=True), "base": Str(),
 
 #: Most runs one sweep may expand to (the product of the grid's lists).
 MAX_RUNS = 10_000
+#: Longest run name a sweep composes (base name and grid values; cut with "~"): it names a folder, with the
+#: config hash appended.
+MAX_NAME = 100
 
 
 @dataclass(frozen=True)
@@ -84,16 +90,55 @@ def plan_sweep(path: str | Path, runs_dir: str | Path = "runs", extra: tuple[str
     fixed_at = tuple(f"{p}, line {lines.get(('set', k), '?')} (set {k})" for k in fixed_items) + tuple(
         f"{p} (--set {item})" for item in extra)
     keys = list(grid)
+    shorts = _short_keys(keys, [f"{p}, line {lines.get(('grid', k), '?')}: grid.{k}" for k in keys])
     runs = []
     for combo in itertools.product(*(grid[k] for k in keys)):
         point = tuple(f"{k}={_yaml(v)}" for k, v in zip(keys, combo))
         point_at = tuple(f"{p}, line {lines.get(('grid', k), '?')} (grid {item})" for k, item in zip(keys, point))
         config = load_config(base, fixed + point, fixed_at + point_at)
+        if "name" not in keys:  # the run's name shows its grid values (the hash alone tells runs apart)
+            config["name"] = _run_name(config["name"], shorts, combo)
         runs.append(PlannedRun(config, Path(runs_dir) / f"{config['name']}-{config_hash(config)}", point))
     hashes = [r.hash for r in runs]
     if len(set(hashes)) != len(hashes):
         raise ConfigError(f"{p}: the grid yields identical configs (a value equal to the base's?)")
     return str(data.get("name") or p.stem), runs
+
+
+def _short_keys(keys: list[str], wheres: list[str]) -> list[str]:
+    """How each grid key appears in run names: its last part, after the nearest component label
+    (``jump.jump_penalty`` for ``regimes.detectors[jump].params.jump_penalty``); the whole key when
+    two keys would look alike."""
+    from experiments.addressing import Label, show, split_key
+
+    shorts = []
+    for key, where in zip(keys, wheres):
+        parts = split_key(key, where)
+        labels = [str(q.text) for q in parts[:-1] if isinstance(q, Label)]
+        shorts.append(".".join([*labels[-1:], str(parts[-1])]) if not isinstance(parts[-1], Label)
+                      else show(parts))
+    return [key if shorts.count(s) > 1 else s for key, s in zip(keys, shorts)]
+
+
+def _run_name(base: str, shorts: list[str], values: tuple) -> str:
+    """``base,KEY=VALUE,...`` within :data:`MAX_NAME` characters: long keys are abbreviated
+    (``regimes.schedule.refit_every`` -> ``r.s.refit_every``) and values cut shorter as needed; only
+    a name still too long is cut with ``~`` (then names may coincide; the config hashes never do)."""
+    compact = [".".join([*(q[0] for q in s.split(".")[:-1]), s.split(".")[-1]]) if s.count(".") > 1 else s
+               for s in shorts]
+    name = base
+    for keys, limit in ((shorts, 32), (compact, 32), (compact, 12), (compact, 6)):
+        name = ",".join([base, *(f"{k}={_name_value(v, limit)}" for k, v in zip(keys, values))])
+        if len(name) <= MAX_NAME:
+            return name
+    return name[:MAX_NAME - 1] + "~"
+
+
+def _name_value(value: Any, limit: int = 32) -> str:
+    """A grid value as it appears in a run name (and so a folder name): letters, digits and ``._+-`` only."""
+    import re
+    text = re.sub(r"[^A-Za-z0-9._+-]+", "-", _yaml(value)).strip("-") or "-"
+    return text if len(text) <= limit else text[:limit - 1] + "~"
 
 
 def _complete(run: PlannedRun) -> bool:
