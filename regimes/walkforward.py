@@ -116,7 +116,10 @@ class RegimePath:
         ``means_``, ...) only: internal model objects are not cached, so use
         it for reporting, not for inference.
     info : dict
-        Parameters, features, schedule, cache key, fit seconds; ``cache`` is
+        Parameters, features, schedule, cache key, fit seconds; ``selected``
+        (detectors that choose at each refit: the tuned meta-detector, the
+        sparse jump model): refit date (ISO) -> ``{"params": ..., "feature_weights":
+        {feature: weight}}``, from :func:`selection_record`; ``cache`` is
         ``"hit"``, ``"miss"``, ``"recomputed"`` (a bad entry was discarded;
         ``cache_discarded`` says why) or ``"off"``.
     stability : dict
@@ -358,6 +361,7 @@ def _run(template: RegimeDetector, feats: pd.DataFrame, dates: pd.DatetimeIndex,
     labelled: RegimeDetector | None = None  # fitted, seen through aligned labels
     previous: tuple | None = None  # (labelled, scaler) of the model in force before this refit
     records: list[Alignment] = []
+    selected: dict[str, dict] = {}  # refit date -> parameters chosen in-fold / feature weights
     align = schedule.align_labels and aligns(template)
     for block_start in range(0, len(eligible), schedule.refit_every):
         block = eligible[block_start: block_start + schedule.refit_every]
@@ -367,6 +371,9 @@ def _run(template: RegimeDetector, feats: pd.DataFrame, dates: pd.DatetimeIndex,
         fitted = clone(template) if fitted is None else copy.deepcopy(fitted)
         fitted.fit(scaler.transform(values[train_start: train_end + 1]))
         refits.append(dates[block[0]])
+        record = selection_record(fitted, feats.columns)
+        if record:
+            selected[dates[block[0]].isoformat()] = record
         labelled = fitted
         if align and previous is not None:
             record = _align_refit(previous, fitted, scaler, values[train_start: train_end + 1], schedule)
@@ -392,7 +399,24 @@ def _run(template: RegimeDetector, feats: pd.DataFrame, dates: pd.DatetimeIndex,
     return RegimePath(name=name, proba=pd.DataFrame(proba, index=dates, columns=columns),
                       next_proba=pd.DataFrame(next_proba, index=dates, columns=columns),
                       refit_dates=pd.DatetimeIndex(refits), detector=labelled,
+                      info={"selected": selected} if selected else {},
                       stability=stability_summary(table, len(refits)), alignment=table)
+
+
+def selection_record(fitted: RegimeDetector, columns) -> dict:
+    """What a refit chose from its training window, as plain JSON values (empty if nothing).
+
+    ``params``: ``selected_params_`` (in-fold model selection, :mod:`regimes.detectors.tuned`);
+    ``feature_weights``: ``feature_weights_`` by feature name (sparse jump model).
+    """
+    out: dict = {}
+    params = getattr(fitted, "selected_params_", None)
+    if params is not None:
+        out["params"] = {str(k): v.item() if isinstance(v, np.generic) else v for k, v in params.items()}
+    weights = getattr(fitted, "feature_weights_", None)
+    if weights is not None and len(weights) == len(columns):
+        out["feature_weights"] = {str(c): float(w) for c, w in zip(columns, weights)}
+    return out
 
 
 def _align_refit(previous: tuple, fitted: RegimeDetector, scaler, train: np.ndarray, schedule: Schedule) -> Alignment:
