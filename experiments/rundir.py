@@ -146,6 +146,9 @@ def write_manifest(result: StudyResult | None, config: dict, run_dir: Path, star
         "data_notes": panel.notes,
         "regime_cache": {} if result is None else {label: path.info.get("cache", "off")
                                                    for label, path in result.regimes.items()},
+        "regime_selection": {} if result is None else {label: path.info["selected"]  # per refit date
+                                                       for label, path in result.regimes.items()
+                                                       if path.info.get("selected")},
     }
     atomic_write_text(run_dir / "manifest.json", json.dumps(manifest, indent=2, default=_json_default))
     atomic_write_text(run_dir / "config.yaml", yaml.safe_dump(config, sort_keys=False, default_flow_style=None))
