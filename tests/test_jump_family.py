@@ -17,7 +17,7 @@ import pytest
 from scipy.optimize import minimize
 
 from regimes.detectors import (ContinuousJumpModelDetector, GaussianHMMDetector, JumpModelDetector,
-                               SparseJumpModelDetector, TunedDetector)
+                               SparseJumpModelDetector, TunedDetector, VixThresholdDetector)
 from regimes.detectors.cjm import grid_best_path, grid_forward, penalty_matrix, simplex_grid
 from regimes.detectors.jump import _distances, best_path
 from regimes.detectors.sjm import sparse_weights
@@ -191,6 +191,20 @@ def test_tuned_picks_the_persistent_penalty(criterion: str) -> None:
     if criterion == "sharpe":
         assert det.best_estimator_.n_features_in_ == 2  # the return column is not a base input
         assert det.cv_results_[1]["score"] > max(det.cv_results_[0]["score"], det.cv_results_[2]["score"])
+
+
+def test_tuned_picks_the_separating_vix_threshold() -> None:
+    """VIX near 15 in calm spells, near 25 in stress spells where returns are negative: level 20 times best."""
+    rng = np.random.default_rng(4)
+    truth = np.repeat(np.arange(24) % 2, 50)
+    vix = np.where(truth == 1, 25.0, 15.0) + rng.normal(size=len(truth))
+    ret = np.where(truth == 0, 0.002, -0.004) + 0.01 * rng.normal(size=len(truth))
+    X = np.column_stack([vix, ret])
+    det = TunedDetector(VixThresholdDetector(), {"level": [12.0, 20.0, 25.0]}, criterion="sharpe",
+                        return_column=1).fit(X)
+    assert det.selected_params_ == {"level": 20.0}, det.cv_results_
+    assert det.output_kind == "label" and det.best_estimator_.n_features_in_ == 1
+    np.testing.assert_array_equal(det.predict(X), (vix > 20).astype(int))  # raw VIX reached the rule
 
 
 def test_tuned_walk_forward_is_prefix_invariant_and_records_each_choice() -> None:

@@ -100,8 +100,12 @@ class TunedDetector(RegimeDetector):
         (0 for a column that is not a base input).
     """
 
-    output_kind = "probabilistic"
     standardize_inputs = False  # scales its base's inputs itself, per fold; the return column stays raw
+
+    @property
+    def output_kind(self) -> str:
+        """The base detector's (a tuned threshold rule is still a rule: nothing to align across refits)."""
+        return getattr(self.base, "output_kind", "probabilistic")
 
     def __init__(self, base: RegimeDetector | None = None, grid=None, criterion: str = "likelihood", n_folds: int = 3,
                  return_column=None, return_is_feature: bool = False, delay: int = 0, cost_bps: float = 0.0,
