@@ -301,3 +301,25 @@ def test_a_yaml_run_records_each_refit_choice_in_the_manifest(tmp_path) -> None:
     regimes = pd.read_csv(tmp_path / "run" / "regimes.csv", index_col="date")
     assert list(regimes.columns) == ["cjm", "sjm", "tuned"]
     assert regimes.notna().sum().min() > 0 and ((regimes >= 0) & (regimes <= 1) | regimes.isna()).all().all()
+
+
+@pytest.mark.parametrize("params, match", [
+    ({"base": {"name": "jump"}, "grid": {"penalty": [1, 10]}}, "has no parameter 'penalty'"),
+    ({"base": {"name": "jumpp"}, "grid": {"jump_penalty": [1, 10]}}, "unknown detector 'jumpp'"),
+    ({"base": {"name": "jump", "params": {"n_state": 3}}, "grid": {"jump_penalty": [1, 10]}}, "n_state"),
+    ({"base": "jump", "grid": {"jump_penalty": [1, 10]}}, "expected a detector such as"),
+    ({"base": {"name": "jump"}, "grid": {"jump_penalty": [1, 10]}, "criterion": "sharpe",
+      "return_column": "sp500_ret"}, "return_column 'sp500_ret' is not one of the features"),
+])
+def test_bad_tuned_configs_are_refused_on_load(tmp_path, params: dict, match: str) -> None:
+    import yaml
+
+    from experiments.config import load_config
+    from experiments.schema import ConfigError
+    config = yaml.safe_load((Path(__file__).resolve().parent.parent / "configs" / "quickstart.yaml").read_text())
+    config["regimes"]["detectors"] = [{"name": "tuned", "features": ["log_rv", "sp500_ret_1m"], "params": params}]
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(config))
+    with pytest.raises(ConfigError, match=match) as info:
+        load_config(path)
+    assert "\n" not in str(info.value)
