@@ -181,12 +181,14 @@ def _version(dist: str) -> str | None:
 
 
 def _source_files(obj: object, seen: set[str]) -> None:
-    """Source files of the classes ``obj`` is made of (its MRO and estimator-valued parameters)."""
+    """Source files of the classes ``obj`` is made of (its MRO, its ``code_modules`` and estimator-valued parameters)."""
     for cls in type(obj).__mro__:
         module = cls.__module__
         if module.split(".")[0] in ("builtins", "sklearn", "abc", "typing"):
             continue
         seen.add(inspect.getsourcefile(cls) or "")
+    for module in getattr(obj, "code_modules", ()):  # helper modules a detector's results depend on
+        seen.add(inspect.getsourcefile(module) or "")
     get_params = getattr(obj, "get_params", None)
     pending = list(get_params(deep=False).values()) if callable(get_params) else []
     while pending:  # estimator-valued parameters, also inside lists, tuples and dicts (ensembles)

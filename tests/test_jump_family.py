@@ -323,3 +323,15 @@ def test_bad_tuned_configs_are_refused_on_load(tmp_path, params: dict, match: st
     with pytest.raises(ConfigError, match=match) as info:
         load_config(path)
     assert "\n" not in str(info.value)
+
+
+def test_cache_key_code_covers_the_helper_modules() -> None:
+    """A change to the jump programme, or to the validation scores, must invalidate cached paths of these detectors."""
+    from regimes.walkforward import _source_files
+    for detector, expected in [(ContinuousJumpModelDetector(), {"cjm.py", "jump.py", "_base.py"}),
+                               (SparseJumpModelDetector(), {"sjm.py", "cjm.py", "jump.py"}),
+                               (TunedDetector(GaussianHMMDetector(), {"n_states": [2, 3]}), {"tuned.py", "_scores.py",
+                                                                                              "hmm.py"})]:
+        seen: set[str] = set()
+        _source_files(detector, seen)
+        assert expected <= {Path(f).name for f in seen}, seen

@@ -37,6 +37,7 @@ import numpy as np
 from scipy.spatial.distance import cdist
 from scipy.special import logsumexp
 
+from regimes.detectors import jump as jump_module
 from regimes.detectors._base import RegimeDetector, canonical_order, state_risk
 from regimes.detectors.jump import JumpModelDetector, _distances
 from regimes.errors import FactorRegimesError
@@ -151,6 +152,9 @@ class ContinuousJumpModelDetector(RegimeDetector):
     expected_durations_ : ndarray of shape (n_states,)
         Mean run length of ``labels_`` per state, in periods.
     """
+
+    #: Modules besides the class's own whose code changes its results (part of the regime cache key).
+    code_modules = (jump_module,)
 
     def __init__(self, n_states: int = 2, jump_penalty: float = 10.0, grid_size: float = 0.05,
                  penalty_power: float = 2, mode_loss: bool = True, n_init: int = 10, max_iter: int = 30,

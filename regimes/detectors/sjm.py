@@ -30,6 +30,8 @@ from __future__ import annotations
 import numpy as np
 from sklearn.utils import check_random_state
 
+from regimes.detectors import cjm as cjm_module
+from regimes.detectors import jump as jump_module
 from regimes.detectors._base import RegimeDetector, canonical_order, state_risk
 from regimes.detectors.cjm import label_dynamics
 from regimes.detectors.jump import JumpModelDetector, _distances, forward_costs
@@ -118,6 +120,9 @@ class SparseJumpModelDetector(RegimeDetector):
     transmat_, expected_durations_ : ndarray
         Empirical dynamics of ``labels_``.
     """
+
+    #: Modules besides the class's own whose code changes its results (part of the regime cache key).
+    code_modules = (jump_module, cjm_module)
 
     def __init__(self, n_states: int = 2, jump_penalty: float = 10.0, kappa: float = 1.5, max_iter: int = 10,
                  tol: float = 1e-4, n_init: int = 10, jm_max_iter: int = 30, feature_names: list | None = None,

@@ -100,6 +100,9 @@ class TunedDetector(RegimeDetector):
         (0 for a column that is not a base input).
     """
 
+    #: Modules besides the class's own whose code changes its results (part of the regime cache key).
+    code_modules = (_scores,)
+
     standardize_inputs = False  # scales its base's inputs itself, per fold; the return column stays raw
 
     @property
