@@ -409,12 +409,22 @@ def selection_record(fitted: RegimeDetector, columns) -> dict:
     """What a refit chose from its training window, as plain JSON values (empty if nothing).
 
     ``params``: ``selected_params_`` (in-fold model selection, :mod:`regimes.detectors.tuned`);
+    ``candidates``: every candidate's ``params``, validation ``score`` (None if not finite) and
+    ``error`` (why it could not be fitted, or None), from ``cv_results_``;
     ``feature_weights``: ``feature_weights_`` by feature name (sparse jump model).
     """
+    def plain(params: dict) -> dict:
+        return {str(k): v.item() if isinstance(v, np.generic) else v for k, v in params.items()}
+
     out: dict = {}
     params = getattr(fitted, "selected_params_", None)
     if params is not None:
-        out["params"] = {str(k): v.item() if isinstance(v, np.generic) else v for k, v in params.items()}
+        out["params"] = plain(params)
+    results = getattr(fitted, "cv_results_", None)
+    if results is not None:
+        out["candidates"] = [{"params": plain(r["params"]),
+                              "score": float(r["score"]) if np.isfinite(r["score"]) else None,
+                              "error": r["error"]} for r in results]
     weights = getattr(fitted, "feature_weights_", None)
     if weights is not None and len(weights) == len(columns):
         out["feature_weights"] = {str(c): float(w) for c, w in zip(columns, weights)}

@@ -219,6 +219,10 @@ def test_tuned_walk_forward_is_prefix_invariant_and_records_each_choice() -> Non
     chosen = full.info["selected"]
     assert list(chosen) == [d.isoformat() for d in full.refit_dates]
     assert all(set(v["params"]) == {"jump_penalty"} for v in chosen.values())
+    for record in chosen.values():  # every candidate's score is kept; the chosen one has the best
+        scores = [c["score"] for c in record["candidates"]]
+        assert [c["params"]["jump_penalty"] for c in record["candidates"]] == [0.0, 10.0, 1e5]
+        assert record["params"]["jump_penalty"] == record["candidates"][int(np.argmax(scores))]["params"]["jump_penalty"]
     assert {k: v for k, v in chosen.items() if pd.Timestamp(k) <= cut} == part.info["selected"]
     # the choice at a refit depends on rows <= that date only: changing later rows changes nothing before
     shocked = frame.copy()

@@ -32,6 +32,7 @@ outputs.
 from __future__ import annotations
 
 import itertools
+import math
 
 import numpy as np
 from scipy.spatial.distance import cdist
@@ -186,8 +187,7 @@ class ContinuousJumpModelDetector(RegimeDetector):
             raise FactorRegimesError(f"cjm: n_init must be an integer >= 1, not {self.n_init!r}")
         if not (isinstance(self.max_iter, (int, np.integer)) and self.max_iter >= 1):
             raise FactorRegimesError(f"cjm: max_iter must be an integer >= 1, not {self.max_iter!r}")
-        m = round(1.0 / self.grid_size)
-        points = int(np.prod(range(m + 1, m + self.n_states)) // np.prod(range(1, self.n_states)))
+        points = math.comb(round(1.0 / self.grid_size) + self.n_states - 1, self.n_states - 1)
         if points > MAX_GRID_POINTS:
             raise FactorRegimesError(f"cjm: {self.n_states} states on a grid of step {self.grid_size} make {points} "
                                      f"grid points (at most {MAX_GRID_POINTS}); use a coarser grid_size")
