@@ -231,6 +231,22 @@ def test_tuned_walk_forward_is_prefix_invariant_and_records_each_choice() -> Non
     pd.testing.assert_frame_equal(again.proba.loc[:cut], full.proba.loc[:cut])
 
 
+@pytest.mark.parametrize("make", [
+    lambda: ContinuousJumpModelDetector(jump_penalty=5.0, random_state=0),
+    lambda: SparseJumpModelDetector(jump_penalty=5.0, kappa=1.3, random_state=0),
+    lambda: TunedDetector(SparseJumpModelDetector(kappa=1.3, random_state=0), {"jump_penalty": [1.0, 5.0]}),
+], ids=["cjm", "sjm", "tuned"])
+def test_filtered_output_is_prefix_invariant(make) -> None:
+    """Rows <= t of the filtered output are identical whether X stops at t or continues."""
+    X, _ = _noisy_panel(seed=6, n_blocks=8, length=50)
+    det = make().fit(X[:250])
+    full = det.predict_proba(X)
+    for t in (30, 249, 321):
+        np.testing.assert_array_equal(det.predict_proba(X[: t + 1]), full[: t + 1])
+    np.testing.assert_array_equal(det.filtered_proba(X, start=300), full[300:])
+    np.testing.assert_allclose(full.sum(axis=1), 1.0)
+
+
 @pytest.mark.parametrize("name, params", [("cjm", {"jump_penalty": 5.0}), ("sjm", {"jump_penalty": 5.0, "kappa": 1.3})])
 def test_jump_family_walk_forward_is_prefix_invariant(name: str, params: dict) -> None:
     X, _ = _noisy_panel(seed=5, n_blocks=12, length=50)
