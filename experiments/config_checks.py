@@ -187,6 +187,12 @@ def _check_detectors(config: dict, at: Locate) -> None:
             for j, m in enumerate(members):
                 _check_params(DETECTORS, m["name"], dict(m.get("params") or {}), at,
                               ("regimes", "detectors", i, "params", "members", j))
+        base = params.get("base")
+        if d["name"] == "tuned" and base is not None:
+            if not (isinstance(base, Mapping) and "name" in base):
+                raise ConfigError(f"{here}.params.base: expected a detector such as {{name: jump}}, got {base!r}")
+            _check_params(DETECTORS, base["name"], dict(base.get("params") or {}), at,
+                          ("regimes", "detectors", i, "params", "base"))
         spec = _create(lambda: DetectorSpec.from_dict(d), here)
         detector = _create(lambda: spec.build(seed), here)
         for part in [detector, *(getattr(detector, "members", None) or [])]:

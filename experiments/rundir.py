@@ -159,6 +159,9 @@ def write_manifest(result: StudyResult | None, config: dict, run_dir: Path, star
         "regime_cache": {} if result is None else {label: path.info.get("cache", "off")
                                                    for label, path in result.regimes.items()},
         "missing_returns": {} if result is None else result.missing_returns,
+        "regime_selection": {} if result is None else {label: path.info["selected"]  # per refit date
+                                                       for label, path in result.regimes.items()
+                                                       if path.info.get("selected")},
     }
     if outputs is not None:
         manifest["outputs"] = list(outputs)

@@ -36,6 +36,10 @@ DEFAULTS: dict[str, tuple[tuple[str, ...], str, dict[str, Any]]] = {
     "markov_switching": (("sp500_ret_1m",), "monthly", {}),
     "ensemble": (("log_vix", "sp500_ret_1m"), "monthly",
                  {"members": [{"name": "hmm"}, {"name": "jump"}, {"name": "bocpd"}]}),
+    "cjm": (("log_vix", "sp500_ret_1m"), "monthly", {}),
+    "sjm": (("log_vix", "sp500_ret_1m"), "monthly", {}),
+    "tuned": (("log_vix", "sp500_ret_1m"), "monthly",
+              {"base": {"name": "jump"}, "grid": {"jump_penalty": [1.0, 3.0, 10.0, 30.0, 100.0]}}),
 }
 
 #: Feature rows per decision period when features are daily and decisions monthly.
@@ -85,6 +89,10 @@ class DetectorSpec:
         if "members" in params:
             params["members"] = [DetectorSpec.from_dict({**m, "features": self.features}).build(seed)
                                  for m in params["members"]]
+        if isinstance(params.get("base"), Mapping):  # a tuned detector's base, on the same features
+            params["base"] = DetectorSpec.from_dict({**params["base"], "features": self.features}).build(seed)
+        if "feature_names" in valid and "feature_names" not in params:
+            params["feature_names"] = list(self.features)
         if "risk_stat" in valid and "risk_stat" not in params:
             params["risk_stat"] = risk_stat_of(self.features)
         if "random_state" in valid and "random_state" not in params:

@@ -116,7 +116,10 @@ class RegimePath:
         ``means_``, ...) only: internal model objects are not cached, so use
         it for reporting, not for inference.
     info : dict
-        Parameters, features, schedule, cache key, fit seconds; ``cache`` is
+        Parameters, features, schedule, cache key, fit seconds; ``selected``
+        (detectors that choose at each refit: the tuned meta-detector, the
+        sparse jump model): refit date (ISO) -> ``{"params": ..., "feature_weights":
+        {feature: weight}}``, from :func:`selection_record`; ``cache`` is
         ``"hit"``, ``"miss"``, ``"recomputed"`` (a bad entry was discarded;
         ``cache_discarded`` says why) or ``"off"``.
     stability : dict
@@ -178,12 +181,14 @@ def _version(dist: str) -> str | None:
 
 
 def _source_files(obj: object, seen: set[str]) -> None:
-    """Source files of the classes ``obj`` is made of (its MRO and estimator-valued parameters)."""
+    """Source files of the classes ``obj`` is made of (its MRO, its ``code_modules`` and estimator-valued parameters)."""
     for cls in type(obj).__mro__:
         module = cls.__module__
         if module.split(".")[0] in ("builtins", "sklearn", "abc", "typing"):
             continue
         seen.add(inspect.getsourcefile(cls) or "")
+    for module in getattr(obj, "code_modules", ()):  # helper modules a detector's results depend on
+        seen.add(inspect.getsourcefile(module) or "")
     get_params = getattr(obj, "get_params", None)
     pending = list(get_params(deep=False).values()) if callable(get_params) else []
     while pending:  # estimator-valued parameters, also inside lists, tuples and dicts (ensembles)
@@ -358,6 +363,7 @@ def _run(template: RegimeDetector, feats: pd.DataFrame, dates: pd.DatetimeIndex,
     labelled: RegimeDetector | None = None  # fitted, seen through aligned labels
     previous: tuple | None = None  # (labelled, scaler) of the model in force before this refit
     records: list[Alignment] = []
+    selected: dict[str, dict] = {}  # refit date -> parameters chosen in-fold / feature weights
     align = schedule.align_labels and aligns(template)
     for block_start in range(0, len(eligible), schedule.refit_every):
         block = eligible[block_start: block_start + schedule.refit_every]
@@ -367,6 +373,9 @@ def _run(template: RegimeDetector, feats: pd.DataFrame, dates: pd.DatetimeIndex,
         fitted = clone(template) if fitted is None else copy.deepcopy(fitted)
         fitted.fit(scaler.transform(values[train_start: train_end + 1]))
         refits.append(dates[block[0]])
+        record = selection_record(fitted, feats.columns)
+        if record:
+            selected[dates[block[0]].isoformat()] = record
         labelled = fitted
         if align and previous is not None:
             record = _align_refit(previous, fitted, scaler, values[train_start: train_end + 1], schedule)
@@ -392,7 +401,34 @@ def _run(template: RegimeDetector, feats: pd.DataFrame, dates: pd.DatetimeIndex,
     return RegimePath(name=name, proba=pd.DataFrame(proba, index=dates, columns=columns),
                       next_proba=pd.DataFrame(next_proba, index=dates, columns=columns),
                       refit_dates=pd.DatetimeIndex(refits), detector=labelled,
+                      info={"selected": selected} if selected else {},
                       stability=stability_summary(table, len(refits)), alignment=table)
+
+
+def selection_record(fitted: RegimeDetector, columns) -> dict:
+    """What a refit chose from its training window, as plain JSON values (empty if nothing).
+
+    ``params``: ``selected_params_`` (in-fold model selection, :mod:`regimes.detectors.tuned`);
+    ``candidates``: every candidate's ``params``, validation ``score`` (None if not finite) and
+    ``error`` (why it could not be fitted, or None), from ``cv_results_``;
+    ``feature_weights``: ``feature_weights_`` by feature name (sparse jump model).
+    """
+    def plain(params: dict) -> dict:
+        return {str(k): v.item() if isinstance(v, np.generic) else v for k, v in params.items()}
+
+    out: dict = {}
+    params = getattr(fitted, "selected_params_", None)
+    if params is not None:
+        out["params"] = plain(params)
+    results = getattr(fitted, "cv_results_", None)
+    if results is not None:
+        out["candidates"] = [{"params": plain(r["params"]),
+                              "score": float(r["score"]) if np.isfinite(r["score"]) else None,
+                              "error": r["error"]} for r in results]
+    weights = getattr(fitted, "feature_weights_", None)
+    if weights is not None and len(weights) == len(columns):
+        out["feature_weights"] = {str(c): float(w) for c, w in zip(columns, weights)}
+    return out
 
 
 def _align_refit(previous: tuple, fitted: RegimeDetector, scaler, train: np.ndarray, schedule: Schedule) -> Alignment:

@@ -41,6 +41,9 @@ DETECTOR_CASES = {
     "vix_threshold": ({"quantile": 0.7}, "vix"),
     "markov_switching": ({"risk_column": 1}, "z"),
     "ensemble": ({"members": [GaussianHMMDetector(random_state=0), JumpModelDetector(random_state=0)]}, "z"),
+    "cjm": ({"random_state": 0}, "z"),
+    "sjm": ({"random_state": 0}, "z"),
+    "tuned": ({"base": JumpModelDetector(random_state=0), "grid": {"jump_penalty": [1.0, 10.0]}}, "z"),
 }
 
 
