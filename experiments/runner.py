@@ -11,7 +11,8 @@ import datetime as dt
 import os
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -68,12 +69,7 @@ def run_config(config: dict, run_dir: Path, progress: Progress | None = None, us
         analyses.append(run_analysis(item, context))
         analysis_seconds[item["name"]] = time.perf_counter() - t_a
     run_dir = Path(run_dir)
-    run_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = run_dir.parent / f".{run_dir.name}.tmp-{os.getpid()}"
-    _remove_stale(run_dir)
-    shutil.rmtree(tmp, ignore_errors=True)
-    try:
-        tmp.mkdir(parents=True)
+    with staged_dir(run_dir) as tmp:
         t_out = time.perf_counter()
         say("outputs", "tables")
         if result is not None:
@@ -97,10 +93,6 @@ def run_config(config: dict, run_dir: Path, progress: Progress | None = None, us
         timings["total"] = time.perf_counter() - t0
         manifest = write_manifest(result, config, tmp, started, finished, timings, config_hash(config), source.name,
                                   panel=panel, records=records)
-        _replace_dir(tmp, run_dir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return RunOutcome(run_dir=run_dir, config=config, result=result, manifest=manifest, analyses=analyses)
 
 
@@ -127,3 +119,25 @@ def _replace_dir(new: Path, target: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
     else:
         os.replace(new, target)
+
+
+@contextmanager
+def staged_dir(run_dir: str | Path) -> Iterator[Path]:
+    """Build a run directory in a hidden temporary folder beside it; rename it into place only on success.
+
+    Yields the temporary folder. On any error (or interruption) the folder is removed and ``run_dir`` is left
+    as it was; on success an older ``run_dir`` is replaced in one rename. Temporary folders of killed
+    processes are removed first.
+    """
+    run_dir = Path(run_dir)
+    run_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = run_dir.parent / f".{run_dir.name}.tmp-{os.getpid()}"
+    _remove_stale(run_dir)
+    shutil.rmtree(tmp, ignore_errors=True)
+    try:
+        tmp.mkdir(parents=True)
+        yield tmp
+        _replace_dir(tmp, run_dir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise

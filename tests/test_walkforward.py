@@ -10,7 +10,8 @@ from regimes.data.sources import LocalSource, TruncatedSource
 from regimes.detectors._base import RegimeDetector, two_state
 from regimes.features import build_features
 from regimes.panel import build_panel
-from regimes.specs import DetectorSpec, run_spec
+from regimes.pipeline import detect
+from regimes.specs import DetectorSpec
 from regimes.walkforward import Schedule, walk_forward
 
 SCHEDULE = Schedule(refit_every=12, min_history=60)
@@ -25,7 +26,7 @@ def _panels(source):
 def real_paths(local_source: LocalSource):
     panels = _panels(local_source)
     dates = panels["monthly"].frame.loc["2000-01":"2024-12"].index
-    return {name: run_spec(DetectorSpec.from_dict({"name": name}), panels, dates, SCHEDULE, seed=0)
+    return {name: detect(DetectorSpec.from_dict({"name": name}), panels, dates, SCHEDULE, seed=0)
             for name in ("hmm", "jump", "garch")}
 
 
@@ -48,9 +49,9 @@ def test_engine_prefix_invariance_on_real_data(local_source: LocalSource, name: 
     spec = DetectorSpec.from_dict({"name": name})
     full_panels = _panels(local_source)
     dates = full_panels["monthly"].frame.loc["2000-01":"2024-12"].index
-    full = run_spec(spec, full_panels, dates, SCHEDULE, seed=0)
+    full = detect(spec, full_panels, dates, SCHEDULE, seed=0)
     cut_panels = _panels(TruncatedSource(local_source, cut))
-    short = run_spec(spec, cut_panels, dates[dates <= cut], SCHEDULE, seed=0)
+    short = detect(spec, cut_panels, dates[dates <= cut], SCHEDULE, seed=0)
     pd.testing.assert_frame_equal(short.proba, full.proba.loc[:cut])
     assert short.proba.iloc[-1].notna().all()
 
