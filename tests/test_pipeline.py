@@ -208,3 +208,17 @@ def test_two_plots_with_different_parameters_do_not_overwrite_each_other(shared_
     assert all(n.startswith("regimes_jump_jump_penalty=5-") for n in before)
     csvs = [_csv_text(tmp_path / n) for n in sorted(after) if n.endswith(".csv")]
     assert not csvs[0].equals(csvs[1])  # a different penalty gives a different path, kept in its own file
+
+
+def test_a_detection_run_that_fails_while_writing_leaves_nothing(tmp_path: Path, monkeypatch) -> None:
+    import experiments.regime_run as regime_run
+    from experiments.runner import resolve
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(regime_run, "write_regime_figures", boom)
+    config = resolve(ROOT / "configs" / "quickstart.yaml")
+    with pytest.raises(RuntimeError, match="disk full"):
+        regime_run.run_regimes(config, tmp_path / "run")
+    assert list(tmp_path.iterdir()) == []
