@@ -150,21 +150,21 @@ def regimes_plot(config_path: Path | None, overrides: tuple[str, ...], detectors
         from experiments.runner import resolve
         config = resolve(config_path, overrides, data_dir)
         src = config_source(config)
+        if detectors:  # compute only the labels asked for (each path is computed on its own: same numbers)
+            items = {d.get("label") or d["name"]: d for d in config["regimes"]["detectors"]}
+            unknown = [d for d in detectors if d not in items]
+            if unknown:
+                raise FactorRegimesError(f"--detector {unknown[0]!r} is not a detector label of {config_path} "
+                                         f"(labels: {', '.join(items)})")
+            config["regimes"]["detectors"] = [items[d] for d in dict.fromkeys(detectors)]
     else:
         if overrides:
             raise click.UsageError("--set needs --config")
         config = _plot_config(detectors or ("hmm",), params, feature_lists, end, history_start, refit_every,
                               min_history, seed)
         src = resolve_source(source, data_dir, cache_dir)
-        detectors = ()
     stage = regime_stage(config, src, use_cache=not no_cache)
     paths = stage.paths
-    if detectors:
-        unknown = [d for d in detectors if d not in paths]
-        if unknown:
-            raise FactorRegimesError(f"--detector {unknown[0]!r} is not a detector label of {config_path} "
-                                     f"(labels: {', '.join(paths)})")
-        paths = {label: paths[label] for label in detectors}
     first = str(start or config["data"]["start"])
     last = end or config["data"]["end"]
     last = None if last is None else str(last)
@@ -213,7 +213,8 @@ def _crop(path, first: str, last: str | None):
         raise FactorRegimesError(f"{path.name}: no regime output between {first} and {last or 'the end of data'}"
                                  + (f" (its first output is at {out.date()})" if out is not None else ""))
     keep = (path.refit_dates >= proba.index[0]) & (path.refit_dates <= proba.index[-1])
-    return replace(path, proba=proba, next_proba=path.next_proba.reindex(proba.index), refit_dates=path.refit_dates[keep])
+    return replace(path, proba=proba, next_proba=path.next_proba.reindex(proba.index),
+                   refit_dates=path.refit_dates[keep])
 
 
 def _slug(text: str, limit: int = 60) -> str:

@@ -111,7 +111,8 @@ def _detectors(stage: RegimeStage) -> dict:
 
 
 @capped
-def run_regimes(config: dict, run_dir: Path, progress: Progress | None = None, use_cache: bool = True) -> RegimeRunOutcome:
+def run_regimes(config: dict, run_dir: Path, progress: Progress | None = None,
+                use_cache: bool = True) -> RegimeRunOutcome:
     """Run the regime stage of a resolved config and write its run directory (see module docstring)."""
     say = progress or (lambda stage, detail="": None)
     started = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")

@@ -66,7 +66,8 @@ def test_run_regimes_run_and_plot_give_identical_paths_for_every_detector(entry_
     (plot_csv,) = entry_points["plot"].glob("regimes_comparison-*.csv")
     plot = _csv_text(plot_csv)
     assert list(run.columns) == list(detection.columns) == list(plot.columns) == labels
-    assert (entry_points["run"] / "regimes.csv").read_bytes() == (entry_points["regimes_run"] / "regimes.csv").read_bytes()
+    written = {name: (entry_points[name] / "regimes.csv").read_bytes() for name in ("run", "regimes_run")}
+    assert written["run"] == written["regimes_run"]
     # the walk covers the whole history from data.history_start; --start only crops what is drawn
     assert run.index[0] == "2005-01-31" and run.index[-1] == "2014-12-31"
     assert plot.index[0] == "2009-06-30" and plot.index[-1] == "2014-12-31"
@@ -222,3 +223,13 @@ def test_a_detection_run_that_fails_while_writing_leaves_nothing(tmp_path: Path,
     with pytest.raises(RuntimeError, match="disk full"):
         regime_run.run_regimes(config, tmp_path / "run")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_path_summary_measures_no_delay_for_an_onset_outside_the_path() -> None:
+    from regimes.evaluation import path_summary
+
+    dates = pd.date_range("2009-06-30", periods=24, freq="ME")
+    risk_off = pd.Series(np.r_[np.full(12, 0.9), np.full(12, 0.1)], index=dates)
+    s = path_summary(risk_off, onsets={"before": "2008-09-30", "inside": "2009-09-30", "after": "2012-01-31"})
+    assert np.isnan(s["delay_before"]) and s["delay_inside"] == 0 and np.isnan(s["delay_after"])
+    assert s["mean_duration"] == 12 and s["mean_duration_risk_off"] == 12
