@@ -98,6 +98,7 @@ def crisis_study(ctx: AnalysisContext, windows: list | None = None, detectors: l
     data = ctx.regime_data()
     dates = data.dates
     schedule = ctx.regime_schedule(refit_every=refit_every, min_history=min_history)
+    schedule.validate()  # a bad schedule is an error, not a reason to leave every detector out below
     paths = {}
     for item in detectors or DEFAULT_DETECTORS:
         spec = DetectorSpec.from_dict(item)
