@@ -171,6 +171,35 @@ def test_crisis_analysis_draws_the_paths_of_the_run(entry_points, shared_data: P
             assert shares[(w["name"], label)] == pytest.approx((month_ends[label] > 0.5).mean(), abs=0)
 
 
+def test_replication_conditions_on_the_paths_of_the_run(entry_points, shared_data: Path, monkeypatch) -> None:
+    import experiments.analyses.replication as replication
+    from experiments.analyses import AnalysisContext
+    from experiments.runner import resolve
+    from regimes.data.sources import LocalSource
+    from regimes.panel import build_panel
+
+    class Seen(Exception):
+        pass
+
+    def capture(model, X, y, dates, schedule, regimes=None, name=None, target=None):
+        if regimes is None:
+            return real(model, X, y, dates, schedule, name=name, target=target)
+        raise Seen(regimes)
+
+    real = replication.forecast_walk_forward
+    monkeypatch.setattr(replication, "forecast_walk_forward", capture)
+    config = resolve(CONFIG, tuple(SHORT[1::2]), shared_data)
+    source = LocalSource(shared_data)
+    ctx = AnalysisContext(config=config, source=source, panel=build_panel(source, "monthly", start="2005-01"))
+    data = replication.paper_dataset(ctx.panel.frame, "2011-01", "2014-12")
+    with pytest.raises(Seen) as seen:
+        replication._walk_forward(ctx, data, ["jump"], seed=0)
+    path = seen.value.args[0]
+    written = _csv_text(entry_points["run"] / "regimes.csv")["jump"]
+    assert list(path.risk_off.index.strftime("%Y-%m-%d")) == list(written.index)
+    assert [("" if v != v else "%.10g" % v) for v in path.risk_off] == list(written)
+
+
 def test_a_bad_config_exits_2_on_one_line_and_leaves_nothing(shared_data: Path, tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text("name: bad\nregimes:\n  detectors:\n    - {name: hmm, params: {n_statez: 3}}\n")
