@@ -45,7 +45,8 @@ from experiments.tables import markdown_table  # noqa: E402
 from regimes.data.sources import make_source  # noqa: E402
 from regimes.evaluation import regime_scores, simulate_regimes  # noqa: E402
 from regimes.panel import build_panel  # noqa: E402
-from regimes.specs import DetectorSpec, run_spec  # noqa: E402
+from regimes.pipeline import detect  # noqa: E402
+from regimes.specs import DetectorSpec  # noqa: E402
 from regimes.walkforward import Schedule, walk_forward  # noqa: E402
 
 DETECTORS = ["hmm", "jump", "markov_switching"]
@@ -130,7 +131,7 @@ def real_table(source_name: str) -> pd.DataFrame:
     for name in DETECTORS:
         row = {"detector": name}
         for align in (True, False):
-            path = run_spec(DetectorSpec.from_dict({"name": name}), panels, dates,
+            path = detect(DetectorSpec.from_dict({"name": name}), panels, dates,
                             Schedule(12, min_history=60, align_labels=align), seed=0)
             tag = "" if align else "_unaligned"
             row[f"p_oct_2008{tag}"] = round(path.risk_off.loc["2008-10-31"], 2)

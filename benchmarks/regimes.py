@@ -35,7 +35,8 @@ from experiments.tables import markdown_table  # noqa: E402
 from regimes.data.sources import make_source  # noqa: E402
 from regimes.evaluation import path_summary, regime_scores, simulate_regimes  # noqa: E402
 from regimes.panel import build_panel  # noqa: E402
-from regimes.specs import DetectorSpec, run_spec  # noqa: E402
+from regimes.pipeline import detect  # noqa: E402
+from regimes.specs import DetectorSpec  # noqa: E402
 from regimes.walkforward import Schedule, walk_forward  # noqa: E402
 
 SYNTHETIC = {  # name -> (features, extra params)
@@ -76,7 +77,7 @@ def real_table(source_name: str) -> pd.DataFrame:
     rows = []
     for name in REAL:
         started = time.perf_counter()
-        path = run_spec(DetectorSpec.from_dict({"name": name}), panels, dates, Schedule(12, min_history=60), seed=0)
+        path = detect(DetectorSpec.from_dict({"name": name}), panels, dates, Schedule(12, min_history=60), seed=0)
         seconds = time.perf_counter() - started
         summary = {k: (round(v, 2) if np.isfinite(v) else np.nan) for k, v in path_summary(path.risk_off).items()}
         rows.append({"detector": name, **summary, "p_oct_2008": round(path.risk_off.loc["2008-10-31"], 2),

@@ -15,35 +15,22 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import click
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from experiments.cli_common import (
+    cache_dir_option,
+    console,
+    data_dir_option,
+    err_console,
+    resolve_source,
+    source_option,
+)
+from experiments.cli_regimes import regimes
 from regimes.data.catalog import CATALOG, DEFAULT_DOWNLOADS, PUBLISHERS
-from regimes.data.sources import DataSource, make_source
+from regimes.data.sources import DataSource
 from regimes.data.vintages import mixed_vintage_message
 from regimes.errors import FactorRegimesError, FactorRegimesWarning
-
-# Wide output when piped (a log file should not wrap tables); the terminal's width otherwise.
-console = Console(highlight=False, width=None if sys.stdout.isatty() else 140)
-err_console = Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else 200)
-
-source_option = click.option("--source", type=click.Choice(["local", "download", "sample"]), default=None,
-                             help="Where data comes from: local files, downloads from the publishers (cached), "
-                                  "or the offline sample. Default: local if a data directory is known, else sample.")
-data_dir_option = click.option("--data-dir", type=click.Path(path_type=Path), default=None,
-                               help="Folder of published data files (default: $FACTOR_REGIMES_DATA_DIR).")
-cache_dir_option = click.option("--cache-dir", type=click.Path(path_type=Path), default=None,
-                                help="Download cache (default: $FACTOR_REGIMES_CACHE or the per-user cache dir).")
-
-
-def resolve_source(source: str | None, data_dir: Path | None, cache_dir: Path | None) -> DataSource:
-    """The data source the options name; ``local`` when a data directory is known, else ``sample``."""
-    from regimes.data.sources import default_data_dir
-
-    if source is None:
-        source = "local" if (data_dir is not None or default_data_dir() is not None) else "sample"
-    return make_source(source, data_dir=data_dir, cache_dir=cache_dir)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -463,102 +450,7 @@ def deflate_across_trials(frame, periods_per_year: int = 12):
     return frame
 
 
-@cli.group()
-def regimes() -> None:
-    """Walk-forward regime detection: timelines and detector comparisons."""
-
-
-@regimes.command("list")
-def regimes_list() -> None:
-    """List the registered detectors with their default features and parameters."""
-    from regimes.detectors import DETECTORS
-    from regimes.specs import DEFAULTS
-
-    table = Table(title="Regime detectors", title_justify="left")
-    for col in ("name", "features", "frequency", "parameters"):
-        table.add_column(col, overflow="fold")
-    for name in DETECTORS.names():
-        feats, freq, _ = DEFAULTS[name]
-        table.add_row(name, ", ".join(feats), freq, ", ".join(DETECTORS.parameters(name)))
-    console.print(table)
-
-
-@regimes.command("plot")
-@click.option("--detector", "detectors", multiple=True, default=("hmm",), show_default=True,
-              help="Registered detector (repeatable); several also give a stacked comparison.")
-@click.option("--param", "params", multiple=True, metavar="DETECTOR.KEY=VALUE",
-              help="Detector parameter (value parsed as YAML), e.g. hmm.n_states=3.")
-@click.option("--features", "feature_lists", multiple=True, metavar="DETECTOR=F1,F2",
-              help="Features of a detector, e.g. hmm=log_vix,rv.")
-@source_option
-@data_dir_option
-@cache_dir_option
-@click.option("--start", default="2000-01", show_default=True, help="First decision date.")
-@click.option("--end", default=None, help="Last decision date (default: end of data).")
-@click.option("--history-start", default="1990-01", show_default=True,
-              help="First date of data the detectors may learn from.")
-@click.option("--refit-every", type=click.IntRange(min=1), default=12, show_default=True,
-              help="Months between refits.")
-@click.option("--min-history", type=click.IntRange(min=2), default=60, show_default=True,
-              help="Months of data before the first fit.")
-@click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--out", type=click.Path(path_type=Path), default=Path("figures"), show_default=True,
-              help="Folder for the PNG files.")
-def regimes_plot(detectors: tuple[str, ...], params: tuple[str, ...], feature_lists: tuple[str, ...],
-                 source: str | None, data_dir: Path | None, cache_dir: Path | None, start: str, end: str | None,
-                 history_start: str, refit_every: int, min_history: int, seed: int, out: Path) -> None:
-    """Run detectors walk-forward (filtered, refit on data up to each date) and plot their timelines."""
-    import yaml
-
-    from experiments.figures import regime_comparison, regime_timeline
-    from experiments.figures.style import save
-    from regimes.data.download import cache_root
-    from regimes.evaluation import path_summary
-    from regimes.panel import build_panel
-    from regimes.specs import DetectorSpec, run_spec
-    from regimes.walkforward import Schedule
-
-    overrides: dict[str, dict] = {d: {} for d in detectors}
-    for item in params:
-        key, sep, value = item.partition("=")
-        det, dot, name = key.partition(".")
-        if not sep or not dot or det not in overrides:
-            raise click.BadParameter(f"{item!r}: expected DETECTOR.KEY=VALUE for one of {', '.join(detectors)}",
-                                     param_hint="--param")
-        overrides[det][name] = yaml.safe_load(value)
-    feats: dict[str, list[str]] = {}
-    for item in feature_lists:
-        det, sep, value = item.partition("=")
-        if not sep or det not in overrides or not value:
-            raise click.BadParameter(f"{item!r}: expected DETECTOR=F1,F2", param_hint="--features")
-        feats[det] = [v.strip() for v in value.split(",") if v.strip()]
-    src = resolve_source(source, data_dir, cache_dir)
-    specs = [DetectorSpec.from_dict({"name": d, "params": overrides[d], "features": feats.get(d)}) for d in detectors]
-    panels = {"monthly": build_panel(src, "monthly", start=history_start)}
-    if any(s.frequency == "daily" for s in specs):
-        panels["daily"] = build_panel(src, "daily", start=history_start)
-    frame = panels["monthly"].frame
-    dates = frame.loc[start:end].index if end else frame.loc[start:].index
-    schedule = Schedule(refit_every=refit_every, min_history=min_history)
-    table = Table(title=f"Walk-forward regimes {dates[0].date()}..{dates[-1].date()} ({src.describe()})",
-                  title_justify="left")
-    for col in ("detector", "risk-off share", "switches/yr", "Sep-2008", "Aug-2011", "Feb-2020", "file"):
-        table.add_column(col, justify="left" if col in ("detector", "file") else "right")
-    paths = []
-    for spec in specs:
-        path = run_spec(spec, panels, dates, schedule, seed=seed, cache_dir=cache_root())
-        paths.append(path)
-        file = save(regime_timeline(path, panels["monthly"]), out / f"regimes_{spec.label}.png")
-        s = path_summary(path.risk_off)
-        delay = [("-" if s[k] != s[k] else f"{s[k]:.0f}") for k in ("delay_Sep-2008", "delay_Aug-2011",
-                                                                       "delay_Feb-2020")]
-        table.add_row(spec.label, f"{s['share_risk_off']:.2f}", f"{s['switches_per_year']:.2f}", *delay, str(file))
-    if len(paths) > 1:
-        save(regime_comparison(paths, panels["monthly"]), out / "regimes_comparison.png")
-    console.print(table)
-    console.print("Delays: months from the onset to the first filtered risk-off label ('-': none within 12).")
-    if len(paths) > 1:
-        console.print(f"Comparison: {out / 'regimes_comparison.png'}")
+cli.add_command(regimes)  # regimes list | plot | run (experiments.cli_regimes)
 
 
 @contextlib.contextmanager

@@ -21,6 +21,7 @@ import yaml
 from experiments.study import StudyResult, decision_range
 from regimes.data.vintages import mixed_vintage_message, vintages
 from regimes.atomic import atomic_write_text
+from regimes.pipeline import risk_off_table
 
 FLOAT = "%.10g"
 PACKAGES = ("factor-regimes", "numpy", "pandas", "scipy", "scikit-learn", "statsmodels", "hmmlearn", "ruptures",
@@ -87,9 +88,7 @@ def write_tables(result: StudyResult, run_dir: Path) -> None:
     """The CSV and JSON outputs of a run."""
     _csv(run_dir / "metrics.csv", metrics_frame(result))
     _csv(run_dir / "forecast_metrics.csv", result.forecast_metrics, index=False)
-    regimes = pd.DataFrame({label: path.risk_off for label, path in result.regimes.items()})
-    regimes.index.name = "date"
-    _csv(run_dir / "regimes.csv", regimes)
+    _csv(run_dir / "regimes.csv", risk_off_table(result.regimes))
     returns = pd.DataFrame({name: bt.returns for name, bt in result.backtests.items()})
     returns.index.name = "date"
     _csv(run_dir / "returns.csv", returns)

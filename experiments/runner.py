@@ -14,7 +14,8 @@ import datetime as dt
 import os
 import shutil
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -72,34 +73,15 @@ def run_config(config: dict, run_dir: Path, progress: Progress | None = None, us
     a write that fails (read-only or full disk) is raised as :class:`RunTargetError` naming the folder.
     """
     say = progress or (lambda stage, detail="": None)
-    check_name(config.get("name"))
-    run_dir = target_path(run_dir)
-    chash = config_hash(config)
-    check_target(run_dir, chash, force, protected)
-    created = ensure_parent(run_dir)
-    try:
-        with run_lock(run_dir, on_wait=lambda message: say("waiting", message)):
-            check_target(run_dir, chash, force, protected)  # again: the run we waited for may have written it
-            _remove_stale(run_dir)
-            tmp = run_dir.parent / f".{run_dir.name}.tmp-{os.getpid()}"
-            shutil.rmtree(tmp, ignore_errors=True)
-            try:
-                tmp.mkdir()
-            except OSError as exc:
-                raise RunTargetError(f"{run_dir.parent}: cannot write the run directory {run_dir.name} "
-                                     f"({exc.strerror or exc})") from None
-            try:
-                outcome = _compute_and_write(config, run_dir, tmp, say, use_cache)
-                _replace_dir(tmp, run_dir)
-            except BaseException:
-                shutil.rmtree(tmp, ignore_errors=True)
-                raise
-            if on_finish is not None:
-                on_finish(outcome)
-    except BaseException:
-        remove_empty(created)
-        raise
-    return outcome
+    done: dict[str, RunOutcome] = {}
+
+    def finish() -> None:
+        if on_finish is not None:
+            on_finish(done["outcome"])
+
+    with staged_dir(run_dir, config, say, force=force, protected=protected, after=finish) as (target, tmp):
+        done["outcome"] = _compute_and_write(config, target, tmp, say, use_cache)
+    return done["outcome"]
 
 
 def _compute_and_write(config: dict, run_dir: Path, tmp: Path, say: Progress, use_cache: bool) -> RunOutcome:
@@ -180,3 +162,47 @@ def _replace_dir(new: Path, target: Path) -> None:
             old.unlink()
     else:
         os.replace(new, target)
+
+
+@contextmanager
+def staged_dir(run_dir: str | Path, config: dict, progress: Progress | None = None, force: bool = False,
+               protected: Iterable[str | Path] = (), after: Callable[[], None] | None = None
+               ) -> Iterator[tuple[Path, Path]]:
+    """Check, lock and stage a run directory; rename it into place only on success.
+
+    Before anything is computed (:mod:`experiments.outdir`): the run name, that ``run_dir`` is absent or
+    a run directory of this same config (anything else is refused unless ``force``; a path holding one of
+    ``protected`` always is), and that its folder is writable. Then the lock on ``run_dir`` is taken and
+    held until ``after`` (e.g. the catalog record) has returned, so two runs to one directory are
+    serialized. Yields ``(target, tmp)``: the resolved run directory and the hidden temporary folder to
+    build it in. On success an older ``target`` is replaced in one rename; on any error (or
+    interruption) everything this call created is removed and an existing directory is left as it was.
+    """
+    say = progress or (lambda stage, detail="": None)
+    check_name(config.get("name"))
+    target = target_path(run_dir)
+    chash = config_hash(config)
+    check_target(target, chash, force, protected)
+    created = ensure_parent(target)
+    try:
+        with run_lock(target, on_wait=lambda message: say("waiting", message)):
+            check_target(target, chash, force, protected)  # again: the run we waited for may have written it
+            _remove_stale(target)
+            tmp = target.parent / f".{target.name}.tmp-{os.getpid()}"
+            shutil.rmtree(tmp, ignore_errors=True)
+            try:
+                tmp.mkdir()
+            except OSError as exc:
+                raise RunTargetError(f"{target.parent}: cannot write the run directory {target.name} "
+                                     f"({exc.strerror or exc})") from None
+            try:
+                yield target, tmp
+                _replace_dir(tmp, target)
+            except BaseException:
+                shutil.rmtree(tmp, ignore_errors=True)
+                raise
+            if after is not None:
+                after()
+    except BaseException:
+        remove_empty(created)
+        raise

@@ -37,8 +37,9 @@ from allocation.stats import pbo_cscv
 from regimes.data.sources import DataSource
 from regimes.errors import DataError, FactorRegimesError
 from regimes.features import FEATURES, build_features
-from regimes.panel import EX_POST_COLUMNS, Panel, build_panel
-from regimes.specs import DetectorSpec, run_spec
+from regimes.panel import EX_POST_COLUMNS, Panel
+from regimes.pipeline import RegimeData
+from regimes.specs import DetectorSpec
 from regimes.walkforward import RegimePath, Schedule
 
 BENCHMARK_FORECASTER = "historical_mean"
@@ -146,19 +147,33 @@ def _build_forecaster(config: dict, seed: int):
     return make_forecaster(config["name"], random_state=seed, **dict(config.get("params") or {}))
 
 
+def regime_data(spec: StudySpec, source: DataSource) -> RegimeData:
+    """The panels and decision dates every regime path of ``spec`` is computed from (:mod:`regimes.pipeline`)."""
+    return RegimeData.load(source, spec.history_start, spec.end, spec.extra_csv)
+
+
+def detect_study_regimes(spec: StudySpec, data: RegimeData, progress=None) -> dict[str, RegimePath]:
+    """The regime stage of a run: every detector of ``spec`` walk-forward over the whole history of ``data``.
+
+    The same call serves ``run``, ``regimes run`` and ``regimes plot --config``, so one config gives the same
+    paths (label -> :class:`RegimePath`, in the config's order) from each.
+    """
+    return data.detect_all(spec.detectors, spec.regime_schedule, seed=spec.seed,
+                           cache_dir=spec.regime_cache if spec.share_regimes else None, progress=progress)
+
+
 def run_study(spec: StudySpec, source: DataSource, progress=None) -> StudyResult:
     """Run the comparison (see module docstring). ``progress(stage, detail)`` is called as stages advance."""
     say = progress or (lambda stage, detail="": None)
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     say("panel", "building monthly panel")
-    panel = build_panel(source, "monthly", start=spec.history_start, extra_csv=spec.extra_csv)
+    data = regime_data(spec, source)
+    panel = data.monthly
     for t in (*spec.targets, *spec.benchmarks):
         if t not in panel.frame.columns:
             raise DataError(None, f"{t!r} is not a panel column ({', '.join(panel.frame.columns)})")
-    daily = None
-    if source.has("ff3_daily") and source.has("mom_daily"):
-        daily = build_panel(source, "daily", start=spec.history_start)
+    daily = data.daily
     frame = panel.frame
     end = spec.end or frame.index[-1]
     dates = frame.loc[spec.start:end].index
@@ -171,22 +186,17 @@ def run_study(spec: StudySpec, source: DataSource, progress=None) -> StudyResult
     timings["panel"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    panels = {"monthly": panel, **({"daily": daily} if daily is not None else {})}
-    paths: dict[str, RegimePath] = {}
-    # regime paths cover every month of the history, not only the decision dates, so that regime-aware
-    # forecasters can train on filtered probabilities from before the first decision date
-    regime_dates = frame.loc[:end].index
-    by_label = {det.label: det for det in spec.detectors}
-    for det in spec.detectors:
-        say("regimes", det.label)
-        paths[det.label] = run_spec(det, panels, regime_dates, spec.regime_schedule, seed=spec.seed,
-                                    cache_dir=spec.regime_cache if spec.share_regimes else None)
+    # one pipeline for every entry point (regimes.pipeline): paths cover every month of the history, not only
+    # the decision dates, so that regime-aware forecasters can train on filtered probabilities from before the
+    # first decision date
+    paths = detect_study_regimes(spec, data, progress=say)
     timings["regimes"] = time.perf_counter() - t0
+    by_label = {det.label: det for det in spec.detectors}
 
     def path_for(label: str) -> RegimePath:
         if spec.share_regimes:
             return paths[label]
-        return run_spec(by_label[label], panels, regime_dates, spec.regime_schedule, seed=spec.seed, cache_dir=None)
+        return data.detect(by_label[label], spec.regime_schedule, seed=spec.seed, cache_dir=None)
 
     t0 = time.perf_counter()
     X = forecast_features(panel, spec.features)

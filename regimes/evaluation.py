@@ -137,6 +137,17 @@ def regime_scores(true: np.ndarray, pred: np.ndarray) -> dict[str, float]:
 CRISIS_ONSETS: dict[str, str] = {"Sep-2008": "2008-09-30", "Aug-2011": "2011-08-31", "Feb-2020": "2020-02-29"}
 
 
+def spells(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Runs of equal consecutive labels (NaNs dropped): ``(label of each run, its length in periods)``."""
+    labels = np.asarray(labels, dtype=float)
+    labels = labels[~np.isnan(labels)]
+    if len(labels) == 0:
+        return np.array([]), np.array([], dtype=int)
+    starts = np.flatnonzero(np.concatenate([[True], labels[1:] != labels[:-1]]))
+    lengths = np.diff(np.concatenate([starts, [len(labels)]]))
+    return labels[starts], lengths
+
+
 def path_summary(risk_off: pd.Series, threshold: float = 0.5,
                  onsets: dict[str, str] | None = None) -> dict[str, float]:
     """Describe a filtered risk-off path on real data.
@@ -151,26 +162,67 @@ def path_summary(risk_off: pd.Series, threshold: float = 0.5,
     Returns
     -------
     dict
-        ``share_risk_off``, ``switches_per_year``, and for each onset
-        ``delay_<name>``: periods from the onset to the first risk-off label
-        at or after it (within 12 periods; NaN if none, 0 if already risk-off).
+        ``share_risk_off``, ``switches_per_year``, ``mean_duration`` (mean
+        length, in periods, of the runs of equal labels; the first and last
+        runs are cut by the sample, so this understates long regimes),
+        ``mean_duration_risk_off`` (the same for risk-off runs; NaN if none),
+        and for each onset ``delay_<name>``: periods from the onset to the
+        first risk-off label at or after it (within 12 periods; NaN if none,
+        or if the onset lies outside the dates with output; 0 if already
+        risk-off). Dates without output (NaN) are dropped, so
+        runs join across them.
     """
     valid = risk_off.dropna()
     labels = (valid > threshold).astype(int)
     years = max((valid.index[-1] - valid.index[0]).days / 365.25, 1e-9) if len(valid) > 1 else np.nan
+    kinds, lengths = spells(labels.to_numpy())
     out: dict[str, float] = {
         "share_risk_off": float(labels.mean()) if len(labels) else np.nan,
         "switches_per_year": switches(labels.to_numpy()) / years if len(labels) > 1 else np.nan,
+        "mean_duration": float(lengths.mean()) if len(lengths) else np.nan,
+        "mean_duration_risk_off": float(lengths[kinds == 1].mean()) if np.any(kinds == 1) else np.nan,
     }
     for name, date in (CRISIS_ONSETS if onsets is None else onsets).items():
-        after = labels.loc[pd.Timestamp(date):].iloc[:13]
+        onset = pd.Timestamp(date)
+        if not len(labels) or onset < labels.index[0] or onset > labels.index[-1]:
+            out[f"delay_{name}"] = np.nan  # the path has no output at the onset: no delay to measure
+            continue
+        after = labels.loc[onset:].iloc[:13]
         hits = np.flatnonzero(after.to_numpy() == 1)
         out[f"delay_{name}"] = float(hits[0]) if len(hits) else np.nan
     return out
 
 
+def label_agreement(paths, threshold: float = 0.5) -> pd.DataFrame:
+    """Share of dates on which two detectors give the same risk-on / risk-off label.
+
+    Parameters
+    ----------
+    paths : iterable of regimes.walkforward.RegimePath
+    threshold : float
+        Risk-off label when the filtered risk-off probability exceeds it.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Shape ``(n_paths, n_paths)``, symmetric, index and columns the path
+        names; entry (a, b) is the share of the dates where both paths have
+        an output on which their labels agree (NaN when they share no date).
+        Uses filtered outputs only.
+    """
+    labels = {p.name: (p.risk_off > threshold).astype(float).where(p.risk_off.notna()) for p in paths}
+    names = list(labels)
+    out = pd.DataFrame(np.nan, index=names, columns=names)
+    for a in names:
+        for b in names:
+            both = pd.concat([labels[a], labels[b]], axis=1, join="inner").dropna()
+            if len(both):
+                out.loc[a, b] = float((both.iloc[:, 0] == both.iloc[:, 1]).mean())
+    return out
+
+
 def evaluation_table(paths, truth: pd.Series | None = None, threshold: float = 0.5,
-                     onsets: dict[str, str] | None = None) -> pd.DataFrame:
+                     onsets: dict[str, str] | None = None, agreement: bool = False) -> pd.DataFrame:
     """One row per walk-forward path: behaviour, label stability and, given the truth, scores.
 
     Parameters
@@ -182,18 +234,24 @@ def evaluation_table(paths, truth: pd.Series | None = None, threshold: float = 0
         Risk-off label when the filtered risk-off probability exceeds it.
     onsets : dict, optional
         Crisis onsets of :func:`path_summary` (default :data:`CRISIS_ONSETS`; ``{}`` for none).
+    agreement : bool
+        Add ``agreement_with_<name>`` columns (:func:`label_agreement`) and
+        ``agreement_others`` (their mean over the other paths).
 
     Returns
     -------
     pandas.DataFrame
         Index: path names. Columns: :func:`path_summary` (``share_risk_off``,
-        ``switches_per_year``, crisis delays), the path's stability
+        ``switches_per_year``, ``mean_duration``, ``mean_duration_risk_off``,
+        crisis delays), the path's stability
         (:func:`regimes.walkforward.stability_summary`: ``refits``, ``flipped``,
         ``flip_share``, ``overridden``, ``agreement``, ``agreement_min``,
         ``agreement_unaligned``; ``aligned`` False for detectors whose states are a
-        score or a rule), and with ``truth`` the :func:`regime_scores` of the
-        thresholded labels. Every column uses the filtered (causal) outputs only.
+        score or a rule), with ``truth`` the :func:`regime_scores` of the
+        thresholded labels, and with ``agreement`` the agreement between
+        detectors. Every column uses the filtered (causal) outputs only.
     """
+    paths = list(paths)
     rows = {}
     for path in paths:
         risk_off = path.risk_off
@@ -205,4 +263,10 @@ def evaluation_table(paths, truth: pd.Series | None = None, threshold: float = 0
             ok = true.notna()
             row.update(regime_scores(true[ok].to_numpy(), pred[ok].to_numpy()))
         rows[path.name] = row
-    return pd.DataFrame.from_dict(rows, orient="index")
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    if agreement:
+        agree = label_agreement(paths, threshold)
+        off_diagonal = agree.where(~np.eye(len(agree), dtype=bool))
+        table["agreement_others"] = off_diagonal.mean(axis=1) if len(agree) > 1 else np.nan
+        table = table.join(agree.add_prefix("agreement_with_"))
+    return table

@@ -8,22 +8,18 @@ Omitted fields take the detector's defaults (:data:`DEFAULTS`). The risk
 statistic that orders states defaults to the first feature's
 (:func:`regimes.features.risk_stat_of`), and ``random_state`` to the
 experiment seed, so a label means the same thing in every run and the same
-seed gives the same output.
+seed gives the same output. :func:`regimes.pipeline.detect` runs a spec
+walk-forward.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
-import pandas as pd
-
 from regimes.detectors import DETECTORS, RegimeDetector
-from regimes.errors import FactorRegimesError
-from regimes.features import build_features, risk_stat_of
-from regimes.panel import Panel
-from regimes.walkforward import RegimePath, Schedule, walk_forward
+from regimes.features import risk_stat_of
 
 #: name -> (features, frequency, parameters) used when a spec omits them.
 DEFAULTS: dict[str, tuple[tuple[str, ...], str, dict[str, Any]]] = {
@@ -98,27 +94,3 @@ class DetectorSpec:
         if "random_state" in valid and "random_state" not in params:
             params["random_state"] = seed
         return DETECTORS.create(self.name, **params)
-
-
-def run_spec(spec: DetectorSpec, panels: Mapping[str, Panel], decision_dates: pd.DatetimeIndex,
-             schedule: Schedule, seed: int | None = 0, cache_dir=None) -> RegimePath:
-    """Walk-forward path of ``spec`` at ``decision_dates``.
-
-    Parameters
-    ----------
-    panels : mapping
-        ``{"monthly": Panel, "daily": Panel}``; the spec's frequency must be present.
-    schedule : Schedule
-        In decision periods; with daily features, ``min_history`` and
-        ``window_length`` are scaled by :data:`DAYS_PER_MONTH`.
-    """
-    if spec.frequency not in panels:
-        raise FactorRegimesError(f"detector {spec.label!r} needs the {spec.frequency} panel, which the data "
-                                 f"source cannot build")
-    panel = panels[spec.frequency]
-    features = build_features(panel, spec.features)
-    if spec.frequency == "daily" and len(decision_dates) > 1 and (decision_dates[1] - decision_dates[0]).days > 20:
-        schedule = replace(schedule, window_length=None if schedule.window_length is None
-                           else schedule.window_length * DAYS_PER_MONTH,
-                           min_history=schedule.min_history * DAYS_PER_MONTH)
-    return walk_forward(spec.build(seed), features, decision_dates, schedule, name=spec.label, cache_dir=cache_dir)

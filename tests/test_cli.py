@@ -100,9 +100,16 @@ def test_regimes_plot_writes_figures_and_summary(shared_data: Path, tmp_path: Pa
                      "--end", "2012-12", "--out", str(out))
     assert result.returncode == 0, result.stderr
     files = sorted(p.name for p in out.iterdir())
-    assert files == ["regimes_comparison.png", "regimes_jump.png", "regimes_vix_threshold.png"]
-    for f in files:
+    # names carry the label, the parameters given and a hash of what defines the path (no overwriting)
+    stems = ["regimes_comparison-", "regimes_comparison-", "regimes_jump_jump_penalty=8-", "regimes_vix_threshold-"]
+    assert [f.rsplit("-", 1)[0] + "-" for f in files] == stems
+    assert [Path(f).suffix for f in files] == [".csv", ".png", ".png", ".png"]
+    for f in files[1:]:
         assert (out / f).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and (out / f).stat().st_size > 20_000
+    import pandas as pd
+    paths = pd.read_csv(out / files[0], index_col="date", parse_dates=True)
+    assert list(paths.columns) == ["jump", "vix_threshold"]
+    assert paths.index[0] == pd.Timestamp("2005-01-31") and paths.index[-1] == pd.Timestamp("2012-12-31")
     assert "vix_threshold" in result.stdout and "Sep-2008" in result.stdout
 
 

@@ -43,7 +43,8 @@ from regimes.errors import FactorRegimesError
 from regimes.evaluation import simulate_regimes
 from regimes.features import FEATURES, build_features
 from regimes.panel import Panel, build_panel
-from regimes.specs import DetectorSpec, run_spec
+from regimes.pipeline import detect
+from regimes.specs import DetectorSpec
 from regimes.walkforward import RegimePath, Schedule, walk_forward
 
 CUT = pd.Timestamp("2008-10-31")  # t: a month end inside a crisis, not a refit date of the schedules below
@@ -206,7 +207,7 @@ def test_feature(panels, name: str) -> None:
 def _regime_paths(name: str, panels, kind: str, last: str) -> RegimePath:
     spec = DetectorSpec.from_dict({"name": name, "params": FAST_DETECTORS.get(name, {})})
     dates = panels[kind]["monthly"].frame.loc["2004-01":last].index
-    return run_spec(spec, panels[kind], dates, REGIME_SCHEDULE, seed=0, cache_dir=None)
+    return detect(spec, panels[kind], dates, REGIME_SCHEDULE, seed=0, cache_dir=None)
 
 
 REFIT_CUT = pd.Timestamp("2008-01-31")  # a refit date of REGIME_SCHEDULE (2004-01, 2006-01, 2008-01, ...)

@@ -10,7 +10,8 @@ from regimes.data.sources import LocalSource
 from regimes.detectors._base import RegimeDetector, two_state
 from regimes.features import build_features
 from regimes.panel import build_panel
-from regimes.specs import DetectorSpec, run_spec
+from regimes.pipeline import detect
+from regimes.specs import DetectorSpec
 from regimes.walkforward import Schedule, walk_forward
 
 SCHEDULE = Schedule(refit_every=12, min_history=60)
@@ -25,7 +26,7 @@ def _panels(source):
 def real_paths(local_source: LocalSource):
     panels = _panels(local_source)
     dates = panels["monthly"].frame.loc["2000-01":"2024-12"].index
-    return {name: run_spec(DetectorSpec.from_dict({"name": name}), panels, dates, SCHEDULE, seed=0)
+    return {name: detect(DetectorSpec.from_dict({"name": name}), panels, dates, SCHEDULE, seed=0)
             for name in ("hmm", "jump", "garch")}
 
 

@@ -7,13 +7,15 @@ as CSV, its data as ``<name>.json``, its figures under ``figures/`` and its HTML
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pandas as pd
 
 from regimes.data.sources import DataSource, FileRecord
 from regimes.panel import Panel
+from regimes.pipeline import RegimeData
+from regimes.walkforward import Schedule
 
 
 @dataclass
@@ -26,10 +28,29 @@ class AnalysisContext:
     result: Any = None  # experiments.study.StudyResult when the config runs the comparison
     records: list[FileRecord] = field(default_factory=list)
 
+    def regime_data(self) -> RegimeData:
+        """The data of every regime path of this config (:mod:`regimes.pipeline`), on the run's monthly panel.
+
+        Paths from it are those a run, ``regimes run`` or ``regimes plot --config`` give the same detector:
+        the config's ``history_start`` and ``end``. Call :meth:`add_records` with its ``records`` afterwards.
+        """
+        end = self.config["data"].get("end")
+        return RegimeData(self.source, str(self.config["data"]["history_start"]), None if end is None else str(end),
+                          self.panel)
+
+    def regime_schedule(self, **changes) -> Schedule:
+        """The config's ``regimes.schedule``, with ``changes`` (None values ignored)."""
+        schedule = Schedule(**self.config["regimes"]["schedule"])
+        return replace(schedule, **{k: v for k, v in changes.items() if v is not None})
+
+    def add_records(self, records) -> None:
+        """Record data files an analysis read (for the run manifest)."""
+        self.records.extend(r for r in records if r not in self.records)
+
     def daily_panel(self, start: str | None = None) -> Panel:
         from regimes.panel import build_panel
         panel = build_panel(self.source, "daily", start=start)
-        self.records.extend(r for r in panel.records if r not in self.records)
+        self.add_records(panel.records)
         return panel
 
 

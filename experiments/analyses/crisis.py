@@ -23,8 +23,7 @@ from experiments.analyses._base import AnalysisContext, AnalysisOutput
 from experiments.tables import html_table
 from regimes.data.download import cache_root
 from regimes.errors import FactorRegimesError
-from regimes.specs import DetectorSpec, run_spec
-from regimes.walkforward import Schedule
+from regimes.specs import DetectorSpec
 
 DEFAULT_WINDOWS = [
     {"name": "1929-32 crash", "start": "1929-09-01", "end": "1932-06-30"},
@@ -85,25 +84,30 @@ def _window_stats(daily: pd.DataFrame, start, end) -> dict:
 
 
 def crisis_study(ctx: AnalysisContext, windows: list | None = None, detectors: list | None = None,
-                 min_history: int = 60, refit_every: int = 12) -> AnalysisOutput:
-    """Every window of the catalog (see module docstring)."""
+                 min_history: int | None = None, refit_every: int | None = None) -> AnalysisOutput:
+    """Every window of the catalog (see module docstring).
+
+    ``min_history`` and ``refit_every`` default to the config's ``regimes.schedule``.
+    """
     daily_panel = ctx.daily_panel(start=None)
     df = daily_panel.frame
     daily = pd.DataFrame({"Market": df["Mkt-RF"] + df["RF"], "UMD": df["UMD"], "HML": df["HML"]}).dropna(how="all")
     catalog = validate_windows(windows or DEFAULT_WINDOWS, daily.index[0], daily.index[-1])
-    monthly = ctx.panel
-    end = ctx.config["data"].get("end")
-    # the comparison's regime dates (history to the config's end), so the cached paths are shared
-    dates = monthly.frame.loc[: str(end)].index if end else monthly.frame.index
-    panels = {"monthly": monthly, "daily": daily_panel}
+    # the regime pipeline of every entry point (regimes.pipeline): the config's history, end, schedule and seed,
+    # so a detector named here gives the path a run or `regimes plot --config` gives it
+    data = ctx.regime_data()
+    dates = data.dates
+    schedule = ctx.regime_schedule(refit_every=refit_every, min_history=min_history)
+    schedule.validate()  # a bad schedule is an error, not a reason to leave every detector out below
     paths = {}
     for item in detectors or DEFAULT_DETECTORS:
         spec = DetectorSpec.from_dict(item)
         try:
-            paths[spec.label] = run_spec(spec, panels, dates, Schedule(refit_every, min_history=min_history),
-                                         seed=int(ctx.config["evaluation"]["seed"]), cache_dir=cache_root())
+            paths[spec.label] = data.detect(spec, schedule, seed=int(ctx.config["evaluation"]["seed"]),
+                                            cache_dir=cache_root())
         except FactorRegimesError:
             continue  # a detector whose data do not reach far enough back is left out of the table
+    ctx.add_records(data.records)
     rows, regime_rows, strategy_rows = [], [], []
     for w in catalog:
         rows.append({"crisis": w["name"], "start": w["start"].date().isoformat(),

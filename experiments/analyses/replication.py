@@ -44,8 +44,7 @@ from regimes.data.download import cache_root
 from regimes.data.french import read_french
 from regimes.data.sources import make_record
 from regimes.errors import DataError, FactorRegimesError
-from regimes.specs import DetectorSpec, run_spec
-from regimes.walkforward import Schedule
+from regimes.specs import DetectorSpec
 
 PUBLISHED = {"r2_alpha1": -0.0119, "rmse_alpha1": 0.0467, "best_alpha": 100, "r2_best": 0.0277, "rmse_best": 0.0458,
              "sharpe_dynamic": 0.355, "sharpe_static": 0.054, "mean_dynamic": 0.0028, "mean_static": 0.0008,
@@ -226,17 +225,21 @@ def _walk_forward(ctx: AnalysisContext, data: pd.DataFrame, detectors: list[str]
     schedule = ForecastSchedule(refit_every=12, min_train=60)
     ridge = "ridge, alpha by time-series CV, yearly refit"
     runs = {"walk_forward_ridge": (make_forecaster("ridge", param_grid={"alpha": ALPHAS}), None, ridge)}
-    panels = {"monthly": ctx.panel}
+    # the regime pipeline of every entry point (regimes.pipeline): the config's history, end and schedule, so the
+    # paths are those of a run of the same config (a path at t uses data <= t, so its later dates change nothing)
+    regime_data = ctx.regime_data()
+    if detectors and regime_data.dates[-1] < dates[-1]:
+        raise FactorRegimesError(f"replicate_aliyev2025: its last decision date {dates[-1].date()} is after "
+                                 f"data.end {ctx.config['data']['end']}, where the regime paths stop")
+    regime_schedule = ctx.regime_schedule()
     for det in detectors:
-        spec = DetectorSpec.from_dict({"name": det})
-        if spec.frequency == "daily":
-            panels.setdefault("daily", ctx.daily_panel(start=str(frame.index[0].date())))
-        path = run_spec(spec, panels, frame.loc[: dates[-1]].index, Schedule(12, min_history=60), seed=seed,
-                        cache_dir=cache_root())
+        path = regime_data.detect(DetectorSpec.from_dict({"name": det}), regime_schedule, seed=seed,
+                                  cache_dir=cache_root())
         model = make_forecaster("regime_conditioned", base={"name": "ridge", "params": {"param_grid": {"alpha": ALPHAS}}})
         runs[f"walk_forward_regime_conditioned@{det}"] = (
             model, path, f"ridge conditioned on {det}'s filtered regime probabilities, alpha by time-series CV, "
                          "yearly refit")
+    ctx.add_records(regime_data.records)
     series = {label: forecast_walk_forward(model, X, y, dates, schedule, regimes=path, name=label, target="UMD").frame
               for label, (model, path, _) in runs.items()}
     common = pd.concat([s["forecast"] for s in series.values()], axis=1).dropna().index

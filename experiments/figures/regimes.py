@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from pathlib import Path
+
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from experiments.figures.style import RECESSION, RISK_OFF, WIDTH, date_axis, finite, log_price_axis, shade, style
+from experiments.figures.style import (RECESSION, RISK_OFF, WIDTH, date_axis, finite, log_price_axis, save, shade,
+                                       style)
 from regimes.panel import Panel
 from regimes.walkforward import RegimePath
 
@@ -92,3 +96,20 @@ def regime_comparison(paths: list[RegimePath], panel: Panel):
             ax.grid(False)
         date_axis(axes[-1])
     return fig
+
+
+def write_regime_figures(paths: Mapping[str, RegimePath], panel: Panel, folder: Path) -> dict[str, Path]:
+    """A run's regime figures: ``regimes_<label>.png`` per path, ``regimes_comparison.png`` (two or more paths)
+    and ``transitions.png`` (detectors with a transition matrix); returns ``{name: file}`` in that order."""
+    from experiments.figures.diagnostics import transition_figure
+
+    folder = Path(folder)
+    out = {f"regimes_{label}": save(regime_timeline(path, panel), folder / f"regimes_{label}.png")
+           for label, path in paths.items()}
+    if len(paths) > 1:
+        out["regimes_comparison"] = save(regime_comparison(list(paths.values()), panel),
+                                         folder / "regimes_comparison.png")
+    trans = transition_figure(dict(paths))
+    if trans is not None:
+        out["transitions"] = save(trans, folder / "transitions.png")
+    return out

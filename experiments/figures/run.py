@@ -8,7 +8,6 @@ from experiments.figures.diagnostics import (
     distributions_figure,
     forecast_figure,
     importance_figure,
-    transition_figure,
 )
 from experiments.figures.performance import (
     _selected,
@@ -17,7 +16,7 @@ from experiments.figures.performance import (
     rolling_sharpe_figure,
     weights_figure,
 )
-from experiments.figures.regimes import regime_comparison, regime_timeline
+from experiments.figures.regimes import write_regime_figures
 from experiments.figures.style import save
 
 
@@ -27,14 +26,7 @@ def write_figures(result, folder: Path) -> dict[str, Path]:
     out: dict[str, Path] = {}
     panel = result.panel
     paths = result.regimes
-    for label, path in paths.items():
-        out[f"regimes_{label}"] = save(regime_timeline(path, panel), folder / f"regimes_{label}.png")
-    if len(paths) > 1:
-        out["regimes_comparison"] = save(regime_comparison(list(paths.values()), panel),
-                                         folder / "regimes_comparison.png")
-    trans = transition_figure(paths)
-    if trans is not None:
-        out["transitions"] = save(trans, folder / "transitions.png")
+    out.update(write_regime_figures(paths, panel, folder))
     returns, meta = result.returns, result.strategies
     first = next(iter(paths.values()), None)
     for target in meta["target"].unique():

@@ -1,0 +1,188 @@
+"""The regime pipeline: features -> detector -> walk-forward -> :class:`RegimePath`.
+
+Every entry point that draws regimes (a run, ``regimes run``, ``regimes
+plot``, the analyses) goes through this module, so one config gives one set
+of paths wherever they are computed:
+
+* :class:`RegimeData` holds the panels a detector may read (monthly, and the
+  daily one when the source has it, both from the same first date) and the
+  **decision dates of every regime path: every month of the panel from its
+  first date (``history_start``) to the config's end**. A path never starts
+  at the first *displayed* or first *traded* date: its refit dates are fixed
+  by the data's first date, the schedule and ``min_history`` alone, so a
+  month's probability does not depend on the window someone looks at, and
+  regime-aware forecasters can train on probabilities from before their first
+  decision date. Figures crop what they draw; they never re-walk.
+* :func:`detect` runs one :class:`~regimes.specs.DetectorSpec` walk-forward
+  at given decision dates (daily features with monthly decisions scale the
+  schedule's row counts by :data:`~regimes.specs.DAYS_PER_MONTH`).
+
+Every probability at date t is filtered and comes from a model fit on data
+dated <= t (:func:`regimes.walkforward.walk_forward`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import pandas as pd
+
+from regimes.data.sources import DataSource
+from regimes.errors import FactorRegimesError
+from regimes.features import build_features
+from regimes.panel import Panel, build_panel
+from regimes.specs import DAYS_PER_MONTH, DetectorSpec
+from regimes.walkforward import RegimePath, Schedule, walk_forward
+
+Progress = Callable[[str, str], None]
+
+
+def history_dates(panel: Panel, end: str | None = None) -> pd.DatetimeIndex:
+    """Decision dates of a regime path: every row of ``panel`` up to ``end``.
+
+    Parameters
+    ----------
+    panel : Panel
+        The monthly panel, starting at the config's ``history_start``.
+    end : str, optional
+        Last decision date (``YYYY-MM`` keeps the whole month); default the
+        panel's last row.
+
+    Returns
+    -------
+    pandas.DatetimeIndex
+        Shape ``(n_dates,)``: ``panel.frame.index`` from its first row to ``end``.
+    """
+    index = panel.frame.index
+    dates = pd.Series(0.0, index=index).loc[:end].index if end is not None else index
+    if len(dates) == 0:
+        raise FactorRegimesError(f"no decision dates up to {end}; the panel covers "
+                                 f"{index[0].date()}..{index[-1].date()}")
+    return dates
+
+
+def detect(spec: DetectorSpec, panels: Mapping[str, Panel], decision_dates: pd.DatetimeIndex, schedule: Schedule,
+           seed: int | None = 0, cache_dir: str | Path | None = None) -> RegimePath:
+    """Walk-forward path of one detector at ``decision_dates``.
+
+    Parameters
+    ----------
+    spec : DetectorSpec
+        Detector, its features, their frequency and its parameters.
+    panels : mapping
+        ``{"monthly": Panel[, "daily": Panel]}``; the spec's frequency must be present.
+    decision_dates : pandas.DatetimeIndex
+        Shape ``(n_dates,)``; use :func:`history_dates` (or :attr:`RegimeData.dates`)
+        so that every entry point walks the same dates.
+    schedule : Schedule
+        In decision periods; with daily features and monthly decisions,
+        ``min_history`` and ``window_length`` are scaled by :data:`DAYS_PER_MONTH`.
+    seed : int, optional
+        Default ``random_state`` of the detector.
+    cache_dir : path, optional
+        Regime cache root (None: no cache).
+
+    Returns
+    -------
+    RegimePath
+        Named ``spec.label``; row t of ``proba`` is the filtered probability
+        from a model fit on feature rows dated <= t.
+    """
+    if spec.frequency not in panels:
+        raise FactorRegimesError(f"detector {spec.label!r} needs the {spec.frequency} panel, which the data "
+                                 f"source cannot build")
+    features = build_features(panels[spec.frequency], spec.features)
+    if spec.frequency == "daily" and len(decision_dates) > 1 and (decision_dates[1] - decision_dates[0]).days > 20:
+        schedule = replace(schedule, window_length=None if schedule.window_length is None
+                           else schedule.window_length * DAYS_PER_MONTH,
+                           min_history=schedule.min_history * DAYS_PER_MONTH)
+    return walk_forward(spec.build(seed), features, decision_dates, schedule, name=spec.label, cache_dir=cache_dir)
+
+
+@dataclass
+class RegimeData:
+    """The data every regime path of a config is computed from.
+
+    Attributes
+    ----------
+    source : DataSource
+    history_start : str
+        First date of data the detectors may learn from (``data.history_start``).
+    end : str or None
+        Last decision date (``data.end``; None: the end of the data).
+    monthly : Panel
+        Monthly panel from ``history_start``.
+    dates : pandas.DatetimeIndex
+        Decision dates of every regime path (:func:`history_dates`).
+    """
+
+    source: DataSource
+    history_start: str
+    end: str | None
+    monthly: Panel
+    dates: pd.DatetimeIndex = field(init=False)
+    _daily: Panel | None = field(default=None, init=False, repr=False)
+    _daily_built: bool = field(default=False, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.dates = history_dates(self.monthly, self.end)
+
+    @classmethod
+    def load(cls, source: DataSource, history_start: str, end: str | None = None,
+             extra_csv: Sequence[str | Path] = ()) -> RegimeData:
+        """Build the monthly panel from ``history_start`` (with the user's extra CSV columns)."""
+        return cls(source, str(history_start), None if end is None else str(end),
+                   build_panel(source, "monthly", start=str(history_start), extra_csv=tuple(extra_csv)))
+
+    @property
+    def daily(self) -> Panel | None:
+        """Daily panel from ``history_start`` (built once, on first use); None if the source has no daily factors."""
+        if not self._daily_built:
+            if self.source.has("ff3_daily") and self.source.has("mom_daily"):
+                self._daily = build_panel(self.source, "daily", start=self.history_start)
+            self._daily_built = True
+        return self._daily
+
+    @property
+    def records(self) -> list:
+        """Data files read so far (monthly panel, and the daily one once built)."""
+        return [*self.monthly.records, *([] if self._daily is None else self._daily.records)]
+
+    def panels(self, frequencies: Iterable[str] = ("monthly",)) -> dict[str, Panel]:
+        """``{"monthly": ..., "daily": ...}`` with the daily panel only if asked for and available."""
+        out = {"monthly": self.monthly}
+        if "daily" in set(frequencies) and self.daily is not None:
+            out["daily"] = self.daily
+        return out
+
+    def detect(self, spec: DetectorSpec, schedule: Schedule, seed: int | None = 0,
+               cache_dir: str | Path | None = None) -> RegimePath:
+        """:func:`detect` at :attr:`dates`."""
+        return detect(spec, self.panels([spec.frequency]), self.dates, schedule, seed=seed, cache_dir=cache_dir)
+
+    def detect_all(self, specs: Sequence[DetectorSpec], schedule: Schedule, seed: int | None = 0,
+                   cache_dir: str | Path | None = None, progress: Progress | None = None) -> dict[str, RegimePath]:
+        """One path per spec, keyed by label, in the specs' order."""
+        paths: dict[str, RegimePath] = {}
+        for spec in specs:
+            if progress is not None:
+                progress("regimes", spec.label)
+            paths[spec.label] = self.detect(spec, schedule, seed=seed, cache_dir=cache_dir)
+        return paths
+
+
+def risk_off_table(paths: Mapping[str, RegimePath] | Sequence[RegimePath]) -> pd.DataFrame:
+    """The ``regimes.csv`` table: filtered risk-off probability, one column per path.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Shape ``(n_dates, n_paths)``, index ``date`` (the union of the paths'
+        decision dates), columns the path labels. Row t uses data dated <= t.
+    """
+    items = list(paths.values()) if isinstance(paths, Mapping) else list(paths)
+    table = pd.DataFrame({path.name: path.risk_off for path in items})
+    table.index.name = "date"
+    return table
