@@ -3,8 +3,10 @@
 A run never destroys what it did not write. Its directory may replace an
 existing path only when that path is a run directory of the *same* config
 whose files are all ones the run wrote (its manifest lists them), unless the
-user forces it; a path that holds the current folder, the catalog, the config
-or the data is never replaced, forced or not. Every check here runs before
+user forces it. Even forced, a path that is not a run directory is not
+deleted but moved aside (``<name>.kept-<time>``, said on one warning line), and
+a path that holds the current folder, the catalog, the config, the data or the
+home folder, the filesystem root and mount points are never used. Every check here runs before
 any computation, and a failed check writes nothing.
 
 Two runs writing the same directory are serialized by an exclusive
@@ -122,14 +124,41 @@ def probe_writable(folder: Path, what: str) -> None:
 
 
 def protected_problem(run_dir: Path, protected: Iterable[str | Path]) -> str | None:
-    """Why replacing ``run_dir`` would erase something the user needs (the current folder, data, ...)."""
-    for item in protected:
+    """Why replacing ``run_dir`` would erase something the user needs (the current folder, data, ...).
+
+    Besides ``protected``, the filesystem root, the user's home folder (and every folder holding it) and
+    mount points are never run directories.
+    """
+    if run_dir.parent == run_dir:
+        return "it is the filesystem root"
+    if os.path.ismount(run_dir):
+        return "it is a mount point"
+    for item in [*protected, Path.home()]:
         if item is None:
             continue
         p = target_path(item)
         if p == run_dir or run_dir in p.parents:
             return f"it contains {p}"
     return None
+
+
+def is_run_directory(path: Path) -> bool:
+    """Whether ``path`` is a folder holding a readable run manifest (of any config)."""
+    try:
+        manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return path.is_dir() and not path.is_symlink() and isinstance(manifest, dict) and "config_hash" in manifest
+
+
+def kept_aside_path(target: Path, stamp: str) -> Path:
+    """A free sibling name for a forced-over path that is not a run directory: ``<name>.kept-<stamp>[-k]``."""
+    candidate = target.parent / f"{target.name}.kept-{stamp}"
+    k = 1
+    while os.path.lexists(candidate):
+        candidate = target.parent / f"{target.name}.kept-{stamp}-{k}"
+        k += 1
+    return candidate
 
 
 def run_dir_problem(run_dir: Path, config_hash: str) -> str | None:

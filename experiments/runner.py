@@ -14,6 +14,7 @@ import datetime as dt
 import os
 import shutil
 import time
+import warnings
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -21,12 +22,13 @@ from pathlib import Path
 
 from experiments.analyses import AnalysisContext, AnalysisOutput, run_analysis
 from experiments.config import build_study, config_hash, load_config
-from experiments.outdir import (RunTargetError, check_name, check_target, ensure_parent, remove_empty, run_lock,
-                                target_path)
+from experiments.outdir import (RunTargetError, check_name, check_target, ensure_parent, is_run_directory,
+                                kept_aside_path, remove_empty, run_lock, target_path)
 from experiments.rundir import write_analyses, write_manifest, write_tables
 from experiments.study import StudyResult, run_study
 from regimes.data.download import cache_root
 from regimes.data.sources import make_source
+from regimes.errors import FactorRegimesWarning
 from regimes.panel import build_panel
 from regimes.threads import capped
 
@@ -197,6 +199,12 @@ def staged_dir(run_dir: str | Path, config: dict, progress: Progress | None = No
                                      f"({exc.strerror or exc})") from None
             try:
                 yield target, tmp
+                if os.path.lexists(target) and not is_run_directory(target):  # only with force: keep it
+                    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+                    kept = kept_aside_path(target, stamp)
+                    os.replace(target, kept)
+                    warnings.warn(FactorRegimesWarning(f"{target} was not a run directory: moved to {kept}, "
+                                                       "not deleted"), stacklevel=2)
                 _replace_dir(tmp, target)
             except BaseException:
                 shutil.rmtree(tmp, ignore_errors=True)

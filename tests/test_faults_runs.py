@@ -544,3 +544,45 @@ def test_identical_runs_give_a_byte_identical_report(tmp_path: Path) -> None:
     for m in manifests:
         assert m["started"].encode() not in a and m["finished"].encode() not in a  # ... and not in the report
     assert manifests[1]["regime_cache"] and "hit" not in manifests[1]["regime_cache"].values()  # recomputed
+
+
+# --- --force never erases what the framework did not write ------------------------------------------------------
+
+def test_force_over_a_user_folder_keeps_it_aside_instead_of_deleting_it(tmp_path: Path) -> None:
+    config = tiny_config(tmp_path)
+    mine = tmp_path / "thesis"
+    (mine / "chapters").mkdir(parents=True)
+    (mine / "chapters" / "one.tex").write_text("\\chapter{Momentum crashes}\n")
+    (mine / "notes.txt").write_text("user notes\n")
+    before = snapshot(mine)
+    result = cli("run", str(config), "--out", str(mine), "--runs-dir", str(tmp_path / "runs"), "--force",
+                 cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    kept = [p for p in tmp_path.iterdir() if p.name.startswith("thesis.kept-")]
+    assert len(kept) == 1 and snapshot(kept[0]) == before  # every file of the user's folder, byte for byte
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("warning: ")]
+    assert len(warnings) == 1 and str(kept[0]) in warnings[0] and "not deleted" in warnings[0], result.stderr
+    assert "Traceback" not in result.stderr
+    assert json.loads((mine / "manifest.json").read_text())["config_hash"]  # the run is in place
+
+
+@pytest.mark.parametrize("which", ["home", "above_home"])
+def test_force_never_replaces_the_home_folder_or_a_folder_holding_it(tmp_path: Path, tmp_path_factory,
+                                                                     which: str) -> None:
+    home = tmp_path / "users" / "quant"
+    (home / "research").mkdir(parents=True)
+    (home / "research" / "paper.md").write_text("draft\n")
+    work = tmp_path / "work"
+    work.mkdir()
+    config = tiny_config(work)
+    out = {"home": home, "above_home": tmp_path / "users"}[which]
+    before = snapshot(tmp_path)
+    elsewhere = tmp_path_factory.mktemp("libraries")  # matplotlib and friends write caches under HOME
+    env = {**os.environ, "HOME": str(home), "MPLBACKEND": "Agg", "MPLCONFIGDIR": str(elsewhere),
+           "XDG_CACHE_HOME": str(elsewhere), "XDG_CONFIG_HOME": str(elsewhere),
+           "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    result = subprocess.run([sys.executable, "-m", "experiments.cli", "run", str(config), "--out", str(out),
+                             "--runs-dir", str(work / "runs"), "--force"], capture_output=True, text=True,
+                            timeout=240, cwd=work, env=env)
+    assert_one_line_error(result, str(out), "refusing")
+    assert snapshot(tmp_path) == before
