@@ -160,7 +160,9 @@ def build_features(panel: Panel, names: Sequence[str]) -> pd.DataFrame:
     ----------
     panel : Panel
     names : sequence of str
-        Keys of :data:`FEATURES`.
+        Keys of :data:`FEATURES`, or panel columns named directly (for
+        example a column of the user's panel CSV): a registered name wins
+        over a column of the same name; ex-post columns are refused.
 
     Returns
     -------
@@ -179,6 +181,12 @@ def build_features(panel: Panel, names: Sequence[str]) -> pd.DataFrame:
         raise FactorRegimesError("at least one feature is needed")
     columns = {}
     for name in names:
+        if name not in FEATURES and name not in EX_POST_COLUMNS and name in panel.frame.columns:
+            columns[name] = panel.frame[name].astype(float)  # a panel column named directly (the user's CSV)
+            continue
+        if name not in FEATURES and name not in EX_POST_COLUMNS:
+            raise FactorRegimesError(f"{_unknown(name)}; nor is it a column of this panel "
+                                     f"({', '.join(map(str, panel.frame.columns))})")
         feat = feature(name)
         try:
             columns[name] = feat.compute(panel.frame, panel.periods_per_year).astype(float)
@@ -189,5 +197,12 @@ def build_features(panel: Panel, names: Sequence[str]) -> pd.DataFrame:
 
 
 def risk_stat_of(names: Sequence[str]) -> str:
-    """Risk statistic of the first feature (how detectors order states by default)."""
+    """Risk statistic of the first feature (how detectors order states by default).
+
+    A name that is not a registered feature (a panel column named directly)
+    ranks by ``"mean"`` (higher is riskier); set the detector's
+    ``risk_stat`` otherwise.
+    """
+    if names[0] not in FEATURES and names[0] not in EX_POST_COLUMNS:
+        return "mean"
     return feature(names[0]).risk_stat

@@ -41,6 +41,14 @@ DEFAULTS: dict[str, tuple[tuple[str, ...], str, dict[str, Any]]] = {
 #: Feature rows per decision period when features are daily and decisions monthly.
 DAYS_PER_MONTH = 21
 
+#: (name, panel frequency) -> parameters used there unless the spec sets them. garch's default
+#: ``min_history`` (252) is a year of daily returns; on a monthly panel (the user's CSV) it is fit on
+#: monthly returns and ranks its volatility after 60 months, on a weekly one after 104 weeks.
+FREQUENCY_PARAMS: dict[tuple[str, str], dict[str, Any]] = {
+    ("garch", "monthly"): {"min_history": 60},
+    ("garch", "weekly"): {"min_history": 104},
+}
+
 
 @dataclass(frozen=True)
 class DetectorSpec:
@@ -103,14 +111,33 @@ def run_spec(spec: DetectorSpec, panels: Mapping[str, Panel], decision_dates: pd
     schedule : Schedule
         In decision periods; with daily features, ``min_history`` and
         ``window_length`` are scaled by :data:`DAYS_PER_MONTH`.
+
+    Notes
+    -----
+    The user's own panel (``panels`` holding one panel built from a CSV,
+    ``source == "csv"``) is the only panel there is: every detector takes its
+    features from it, whatever its default frequency, with
+    :data:`FREQUENCY_PARAMS` for that frequency unless the spec sets them
+    (garch on a monthly CSV is fit on monthly returns).
     """
-    if spec.frequency not in panels:
-        raise FactorRegimesError(f"detector {spec.label!r} needs the {spec.frequency} panel, which the data "
-                                 f"source cannot build")
-    panel = panels[spec.frequency]
+    panel = _panel_for(spec, panels)
+    if panel.frequency != spec.frequency:
+        defaults = FREQUENCY_PARAMS.get((spec.name, panel.frequency), {})
+        spec = replace(spec, params={**defaults, **spec.params})
     features = build_features(panel, spec.features)
-    if spec.frequency == "daily" and len(decision_dates) > 1 and (decision_dates[1] - decision_dates[0]).days > 20:
+    if panel.frequency == "daily" and len(decision_dates) > 1 and (decision_dates[1] - decision_dates[0]).days > 20:
         schedule = replace(schedule, window_length=None if schedule.window_length is None
                            else schedule.window_length * DAYS_PER_MONTH,
                            min_history=schedule.min_history * DAYS_PER_MONTH)
     return walk_forward(spec.build(seed), features, decision_dates, schedule, name=spec.label, cache_dir=cache_dir)
+
+
+def _panel_for(spec: DetectorSpec, panels: Mapping[str, Panel]) -> Panel:
+    """The panel the spec's features come from (see :func:`run_spec`)."""
+    if spec.frequency in panels:
+        return panels[spec.frequency]
+    user = [p for p in panels.values() if p.source == "csv"]
+    if len(panels) == 1 and user:
+        return user[0]
+    raise FactorRegimesError(f"detector {spec.label!r} needs the {spec.frequency} panel, which the data "
+                             f"source cannot build")
