@@ -99,3 +99,36 @@ def test_detectors_apply_persistence_causally(name: str) -> None:
         np.testing.assert_array_equal(det.predict_proba(X[: t + 1]), full[: t + 1])
     np.testing.assert_array_equal(det.filtered_proba(X, start=150), full[150:])
     assert n_switches(full[:, 1]) <= n_switches((raw > 0.5).astype(float)[np.isfinite(raw)])
+
+
+def _panel(frequency: str, n: int):
+    import pandas as pd
+
+    from regimes.panel import Panel
+    sample = simulate_regimes(n, persistence=0.99, separation=2.0, seed=5, freq="B" if frequency == "daily" else "ME",
+                              start="2000-01-03")
+    frame = sample.frame[["vix", "sp500_ret"]].assign(sp500_logret=lambda f: np.log1p(f["sp500_ret"]))
+    return Panel(frame=frame, frequency=frequency, source="test", records=[], missing=pd.DataFrame())
+
+
+def test_daily_features_get_the_documented_persistence_defaults_and_a_spec_overrides_them() -> None:
+    from regimes.specs import DetectorSpec, run_spec
+    from regimes.walkforward import Schedule
+
+    daily = {"daily": _panel("daily", 700)}
+    dates = daily["daily"].frame.index[400:]
+    schedule = Schedule(refit_every=1000, min_history=300)
+    garch = run_spec(DetectorSpec.from_dict({"name": "garch"}), daily, dates, schedule).detector
+    assert (garch.hysteresis, garch.min_duration) == ([0.2, 0.8], 3)
+    vix = run_spec(DetectorSpec.from_dict({"name": "vix_threshold", "frequency": "daily"}), daily, dates, schedule)
+    assert vix.detector.min_duration == 5
+    level = daily["daily"].frame["vix"].to_numpy()
+    expected = persist((level > 20.0).astype(float), min_duration=5)[400:]  # the state machine runs from row 0
+    np.testing.assert_array_equal(vix.risk_off.to_numpy(), expected)
+    off = run_spec(DetectorSpec.from_dict({"name": "garch", "params": {"hysteresis": None, "min_duration": 1}}),
+                   daily, dates, schedule).detector
+    assert not off.persistent
+    monthly = {"monthly": _panel("monthly", 200)}
+    bocpd = run_spec(DetectorSpec.from_dict({"name": "bocpd"}), monthly, monthly["monthly"].frame.index[100:],
+                     Schedule(refit_every=12, min_history=60)).detector
+    assert not bocpd.persistent
