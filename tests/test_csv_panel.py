@@ -196,3 +196,25 @@ def test_config_needs_a_path_for_source_csv(tmp_path: Path, capsys) -> None:
         main(["run", str(path), "--runs-dir", str(tmp_path / "runs")])
     err = capsys.readouterr().err
     assert info.value.code == 2 and len(err.strip().splitlines()) == 1 and "data.path" in err, err
+
+
+def test_a_monthly_study_runs_end_to_end_on_the_users_panel(real, tmp_path: Path) -> None:
+    import hashlib
+    import json
+
+    csv = _write(real[["vix", "sp500_ret", "UMD"]], tmp_path / "p.csv", {"vix": "VIX", "UMD": "umd"})
+    config = tmp_path / "c.yaml"
+    config.write_text(f"name: own\ndata: {{source: csv, path: {csv}, start: '2005-01', end: '2012-12', "
+                      "history_start: '1995-01'}\ntargets: [UMD]\nfeatures: [vix, sp500_ret]\n"
+                      "regimes:\n  schedule: {refit_every: 12, min_history: 120}\n"
+                      "  detectors: [{name: vix_threshold}, {name: garch}]\n"
+                      "forecasting: {forecasters: [{name: regime_only}]}\n"
+                      "evaluation: {bootstrap_reps: 50, spa_reps: 50, importance_repeats: 0}\n"
+                      "outputs: {figures: false, report: false}\n")
+    main(["run", str(config), "--runs-dir", str(tmp_path / "runs")])
+    run = next((tmp_path / "runs").iterdir())
+    manifest = json.loads((run / "manifest.json").read_text())
+    assert manifest["source"] == "csv"
+    assert manifest["data_files"][0]["sha256"] == hashlib.sha256(csv.read_bytes()).hexdigest()
+    regimes = pd.read_csv(run / "regimes.csv")
+    assert len(regimes) > 0 and "VIX -> vix" in " ".join(manifest["data_notes"])

@@ -109,7 +109,9 @@ class GarchDetector(RegimeDetector):
     def _fit(self, X: np.ndarray) -> None:
         y = X[:, self.risk_column] * SCALE
         if len(y) < 100:
-            raise FactorRegimesError(f"garch: {len(y)} returns are too few to estimate GJR-GARCH(1,1)")
+            raise FactorRegimesError(f"garch: {len(y)} returns are too few to estimate GJR-GARCH(1,1) (it needs 100 "
+                                     "in its first training window; on monthly or weekly data raise the regime "
+                                     "schedule's min_history to 100 or more)")
         model = arch_model(y, mean="Constant", vol="GARCH", p=1, o=1, q=1, dist=self.dist, rescale=False)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
