@@ -218,3 +218,16 @@ def test_a_monthly_study_runs_end_to_end_on_the_users_panel(real, tmp_path: Path
     assert manifest["data_files"][0]["sha256"] == hashlib.sha256(csv.read_bytes()).hexdigest()
     regimes = pd.read_csv(run / "regimes.csv")
     assert len(regimes) > 0 and "VIX -> vix" in " ".join(manifest["data_notes"])
+
+
+def test_data_panel_command_checks_a_users_csv(real, tmp_path: Path, capsys) -> None:
+    csv = _write(real[["vix", "sp500_ret"]], tmp_path / "p.csv", {"vix": "Vix"})
+    main(["data", "panel", "--csv", str(csv), "--out", str(tmp_path / "out.csv")])
+    out = capsys.readouterr().out
+    assert "monthly panel from csv: 420 rows" in out and "Vix -> vix" in out
+    written = pd.read_csv(tmp_path / "out.csv", index_col=0, parse_dates=True)
+    np.testing.assert_allclose(written["vix"], real["vix"], rtol=1e-9)
+    with pytest.raises(SystemExit) as info:
+        main(["data", "panel", "--csv", str(csv), "--frequency", "daily"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert info.value.code == 2 and len(err) == 1 and "expected daily data, found monthly data" in err[0]

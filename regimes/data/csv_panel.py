@@ -101,7 +101,7 @@ def _check_frequency(name: str, index: pd.DatetimeIndex, expected: str | None) -
         raise DataError(name, f"cannot use the file's frequency ({detail}, {len(index)} rows "
                               f"{index[0].date()}..{index[-1].date()}); a panel CSV must be daily, weekly or monthly")
     if expected is not None and found != expected:
-        raise DataError(name, f"expected {expected} data (data.frequency), found {found} data "
+        raise DataError(name, f"expected {expected} data, found {found} data "
                               f"({len(index):,} rows {index[0].date()}..{index[-1].date()})")
     if found == "monthly":
         check_consecutive_months(name, index)
