@@ -145,7 +145,7 @@ def _fault(name: str, lines: list[str]) -> str:
     elif name == "vix_in_decimals":
         lines = [lines[0]] + [f"{d},{float(v) / 100:.6g},{r},{u}" for d, v, r, u in (x.split(",") for x in lines[1:])]
     elif name == "return_in_percent":
-        d, v, r, u = lines[30].split(",")
+        d, v, _, u = lines[30].split(",")
         lines[30] = f"{d},{v},-250,{u}"
     elif name == "no_date_column":
         lines[0] = "month,vix,sp500_ret,UMD"

@@ -155,9 +155,9 @@ def read_csv_panel_frame(path: str | Path, frequency: str | None = None) -> tupl
     at = np.asarray(at)
     _check_plausible(name, frame, at)
     found = _check_frequency(name, frame.index, frequency)
-    notes = [f"panel from the user's CSV {name} ({found}, {len(frame):,} rows "
-             f"{frame.index[0].date()}..{frame.index[-1].date()}); the user vouches each value was known at the "
-             "close of its date"]
+    span = f"{found}, {len(frame):,} rows {frame.index[0].date()}..{frame.index[-1].date()}"
+    vouch = "the user vouches each value was known at the close of its date"
+    notes = [f"panel from the user's CSV {name} ({span}); {vouch}"]
     renamed = {c: r for c, r in roles.items() if c != r}
     if renamed:
         notes.append("columns taking a panel role: " + ", ".join(f"{c} -> {r}" for c, r in renamed.items()))
