@@ -135,9 +135,7 @@ def run_spec(spec: DetectorSpec, panels: Mapping[str, Panel], decision_dates: pd
     of the panel the features come from (persistence on daily features);
     a parameter the spec sets, even to ``None``, wins.
     """
-    panel = _panel_for(spec, panels)
-    defaults = FREQUENCY_PARAMS.get((spec.name, panel.frequency), {})
-    spec = replace(spec, params={**defaults, **spec.params})
+    spec, panel = resolve_panel(spec, panels)
     features = build_features(panel, spec.features)
     if panel.frequency == "daily" and len(decision_dates) > 1 and (decision_dates[1] - decision_dates[0]).days > 20:
         schedule = replace(schedule, window_length=None if schedule.window_length is None
@@ -146,12 +144,37 @@ def run_spec(spec: DetectorSpec, panels: Mapping[str, Panel], decision_dates: pd
     return walk_forward(spec.build(seed), features, decision_dates, schedule, name=spec.label, cache_dir=cache_dir)
 
 
-def _panel_for(spec: DetectorSpec, panels: Mapping[str, Panel]) -> Panel:
-    """The panel the spec's features come from (see :func:`run_spec`)."""
+
+def resolve_panel(spec: DetectorSpec, panels: Mapping[str, Panel]) -> tuple[DetectorSpec, Panel]:
+    """The panel a spec's features come from, and the spec with that panel frequency's defaults.
+
+    Parameters
+    ----------
+    spec : DetectorSpec
+    panels : mapping
+        ``{"monthly": Panel[, "daily": Panel]}``, or the user's own panel
+        alone (one panel with ``source == "csv"``, under any key).
+
+    Returns
+    -------
+    spec : DetectorSpec
+        ``spec`` with :data:`FREQUENCY_PARAMS` for the panel's frequency
+        added under its own parameters (a parameter the spec sets wins).
+    panel : Panel
+        ``panels[spec.frequency]``, or the user's panel when it is the only one.
+
+    Raises
+    ------
+    FactorRegimesError
+        When neither exists.
+    """
     if spec.frequency in panels:
-        return panels[spec.frequency]
-    user = [p for p in panels.values() if p.source == "csv"]
-    if len(panels) == 1 and user:
-        return user[0]
-    raise FactorRegimesError(f"detector {spec.label!r} needs the {spec.frequency} panel, which the data "
-                             f"source cannot build")
+        panel = panels[spec.frequency]
+    else:
+        user = [p for p in panels.values() if p.source == "csv"]
+        if len(panels) != 1 or not user:
+            raise FactorRegimesError(f"detector {spec.label!r} needs the {spec.frequency} panel, which the data "
+                                     f"source cannot build")
+        panel = user[0]
+    defaults = FREQUENCY_PARAMS.get((spec.name, panel.frequency), {})
+    return replace(spec, params={**defaults, **spec.params}), panel
