@@ -144,7 +144,6 @@ def run_spec(spec: DetectorSpec, panels: Mapping[str, Panel], decision_dates: pd
     return walk_forward(spec.build(seed), features, decision_dates, schedule, name=spec.label, cache_dir=cache_dir)
 
 
-
 def resolve_panel(spec: DetectorSpec, panels: Mapping[str, Panel]) -> tuple[DetectorSpec, Panel]:
     """The panel a spec's features come from, and the spec with that panel frequency's defaults.
 
