@@ -145,17 +145,29 @@ def data_fetch(series: tuple[str, ...], cache_dir: Path | None, timeout: float, 
 @source_option
 @data_dir_option
 @cache_dir_option
-@click.option("--frequency", type=click.Choice(["monthly", "daily"]), default="monthly", show_default=True)
+@click.option("--csv", "csv_path", type=click.Path(path_type=Path), default=None,
+              help="Check the user's own panel CSV (date + columns) instead of the published files.")
+@click.option("--frequency", type=click.Choice(["monthly", "weekly", "daily"]), default=None,
+              help="Panel frequency [default: monthly; with --csv, inferred from the file]; weekly only with --csv.")
 @click.option("--start", default=None, help="First decision date (YYYY-MM or YYYY-MM-DD).")
 @click.option("--end", default=None, help="Last decision date.")
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="Write the panel to this CSV file.")
-def data_panel(source: str | None, data_dir: Path | None, cache_dir: Path | None, frequency: str,
-               start: str | None, end: str | None, out: Path | None) -> None:
+def data_panel(source: str | None, data_dir: Path | None, cache_dir: Path | None, csv_path: Path | None,
+               frequency: str | None, start: str | None, end: str | None, out: Path | None) -> None:
     """Build the aligned panel and print its coverage and missing-value report."""
     from regimes.panel import build_panel
 
-    panel = build_panel(resolve_source(source, data_dir, cache_dir), frequency=frequency, start=start, end=end)
-    table = Table(title=f"{frequency} panel from {panel.source}: {len(panel.frame):,} rows", title_justify="left")
+    if csv_path is not None:
+        if source is not None or data_dir is not None:
+            raise click.BadParameter("--csv is a whole panel; drop --source and --data-dir", param_hint="--csv")
+        from regimes.data.sources import make_source
+        src = make_source("csv", path=csv_path)
+    else:
+        src = resolve_source(source, data_dir, cache_dir)
+        frequency = frequency or "monthly"
+    panel = build_panel(src, frequency=frequency, start=start, end=end)
+    table = Table(title=f"{panel.frequency} panel from {panel.source}: {len(panel.frame):,} rows",
+                  title_justify="left")
     table.add_column("column")
     for col in panel.missing.columns:
         table.add_column(col, justify="right")

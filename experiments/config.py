@@ -56,7 +56,8 @@ SCHEMA: dict[str, Any] = {
     "name": Str(),
     "description": Str(nullable=True),
     "extends": Str(nullable=True),
-    "data": {"source": Choice(["local", "download", "sample"]), "dir": Str(nullable=True),
+    "data": {"source": Choice(["local", "download", "sample", "csv"]), "dir": Str(nullable=True),
+             "path": Str(nullable=True),
              "start": Date(), "end": Date(nullable=True), "history_start": Date(),
              "frequency": Choice(["monthly"]), "extra_csv": ListOf(Str())},
     "targets": ListOf(Str(), min_items=1),
@@ -87,7 +88,7 @@ SCHEMA: dict[str, Any] = {
 
 DEFAULTS: dict[str, Any] = {
     "description": None,
-    "data": {"source": "local", "dir": None, "start": "2000-01", "end": "2024-12", "history_start": "1990-01",
+    "data": {"source": "local", "dir": None, "path": None, "start": "2000-01", "end": "2024-12", "history_start": "1990-01",
              "frequency": "monthly", "extra_csv": []},
     "targets": ["UMD", "HML"],
     "benchmarks": [],

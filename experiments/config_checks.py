@@ -56,6 +56,12 @@ def _check_dates(config: dict, at: Locate) -> None:
     if history > start:
         raise ConfigError(f"{at('data', 'history_start')}: data.history_start {data['history_start']} is after "
                           f"data.start {data['start']}")
+    if data["source"] == "csv" and not data.get("path"):
+        raise ConfigError(f"{at('data', 'source')}: data.source csv needs data.path, the panel CSV "
+                          "(a 'date' column and one column per series)")
+    if data.get("path") is not None and data["source"] != "csv":
+        raise ConfigError(f"{at('data', 'path')}: data.path is read only by source 'csv', but data.source is "
+                          f"{data['source']!r} (remove path, or set source: csv)")
     if data.get("dir") is not None and data["source"] != "local":
         raise ConfigError(f"{at('data', 'dir')}: data.dir is read only by source 'local', but data.source is "
                           f"{data['source']!r} (remove dir, or set source: local)")
@@ -172,7 +178,8 @@ def _check_detectors(config: dict, at: Locate) -> None:
             raise ConfigError(f"{at('regimes', 'detectors', i, 'features')}: an empty list (omit 'features' to use "
                               "the detector's default features)")
         features = list(d.get("features") or [])
-        unknown = [f for f in features if f not in FEATURES]
+        # with the user's panel CSV a feature may be one of its columns, checked when the file is read
+        unknown = [f for f in features if f not in FEATURES] if config["data"]["source"] != "csv" else []
         if unknown:
             raise ConfigError(f"{here}: unknown feature(s) {', '.join(unknown)} (known: {', '.join(FEATURES)})")
         if _repeated(features):

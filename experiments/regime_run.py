@@ -69,7 +69,7 @@ class RegimeRunOutcome:
 
 def config_source(config: dict) -> DataSource:
     """The data source a resolved config names (as a full run builds it)."""
-    return make_source(config["data"]["source"], data_dir=config["data"].get("dir"))
+    return make_source(config["data"]["source"], data_dir=config["data"].get("dir"), path=config["data"].get("path"))
 
 
 def regime_stage(config: dict, source: DataSource | None = None, use_cache: bool = True,

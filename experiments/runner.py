@@ -90,7 +90,7 @@ def _compute_and_write(config: dict, run_dir: Path, tmp: Path, say: Progress, us
     started = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     t0 = time.perf_counter()
     data = config["data"]
-    source = make_source(data["source"], data_dir=data.get("dir"))
+    source = make_source(data["source"], data_dir=data.get("dir"), path=data.get("path"))
     spec = build_study(config, regime_cache=cache_root() if use_cache else None)
     result = run_study(spec, source, progress=say) if config.get("comparison", True) else None
     panel = result.panel if result is not None else build_panel(source, "monthly", start=spec.history_start)

@@ -7,6 +7,17 @@ VIX; ``std`` for returns, whose dispersion is the risk; ``-mean`` where low
 is risky, such as drawdown). Detectors order their states by the first
 feature's risk statistic unless told otherwise.
 
+Shu, Yu & Mulvey (2024) features, from ``sp500_ret`` alone (pandas ``ewm``
+with ``adjust=True``, so the value at t is the weighted average of returns
+dated <= t with weights ``0.5 ** ((t - s) / h)``): ``dd_log_H`` is the log of
+the exponentially weighted downside deviation ``sqrt(EW mean of
+min(r, 0)**2)``, ``sortino_H`` the EW mean return divided by it (per period,
+not annualized), for half-lives ``H`` in :data:`SYM_HALFLIVES` trading days.
+On a panel of another frequency the half-life is converted to its periods
+(``H * periods_per_year / 252``) and refused when under one period (only
+``*_21`` works on monthly data). Values start after ``ceil(2 h)`` returns and
+are NaN until the first negative return (no downside yet).
+
 Standardization is not done here: the walk-forward engine standardizes with
 training-window statistics only (a scaler fitted at each refit).
 """
@@ -21,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from regimes.errors import FactorRegimesError
-from regimes.panel import EX_POST_COLUMNS, Panel
+from regimes.panel import EX_POST_COLUMNS, TRADING_DAYS, Panel
 
 
 @dataclass(frozen=True)
@@ -61,6 +72,54 @@ def _cum_logret(months: int) -> Callable[[pd.DataFrame, int], pd.Series]:
     return compute
 
 
+#: Half-lives, in trading days, of the Shu, Yu & Mulvey (2024) features (as in their ``jumpmodels`` examples).
+SYM_HALFLIVES = (5, 10, 21)
+
+
+def _halflife_periods(days: int, ppy: int, name: str) -> float:
+    """A half-life in trading days expressed in the panel's periods (refused below one period)."""
+    periods = days * ppy / TRADING_DAYS
+    if periods < 1.0:
+        raise FactorRegimesError(f"feature {name!r} has a half-life of {days} trading days, under one period of "
+                                 f"this panel ({ppy} periods a year); use it on daily data (frequency: daily)")
+    return periods
+
+
+def _ew_downside(frame: pd.DataFrame, ppy: int, days: int, name: str) -> tuple[pd.Series, pd.Series]:
+    """Exponentially weighted mean return and downside deviation of ``sp500_ret`` (rows <= t)."""
+    hl = _halflife_periods(days, ppy, name)
+    ret = frame["sp500_ret"]
+    warm = int(np.ceil(2 * hl))
+    mean = ret.ewm(halflife=hl, min_periods=warm).mean()
+    dd = np.sqrt((ret.clip(upper=0.0) ** 2).ewm(halflife=hl, min_periods=warm).mean())
+    return mean, dd.where(dd > 0)  # no negative return yet: undefined, not zero
+
+
+def _dd_log(days: int) -> Callable[[pd.DataFrame, int], pd.Series]:
+    def compute(frame: pd.DataFrame, ppy: int) -> pd.Series:
+        return np.log(_ew_downside(frame, ppy, days, f"dd_log_{days}")[1])
+    return compute
+
+
+def _sortino(days: int) -> Callable[[pd.DataFrame, int], pd.Series]:
+    def compute(frame: pd.DataFrame, ppy: int) -> pd.Series:
+        mean, dd = _ew_downside(frame, ppy, days, f"sortino_{days}")
+        return mean / dd
+    return compute
+
+
+def _sym_features() -> list[Feature]:
+    out = []
+    for days in SYM_HALFLIVES:
+        out.append(Feature(f"dd_log_{days}", _dd_log(days), "mean",
+                           f"log exponentially weighted downside deviation of S&P 500 returns, half-life {days} "
+                           "trading days (Shu, Yu & Mulvey 2024)"))
+        out.append(Feature(f"sortino_{days}", _sortino(days), "-mean",
+                           f"exponentially weighted Sortino ratio of S&P 500 returns (mean / downside deviation, "
+                           f"per period), half-life {days} trading days (Shu, Yu & Mulvey 2024)"))
+    return out
+
+
 FEATURES: dict[str, Feature] = {f.name: f for f in [
     Feature("vix", _col("vix"), "mean", "VIX close at t (index points)"),
     Feature("log_vix", lambda f, p: np.log(f["vix"]), "mean", "log of the VIX close at t"),
@@ -75,6 +134,7 @@ FEATURES: dict[str, Feature] = {f.name: f for f in [
     Feature("term_spread", _col("term_spread"), "-mean", "10y-2y Treasury spread (inversions precede risk-off)"),
     Feature("credit_spread", _col("credit_spread"), "mean", "Baa-10y credit spread"),
     Feature("mkt_ret", lambda f, p: f["Mkt-RF"] + f["RF"], "std", "market total return over period t (Fama-French)"),
+    *_sym_features(),
 ]}
 
 
@@ -100,7 +160,9 @@ def build_features(panel: Panel, names: Sequence[str]) -> pd.DataFrame:
     ----------
     panel : Panel
     names : sequence of str
-        Keys of :data:`FEATURES`.
+        Keys of :data:`FEATURES`, or panel columns named directly (for
+        example a column of the user's panel CSV): a registered name wins
+        over a column of the same name; ex-post columns are refused.
 
     Returns
     -------
@@ -119,6 +181,12 @@ def build_features(panel: Panel, names: Sequence[str]) -> pd.DataFrame:
         raise FactorRegimesError("at least one feature is needed")
     columns = {}
     for name in names:
+        if name not in FEATURES and name not in EX_POST_COLUMNS and name in panel.frame.columns:
+            columns[name] = panel.frame[name].astype(float)  # a panel column named directly (the user's CSV)
+            continue
+        if name not in FEATURES and name not in EX_POST_COLUMNS:
+            raise FactorRegimesError(f"{_unknown(name)}; nor is it a column of this panel "
+                                     f"({', '.join(map(str, panel.frame.columns))})")
         feat = feature(name)
         try:
             columns[name] = feat.compute(panel.frame, panel.periods_per_year).astype(float)
@@ -129,5 +197,12 @@ def build_features(panel: Panel, names: Sequence[str]) -> pd.DataFrame:
 
 
 def risk_stat_of(names: Sequence[str]) -> str:
-    """Risk statistic of the first feature (how detectors order states by default)."""
+    """Risk statistic of the first feature (how detectors order states by default).
+
+    A name that is not a registered feature (a panel column named directly)
+    ranks by ``"mean"`` (higher is riskier); set the detector's
+    ``risk_stat`` otherwise.
+    """
+    if names[0] not in FEATURES and names[0] not in EX_POST_COLUMNS:
+        return "mean"
     return feature(names[0]).risk_stat

@@ -78,9 +78,10 @@ class Panel:
         Shape ``(n_dates, n_columns)``, indexed by decision dates ``date``
         (month ends for monthly panels, trading days for daily ones). Row t
         uses only data dated <= t.
-    frequency : {"monthly", "daily"}
+    frequency : {"monthly", "weekly", "daily"}
+        ``weekly`` only for the user's panel CSV.
     source : str
-        ``local``, ``download`` or ``sample``.
+        ``local``, ``download``, ``sample`` or ``csv`` (the user's panel CSV).
     records : list of FileRecord
         Every file read, with sha256 and coverage.
     missing : pandas.DataFrame
@@ -99,7 +100,7 @@ class Panel:
 
     @property
     def periods_per_year(self) -> int:
-        return 12 if self.frequency == "monthly" else TRADING_DAYS
+        return {"monthly": 12, "weekly": 52}.get(self.frequency, TRADING_DAYS)
 
     def targets(self, columns: list[str] | tuple[str, ...]) -> pd.DataFrame:
         """Returns over period t+1, indexed by decision date t.
@@ -232,7 +233,7 @@ def _missing_report(frame: pd.DataFrame, fill_masks: dict[str, pd.Series]) -> pd
     return pd.DataFrame(rows).set_index("column")
 
 
-def build_panel(source: DataSource, frequency: str = "monthly", start: str | None = None,
+def build_panel(source: DataSource, frequency: str | None = "monthly", start: str | None = None,
                 end: str | None = None, policy: MissingPolicy | None = None,
                 extra_csv: list[str | Path] | tuple[str | Path, ...] = ()) -> Panel:
     """Build the monthly or daily panel from a data source.
@@ -240,7 +241,10 @@ def build_panel(source: DataSource, frequency: str = "monthly", start: str | Non
     Parameters
     ----------
     source : DataSource
-        Needs ``ff3_monthly`` and ``mom_monthly`` (monthly) or ``ff3_daily``
+        A :class:`regimes.data.csv_panel.CsvSource` gives the user's own
+        panel (:func:`regimes.data.csv_panel.csv_panel`: ``frequency`` is
+        then the expected one, ``"daily"``, ``"weekly"`` or ``"monthly"``, or
+        None to infer it). Any other source needs ``ff3_monthly`` and ``mom_monthly`` (monthly) or ``ff3_daily``
         and ``mom_daily`` (daily); uses ``ff5_monthly``, ``vix`` (or
         ``vixcls``), ``sp500``, ``ff3_daily``, the FRED spreads and ``usrec``
         when the source has them.
@@ -273,6 +277,12 @@ def build_panel(source: DataSource, frequency: str = "monthly", start: str | Non
         carry ``SPY, MTUM, VLUE, USMV, QUAL`` total returns over month t
         (dividend-adjusted closes) when the source has the ETF files.
     """
+    from regimes.data.csv_panel import CsvSource, csv_panel
+    if isinstance(source, CsvSource):
+        if extra_csv:
+            raise DataError(None, "data.extra_csv is for the published-data sources; with source csv put every "
+                                  "column in the panel CSV itself")
+        return csv_panel(source, frequency, start=start, end=end)
     if frequency not in ("monthly", "daily"):
         raise DataError(None, f"frequency must be 'monthly' or 'daily', not {frequency!r}")
     b = _Builder(source, policy or MissingPolicy())

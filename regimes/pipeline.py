@@ -33,7 +33,7 @@ from regimes.data.sources import DataSource
 from regimes.errors import FactorRegimesError
 from regimes.features import build_features
 from regimes.panel import Panel, build_panel
-from regimes.specs import DAYS_PER_MONTH, DetectorSpec
+from regimes.specs import DAYS_PER_MONTH, DetectorSpec, resolve_panel
 from regimes.walkforward import RegimePath, Schedule, walk_forward
 
 Progress = Callable[[str, str], None]
@@ -72,7 +72,9 @@ def detect(spec: DetectorSpec, panels: Mapping[str, Panel], decision_dates: pd.D
     spec : DetectorSpec
         Detector, its features, their frequency and its parameters.
     panels : mapping
-        ``{"monthly": Panel[, "daily": Panel]}``; the spec's frequency must be present.
+        ``{"monthly": Panel[, "daily": Panel]}``; the spec's frequency must be present,
+        unless the only panel is the user's own (``source == "csv"``), which every detector then reads
+        (:func:`regimes.specs.resolve_panel`, with the defaults of that panel's frequency).
     decision_dates : pandas.DatetimeIndex
         Shape ``(n_dates,)``; use :func:`history_dates` (or :attr:`RegimeData.dates`)
         so that every entry point walks the same dates.
@@ -90,11 +92,9 @@ def detect(spec: DetectorSpec, panels: Mapping[str, Panel], decision_dates: pd.D
         Named ``spec.label``; row t of ``proba`` is the filtered probability
         from a model fit on feature rows dated <= t.
     """
-    if spec.frequency not in panels:
-        raise FactorRegimesError(f"detector {spec.label!r} needs the {spec.frequency} panel, which the data "
-                                 f"source cannot build")
-    features = build_features(panels[spec.frequency], spec.features)
-    if spec.frequency == "daily" and len(decision_dates) > 1 and (decision_dates[1] - decision_dates[0]).days > 20:
+    spec, panel = resolve_panel(spec, panels)
+    features = build_features(panel, spec.features)
+    if panel.frequency == "daily" and len(decision_dates) > 1 and (decision_dates[1] - decision_dates[0]).days > 20:
         schedule = replace(schedule, window_length=None if schedule.window_length is None
                            else schedule.window_length * DAYS_PER_MONTH,
                            min_history=schedule.min_history * DAYS_PER_MONTH)

@@ -39,6 +39,7 @@ from sklearn.base import clone
 from sklearn.preprocessing import StandardScaler
 
 from regimes import alignment as alignment_module
+from regimes import persistence as persistence_module
 from regimes import regime_cache
 from regimes.alignment import Alignment, PermutedDetector, align_states, aligns
 from regimes.detectors._base import RegimeDetector
@@ -206,7 +207,8 @@ def code_version(detector: RegimeDetector) -> str | None:
     files: set[str] = set()
     try:
         _source_files(detector, files)
-        engine = inspect.getsource(_run) + inspect.getsource(alignment_module)
+        engine = (inspect.getsource(_run) + inspect.getsource(alignment_module)
+                  + inspect.getsource(persistence_module))
     except (OSError, TypeError):
         return None
     if "" in files:

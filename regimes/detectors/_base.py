@@ -29,6 +29,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from regimes.errors import FactorRegimesError
+from regimes.persistence import check_persistence, persist
 
 RISK_STATS = ("mean", "std", "-mean")
 
@@ -86,7 +87,11 @@ class RegimeDetector(BaseEstimator):
         X = self._validate(X, reset=False)
         if not 0 <= start <= len(X):
             raise ValueError(f"start must be in [0, {len(X)}], got {start}")
-        return self._filtered(X, start)
+        if not self.persistent:
+            return self._filtered(X, start)
+        # the state machine runs forward from the first row given, so row t's label uses rows <= t only
+        labels = persist(self._filtered(X, 0)[:, -1], self.hysteresis, int(self.min_duration))
+        return two_state(labels)[start:]
 
     def predict(self, X) -> np.ndarray:
         """Filtered regime labels (argmax of :meth:`predict_proba`), shape ``(n_samples,)``."""
@@ -95,6 +100,11 @@ class RegimeDetector(BaseEstimator):
     def risk_off_proba(self, X) -> np.ndarray:
         """Filtered probability of the risk-off (last) state, shape ``(n_samples,)``."""
         return self.predict_proba(X)[:, -1]
+
+    @property
+    def persistent(self) -> bool:
+        """Whether outputs pass through :func:`regimes.persistence.persist` (hysteresis or min_duration set)."""
+        return getattr(self, "hysteresis", None) is not None or getattr(self, "min_duration", 1) != 1
 
     # -- for subclasses -------------------------------------------------------
     def _fit(self, X: np.ndarray) -> None:
@@ -107,6 +117,12 @@ class RegimeDetector(BaseEstimator):
         stat = getattr(self, "risk_stat", "mean")
         if stat not in RISK_STATS:
             raise FactorRegimesError(f"{type(self).__name__}: risk_stat must be one of {RISK_STATS}, not {stat!r}")
+        if hasattr(self, "min_duration"):
+            name = type(self).__name__
+            check_persistence(name, self.hysteresis, self.min_duration)
+            if self.hysteresis is not None and self.output_kind == "label":
+                raise FactorRegimesError(f"{name}: hysteresis needs probabilities, but this detector gives hard "
+                                         "labels (0 or 1); use min_duration")
         col = getattr(self, "risk_column", 0)
         if not isinstance(col, (int, np.integer)) or not 0 <= col < self.n_features_in_:
             raise FactorRegimesError(f"{type(self).__name__}: risk_column must be an integer in "

@@ -54,6 +54,12 @@ class BOCPDDetector(RegimeDetector):
         Observations before the first probability.
     risk_column : int, default 0
     risk_stat : {"mean", "std", "-mean"}, default "std"
+    hysteresis : [p_lo, p_hi] or None, default None
+        Persistence (:mod:`regimes.persistence`): enter risk-off when the
+        risk-off probability exceeds ``p_hi``, leave when it falls below ``p_lo``.
+    min_duration : int, default 1
+        Persistence: a switch is confirmed only after this many consecutive
+        dates propose it. With either set, outputs are confirmed 0/1 labels.
 
     Attributes
     ----------
@@ -65,7 +71,8 @@ class BOCPDDetector(RegimeDetector):
 
     def __init__(self, expected_run: float = 24.0, max_run: int = 240, kappa0: float = 1.0, alpha0: float = 2.0,
                  threshold: float = 0.75, width: float = 0.05, min_history: int = 24, risk_column: int = 0,
-                 risk_stat: str = "std"):
+                 risk_stat: str = "std", hysteresis: list[float] | None = None,
+                 min_duration: int = 1):
         self.expected_run = expected_run
         self.max_run = max_run
         self.kappa0 = kappa0
@@ -75,6 +82,8 @@ class BOCPDDetector(RegimeDetector):
         self.min_history = min_history
         self.risk_column = risk_column
         self.risk_stat = risk_stat
+        self.hysteresis = hysteresis
+        self.min_duration = min_duration
 
     def _check_params(self) -> None:
         super()._check_params()

@@ -76,6 +76,12 @@ class ChangePointDetector(RegimeDetector):
         Rows before the first probability (NaN before).
     risk_column : int, default 0
     risk_stat : {"mean", "std", "-mean"}, default "mean"
+    hysteresis : [p_lo, p_hi] or None, default None
+        Persistence (:mod:`regimes.persistence`): enter risk-off when the
+        risk-off probability exceeds ``p_hi``, leave when it falls below ``p_lo``.
+    min_duration : int, default 1
+        Persistence: a switch is confirmed only after this many consecutive
+        dates propose it. With either set, outputs are confirmed 0/1 labels.
 
     Attributes
     ----------
@@ -89,7 +95,8 @@ class ChangePointDetector(RegimeDetector):
     def __init__(self, method: str = "kernel", cost: str = "l2", penalty: float | None = None,
                  penalty_scale: float = 3.0, min_size: int = 6, max_window: int | None = None,
                  threshold: float = 0.75, width: float = 0.05, min_history: int = 24, risk_column: int = 0,
-                 risk_stat: str = "mean"):
+                 risk_stat: str = "mean", hysteresis: list[float] | None = None,
+                 min_duration: int = 1):
         self.method = method
         self.cost = cost
         self.penalty = penalty
@@ -101,6 +108,8 @@ class ChangePointDetector(RegimeDetector):
         self.min_history = min_history
         self.risk_column = risk_column
         self.risk_stat = risk_stat
+        self.hysteresis = hysteresis
+        self.min_duration = min_duration
 
     def _check_params(self) -> None:
         super()._check_params()

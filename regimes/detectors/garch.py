@@ -69,6 +69,12 @@ class GarchDetector(RegimeDetector):
         Column of daily returns (decimal).
     risk_stat : {"std"}, default "std"
         Kept for the common interface; volatility is the risk statistic.
+    hysteresis : [p_lo, p_hi] or None, default None
+        Persistence (:mod:`regimes.persistence`): enter risk-off when the
+        risk-off probability exceeds ``p_hi``, leave when it falls below ``p_lo``.
+    min_duration : int, default 1
+        Persistence: a switch is confirmed only after this many consecutive
+        dates propose it. With either set, outputs are confirmed 0/1 labels.
 
     Attributes
     ----------
@@ -84,13 +90,16 @@ class GarchDetector(RegimeDetector):
     standardize_inputs = False
 
     def __init__(self, dist: str = "t", threshold: float = 0.75, width: float = 0.05, min_history: int = 252,
-                 risk_column: int = 0, risk_stat: str = "std"):
+                 risk_column: int = 0, risk_stat: str = "std", hysteresis: list[float] | None = None,
+                 min_duration: int = 1):
         self.dist = dist
         self.threshold = threshold
         self.width = width
         self.min_history = min_history
         self.risk_column = risk_column
         self.risk_stat = risk_stat
+        self.hysteresis = hysteresis
+        self.min_duration = min_duration
 
     def _check_params(self) -> None:
         super()._check_params()
@@ -100,7 +109,9 @@ class GarchDetector(RegimeDetector):
     def _fit(self, X: np.ndarray) -> None:
         y = X[:, self.risk_column] * SCALE
         if len(y) < 100:
-            raise FactorRegimesError(f"garch: {len(y)} returns are too few to estimate GJR-GARCH(1,1)")
+            raise FactorRegimesError(f"garch: {len(y)} returns are too few to estimate GJR-GARCH(1,1) (it needs 100 "
+                                     "in its first training window; on monthly or weekly data raise the regime "
+                                     "schedule's min_history to 100 or more)")
         model = arch_model(y, mean="Constant", vol="GARCH", p=1, o=1, q=1, dist=self.dist, rescale=False)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

@@ -33,18 +33,26 @@ class VixThresholdDetector(RegimeDetector):
     risk_column : int, default 0
         Column holding the VIX level.
     risk_stat : {"mean"}, default "mean"
+    hysteresis : None
+        Refused (hard labels have no band); kept for the common interface.
+    min_duration : int, default 1
+        Persistence (:mod:`regimes.persistence`): a switch is confirmed only
+        after this many consecutive dates propose it.
     """
 
     output_kind = "label"
     standardize_inputs = False
 
     def __init__(self, level: float = 20.0, quantile: float | None = None, min_history: int = 24,
-                 risk_column: int = 0, risk_stat: str = "mean"):
+                 risk_column: int = 0, risk_stat: str = "mean", hysteresis: list[float] | None = None,
+                 min_duration: int = 1):
         self.level = level
         self.quantile = quantile
         self.min_history = min_history
         self.risk_column = risk_column
         self.risk_stat = risk_stat
+        self.hysteresis = hysteresis
+        self.min_duration = min_duration
 
     def _check_params(self) -> None:
         super()._check_params()
