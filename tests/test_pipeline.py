@@ -210,15 +210,19 @@ def test_a_bad_config_exits_2_on_one_line_and_leaves_nothing(shared_data: Path, 
     assert "n_statez" in result.stderr and "line 4" in result.stderr
     assert not runs.exists()
     # a config that fails while computing (too little history for a first fit) leaves an older run untouched
+    from experiments.config import config_hash
+    from experiments.runner import resolve
+    sets = ("data.history_start=2014-01", "data.start=2014-01", "data.end=2014-12")
     out = tmp_path / "kept"
     out.mkdir()
-    (out / "marker").write_text("older run")
+    (out / "marker").write_text("older run")  # an older run directory of the same config
+    (out / "manifest.json").write_text(json.dumps({"config_hash": config_hash(resolve(CONFIG, sets, shared_data)),
+                                                   "outputs": ["marker"]}))
     late = run_cli("regimes", "run", str(CONFIG), "--out", str(out), "--data-dir", str(shared_data), "--no-cache",
-                   "--set", "data.history_start=2014-01", "--set", "data.start=2014-01",
-                   "--set", "data.end=2014-12")
+                   *[arg for item in sets for arg in ("--set", item)])
     assert late.returncode == 2 and len(late.stderr.strip().splitlines()) == 1 and "min_history" in late.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.yaml", "kept"]
-    assert [p.name for p in out.iterdir()] == ["marker"]
+    assert sorted(p.name for p in out.iterdir()) == ["manifest.json", "marker"]
 
 
 def test_two_plots_with_different_parameters_do_not_overwrite_each_other(shared_data: Path, tmp_path: Path) -> None:
