@@ -37,17 +37,17 @@ from dataclasses import replace
 from pathlib import Path
 
 sys.path = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the checkout, for benchmarks._real
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from experiments.tables import markdown_table  # noqa: E402
-from regimes.data.sources import make_source  # noqa: E402
 from regimes.evaluation import regime_scores, simulate_regimes  # noqa: E402
-from regimes.panel import build_panel  # noqa: E402
 from regimes.pipeline import detect  # noqa: E402
 from regimes.specs import DetectorSpec  # noqa: E402
 from regimes.walkforward import Schedule, walk_forward  # noqa: E402
+from benchmarks._real import real_panels  # noqa: E402
 
 DETECTORS = ["hmm", "jump", "markov_switching"]
 
@@ -123,10 +123,7 @@ def daily_table(seeds: int) -> pd.DataFrame:
 
 
 def real_table(source_name: str) -> pd.DataFrame:
-    source = make_source(source_name)
-    panels = {"monthly": build_panel(source, "monthly", start="1990-01"),
-              "daily": build_panel(source, "daily", start="1990-01-01")}
-    dates = panels["monthly"].frame.loc["2000-01":"2024-12"].index
+    panels, dates = real_panels(source_name)
     rows = []
     for name in DETECTORS:
         row = {"detector": name}

@@ -27,17 +27,17 @@ from pathlib import Path
 # Run as `python benchmarks/regimes.py`, this file's folder comes first on sys.path and its
 # name would shadow the `regimes` package: drop the folder before importing the project.
 sys.path = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the checkout, for benchmarks._real
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from experiments.tables import markdown_table  # noqa: E402
-from regimes.data.sources import make_source  # noqa: E402
 from regimes.evaluation import path_summary, regime_scores, simulate_regimes  # noqa: E402
-from regimes.panel import build_panel  # noqa: E402
 from regimes.pipeline import detect  # noqa: E402
 from regimes.specs import DetectorSpec  # noqa: E402
 from regimes.walkforward import Schedule, walk_forward  # noqa: E402
+from benchmarks._real import real_panels  # noqa: E402
 
 SYNTHETIC = {  # name -> (features, extra params)
     "hmm": (["log_vix", "sp500_ret"], {}),
@@ -70,10 +70,7 @@ def synthetic_table(seeds: int) -> pd.DataFrame:
 
 
 def real_table(source_name: str) -> pd.DataFrame:
-    source = make_source(source_name)
-    panels = {"monthly": build_panel(source, "monthly", start="1990-01"),
-              "daily": build_panel(source, "daily", start="1990-01-01")}
-    dates = panels["monthly"].frame.loc["2000-01":"2024-12"].index
+    panels, dates = real_panels(source_name)
     rows = []
     for name in REAL:
         started = time.perf_counter()

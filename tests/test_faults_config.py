@@ -99,7 +99,7 @@ RUN_CASES = [
      [], ["c.yaml, line 17", "regimes.detectors.1", "has no parameter 'penalty'"]),
     ("component_parameter_out_of_range", QUICKSTART.replace("{name: jump, features: [log_rv, sp500_ret_1m]}",
                                                             "{name: jump, features: [log_rv, sp500_ret_1m], params: {jump_penalty: -1}}"),
-     [], ["c.yaml, line 17", "regimes.detectors.1", "jump_penalty must be >= 0"]),
+     [], ["c.yaml, line 17", "regimes.detectors.1", "jump_penalty must be a finite number >= 0"]),
     ("component_parameter_wrong_type", QUICKSTART.replace("target_vol: 0.12", "target_vol: high"), [],
      ["c.yaml, line 28", "allocation.allocators.1.params.target_vol", "'high'"]),
     ("sklearn_parameter_rejected", QUICKSTART, ["--set", "forecasting.forecasters.0.params={params: {alpha: -1}}"],

@@ -40,7 +40,7 @@ from scipy.special import logsumexp
 
 from regimes.detectors import jump as jump_module
 from regimes.detectors._base import RegimeDetector, canonical_order, state_risk
-from regimes.detectors.jump import JumpModelDetector, _distances
+from regimes.detectors.jump import JumpModelDetector, _distances, check_states_and_penalty
 from regimes.errors import FactorRegimesError
 
 #: Largest simplex grid accepted (the programme costs grid points squared per row).
@@ -173,10 +173,7 @@ class ContinuousJumpModelDetector(RegimeDetector):
 
     def _check_params(self) -> None:
         super()._check_params()
-        if not (isinstance(self.n_states, (int, np.integer)) and self.n_states >= 2):
-            raise FactorRegimesError(f"cjm: n_states must be an integer >= 2, not {self.n_states!r}")
-        if not (isinstance(self.jump_penalty, (int, float)) and self.jump_penalty >= 0):
-            raise FactorRegimesError(f"cjm: jump_penalty must be a number >= 0, not {self.jump_penalty!r}")
+        check_states_and_penalty("cjm", self.n_states, self.jump_penalty)
         if not (isinstance(self.grid_size, (int, float)) and 0 < self.grid_size <= 0.5
                 and abs(1.0 / self.grid_size - round(1.0 / self.grid_size)) < 1e-9):
             raise FactorRegimesError(f"cjm: grid_size must be 1/m for an integer m >= 2 (0.05, 0.1, ...), "

@@ -147,6 +147,18 @@ def _best_path_two(a: list[float], b: list[float], penalty: float) -> tuple[np.n
     return np.array(states, dtype=np.int64), float(objective)
 
 
+def check_states_and_penalty(kind: str, n_states: object, jump_penalty: object) -> None:
+    """The parameters every jump model shares: ``n_states`` an integer >= 2, ``jump_penalty`` a number >= 0.
+
+    Raises :class:`FactorRegimesError` naming the detector ``kind``.
+    """
+    if not (isinstance(n_states, (int, np.integer)) and not isinstance(n_states, bool) and n_states >= 2):
+        raise FactorRegimesError(f"{kind}: n_states must be an integer >= 2, not {n_states!r}")
+    if not (isinstance(jump_penalty, (int, float, np.integer, np.floating)) and not isinstance(jump_penalty, bool)
+            and np.isfinite(jump_penalty) and jump_penalty >= 0):
+        raise FactorRegimesError(f"{kind}: jump_penalty must be a finite number >= 0, not {jump_penalty!r}")
+
+
 def _kmeans_pp(X: np.ndarray, k: int, rng: np.random.RandomState) -> np.ndarray:
     centroids = [X[rng.randint(len(X))]]
     for _ in range(1, k):
@@ -213,10 +225,7 @@ class JumpModelDetector(RegimeDetector):
 
     def _check_params(self) -> None:
         super()._check_params()
-        if not (isinstance(self.n_states, (int, np.integer)) and self.n_states >= 2):
-            raise FactorRegimesError(f"jump: n_states must be an integer >= 2, not {self.n_states!r}")
-        if self.jump_penalty < 0:
-            raise FactorRegimesError(f"jump: jump_penalty must be >= 0, not {self.jump_penalty!r}")
+        check_states_and_penalty("jump", self.n_states, self.jump_penalty)
         if self.temperature is not None and self.temperature <= 0:
             raise FactorRegimesError(f"jump: temperature must be positive or null, not {self.temperature!r}")
 

@@ -34,7 +34,7 @@ from regimes.detectors import cjm as cjm_module
 from regimes.detectors import jump as jump_module
 from regimes.detectors._base import RegimeDetector, canonical_order, state_risk
 from regimes.detectors.cjm import label_dynamics
-from regimes.detectors.jump import JumpModelDetector, _distances, forward_costs
+from regimes.detectors.jump import JumpModelDetector, _distances, check_states_and_penalty, forward_costs
 from regimes.errors import FactorRegimesError
 
 
@@ -141,10 +141,7 @@ class SparseJumpModelDetector(RegimeDetector):
 
     def _check_params(self) -> None:
         super()._check_params()
-        if not (isinstance(self.n_states, (int, np.integer)) and self.n_states >= 2):
-            raise FactorRegimesError(f"sjm: n_states must be an integer >= 2, not {self.n_states!r}")
-        if not (isinstance(self.jump_penalty, (int, float)) and self.jump_penalty >= 0):
-            raise FactorRegimesError(f"sjm: jump_penalty must be a number >= 0, not {self.jump_penalty!r}")
+        check_states_and_penalty("sjm", self.n_states, self.jump_penalty)
         if not (isinstance(self.kappa, (int, float)) and self.kappa >= 1):
             raise FactorRegimesError(f"sjm: kappa (the L1 budget of the feature weights) must be >= 1, "
                                      f"not {self.kappa!r}")
