@@ -9,6 +9,7 @@ with status 2, as click does.
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 import warnings
 from collections.abc import Iterator
@@ -161,13 +162,21 @@ def data_fetch(series: tuple[str, ...], cache_dir: Path | None, timeout: float, 
 @click.option("--frequency", type=click.Choice(["monthly", "daily"]), default="monthly", show_default=True)
 @click.option("--start", default=None, help="First decision date (YYYY-MM or YYYY-MM-DD).")
 @click.option("--end", default=None, help="Last decision date.")
-@click.option("--out", type=click.Path(path_type=Path), default=None, help="Write the panel to this CSV file.")
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="Write the panel to this CSV file (never a folder or a file in the data folder; an existing "
+                   "file only with --force).")
+@click.option("--force", is_flag=True, help="Replace an existing --out file.")
 def data_panel(source: str | None, data_dir: Path | None, cache_dir: Path | None, frequency: str,
-               start: str | None, end: str | None, out: Path | None) -> None:
+               start: str | None, end: str | None, out: Path | None, force: bool) -> None:
     """Build the aligned panel and print its coverage and missing-value report."""
+    from experiments.outdir import check_output_file
     from regimes.panel import build_panel
 
-    panel = build_panel(resolve_source(source, data_dir, cache_dir), frequency=frequency, start=start, end=end)
+    src = resolve_source(source, data_dir, cache_dir)
+    if out is not None:  # checked before anything is read or built
+        out = check_output_file(out, force, protected=[getattr(src, "directory", None),
+                                                       getattr(src, "cache_dir", None)])
+    panel = build_panel(src, frequency=frequency, start=start, end=end)
     table = Table(title=f"{frequency} panel from {panel.source}: {len(panel.frame):,} rows", title_justify="left")
     table.add_column("column")
     for col in panel.missing.columns:
@@ -179,7 +188,10 @@ def data_panel(source: str | None, data_dir: Path | None, cache_dir: Path | None
         console.print(f"- {note}")
     if out is not None:
         from regimes.atomic import atomic_write_text
-        atomic_write_text(out, panel.frame.to_csv(float_format="%.10g"))
+        try:
+            atomic_write_text(out, panel.frame.to_csv(float_format="%.10g"))
+        except OSError as exc:  # full or read-only disk: one line, nothing half-written (atomic)
+            raise FactorRegimesError(f"{out}: cannot write the panel ({exc.strerror or exc})") from None
         console.print(f"wrote {out}")
 
 
@@ -209,12 +221,17 @@ def run_command(config: Path, out: Path | None, data_dir: Path | None, overrides
 
     from experiments.catalog import Catalog
     from experiments.outdir import RunTargetError
-    from experiments.runner import default_run_dir, resolve, run_config
+    from experiments.runner import default_run_dir, preflight, resolve, run_config
 
-    resolved = resolve(config, overrides, data_dir)
+    located: dict = {}
+    resolved = resolve(config, overrides, data_dir, located_out=located)
     run_dir = out or default_run_dir(resolved, runs_dir)
     Catalog.check_writable(runs_dir)
-    protected = [Path.cwd(), runs_dir / "catalog.sqlite", config, data_dir or resolved["data"].get("dir")]
+    # every data file read and checked, and the config's names checked against the data, before
+    # anything is written: a refused run leaves no run directory and no catalog record
+    source = preflight(resolved, config, located)
+    protected = [Path.cwd(), Path.home(), runs_dir / "catalog.sqlite", config,
+                 data_dir or resolved["data"].get("dir")]
 
     def terminate(signum, frame):  # SIGTERM cleans up like Ctrl-C: temporary folder removed, lock released
         raise KeyboardInterrupt
@@ -229,7 +246,7 @@ def run_command(config: Path, out: Path | None, data_dir: Path | None, overrides
             try:
                 outcome = run_config(resolved, run_dir, progress=progress, use_cache=not no_cache, force=force,
                                      protected=[p for p in protected if p is not None],
-                                     on_finish=lambda done: Catalog(runs_dir).record(done))
+                                     on_finish=lambda done: Catalog(runs_dir).record(done), source=source)
             except RunTargetError:
                 raise  # refused or unwritable before anything ran: nothing to record
             except BaseException as exc:
@@ -512,20 +529,32 @@ def regimes_plot(detectors: tuple[str, ...], params: tuple[str, ...], feature_li
         if not sep or not dot or det not in overrides:
             raise click.BadParameter(f"{item!r}: expected DETECTOR.KEY=VALUE for one of {', '.join(detectors)}",
                                      param_hint="--param")
-        overrides[det][name] = yaml.safe_load(value)
+        try:
+            overrides[det][name] = yaml.safe_load(value)
+        except yaml.YAMLError as exc:
+            raise click.BadParameter(f"{item!r}: the value is not valid YAML ({' '.join(str(exc).split())})",
+                                     param_hint="--param") from None
     feats: dict[str, list[str]] = {}
     for item in feature_lists:
         det, sep, value = item.partition("=")
         if not sep or det not in overrides or not value:
             raise click.BadParameter(f"{item!r}: expected DETECTOR=F1,F2", param_hint="--features")
         feats[det] = [v.strip() for v in value.split(",") if v.strip()]
+    if out.exists() and not out.is_dir() or not out.exists() and os.path.lexists(out):
+        raise FactorRegimesError(f"{out}: --out must be a folder (for the PNG files); this is not one")
     src = resolve_source(source, data_dir, cache_dir)
     specs = [DetectorSpec.from_dict({"name": d, "params": overrides[d], "features": feats.get(d)}) for d in detectors]
     panels = {"monthly": build_panel(src, "monthly", start=history_start)}
     if any(s.frequency == "daily" for s in specs):
         panels["daily"] = build_panel(src, "daily", start=history_start)
     frame = panels["monthly"].frame
-    dates = frame.loc[start:end].index if end else frame.loc[start:].index
+    try:
+        dates = frame.loc[start:end].index if end else frame.loc[start:].index
+    except (TypeError, ValueError, KeyError):
+        raise FactorRegimesError(f"--start {start!r} / --end {end!r}: expected dates YYYY-MM or YYYY-MM-DD") from None
+    if len(dates) == 0:
+        raise FactorRegimesError(f"no decision dates between --start {start} and --end {end or 'the end of the data'}; "
+                                 f"the data cover {frame.index[0]:%Y-%m}..{frame.index[-1]:%Y-%m}")
     schedule = Schedule(refit_every=refit_every, min_history=min_history)
     table = Table(title=f"Walk-forward regimes {dates[0].date()}..{dates[-1].date()} ({src.describe()})",
                   title_justify="left")
@@ -581,9 +610,14 @@ def main(argv: list[str] | None = None) -> None:
     except click.exceptions.Abort:
         err_console.print("interrupted")
         sys.exit(130)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
+    except click.ClickException as exc:  # a usage error (unknown option, bad value): one line, like every error
+        if debug:
+            raise
+        hint = ""
+        if isinstance(exc, click.UsageError) and exc.ctx is not None:
+            hint = f" (see '{exc.ctx.command_path} --help')"
+        err_console.print(f"error: {escape(' '.join(exc.format_message().split()))}{escape(hint)}", soft_wrap=True)
+        sys.exit(2)
     except FactorRegimesError as exc:
         if debug:
             raise

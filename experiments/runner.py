@@ -18,6 +18,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+import pandas as pd
+
 from experiments.analyses import AnalysisContext, AnalysisOutput, run_analysis
 from experiments.config import build_study, config_hash, load_config
 from experiments.outdir import (RunTargetError, check_name, check_target, ensure_parent, remove_empty, run_lock,
@@ -25,8 +27,11 @@ from experiments.outdir import (RunTargetError, check_name, check_target, ensure
 from experiments.rundir import write_analyses, write_manifest, write_tables
 from experiments.study import StudyResult, run_study
 from regimes.data.download import cache_root
-from regimes.data.sources import make_source
-from regimes.panel import build_panel
+from experiments.schema import ConfigError
+from regimes.data.sources import DataSource, make_source
+from regimes.errors import DataError
+from regimes.features import FEATURES
+from regimes.panel import EX_POST_COLUMNS, build_panel
 from regimes.threads import capped
 
 Progress = Callable[[str, str], None]
@@ -41,14 +46,95 @@ class RunOutcome:
     analyses: list[AnalysisOutput] | None = None
 
 
-def resolve(config_path: str | Path, overrides: tuple[str, ...] = (), data_dir: str | Path | None = None) -> dict:
-    """The resolved config, with ``--data-dir`` meaning a local source in that folder."""
+def resolve(config_path: str | Path, overrides: tuple[str, ...] = (), data_dir: str | Path | None = None,
+            located_out: dict | None = None) -> dict:
+    """The resolved config, with ``--data-dir`` meaning a local source in that folder.
+
+    ``located_out`` receives where each key was set (see :func:`experiments.config.load_config`).
+    """
     extra = list(overrides)
     if data_dir is not None:
         extra += ["data.source=local", f"data.dir={Path(data_dir)}"]
-    config = load_config(config_path, tuple(extra))
+    config = load_config(config_path, tuple(extra), located_out=located_out)
     check_name(config.get("name"), where=str(config_path))
     return config
+
+
+def preflight(config: dict, config_path: str | Path, located: dict | None = None) -> DataSource:
+    """Read and validate every data file the run needs, and check the config's names against the data.
+
+    Runs before the output location is touched and before anything is computed, so a faulty data
+    file, an unknown target or feature, or a date range without data stops the run with one line
+    and nothing written (no run directory, no catalog record, no regime cache entry).
+
+    Parameters
+    ----------
+    config : dict
+        A resolved config (:func:`resolve`).
+    config_path : str or Path
+        The config file, named in errors about its keys.
+    located : dict, optional
+        Where each key was set (``located_out`` of :func:`resolve`); errors then name the line.
+
+    Returns
+    -------
+    DataSource
+        The source, with every series it read memoized (the run reads nothing twice).
+
+    Raises
+    ------
+    DataError
+        A data file is missing or malformed (naming the file and line).
+    ConfigError
+        ``targets``, ``benchmarks`` or ``features`` name a column the data does not have, or no
+        decision date lies between ``data.start`` and ``data.end`` (naming the file, line and key).
+    """
+    located = located or {}
+
+    def where(*key) -> str:
+        for k in (key, key[:1]):
+            if k in located:
+                return located[k]
+        return str(config_path)
+
+    data = config["data"]
+    try:
+        source = make_source(data["source"], data_dir=data.get("dir"))
+    except DataError as exc:
+        if exc.path is not None:
+            raise  # names the data folder
+        raise ConfigError(f"{where('data', 'source')}: data.source: {exc.message}") from None
+    try:
+        panel = build_panel(source, "monthly", start=str(data["history_start"]),
+                            extra_csv=data.get("extra_csv") or ())
+    except DataError as exc:
+        if exc.path is not None:
+            raise  # names the file at fault
+        raise ConfigError(f"{where('data', 'history_start')}: data.history_start: {exc.message}") from None
+    if source.has("ff3_daily") and source.has("mom_daily"):
+        build_panel(source, "daily", start=str(data["history_start"]))
+    columns = list(panel.frame.columns)
+    for key in ("targets", "benchmarks"):
+        for i, name in enumerate(config.get(key) or []):
+            if name not in columns:
+                raise ConfigError(f"{where(key, i)}: {key}.{i}: {name!r} is not a column of the data from "
+                                  f"{source.describe()} (columns: {', '.join(columns)})")
+    for i, name in enumerate(config.get("features") or []):
+        if name in EX_POST_COLUMNS:
+            raise ConfigError(f"{where('features', i)}: features.{i}: {name!r} is dated with hindsight (ex post) "
+                              "and cannot be a forecast input")
+        if name not in FEATURES and name not in columns:
+            raise ConfigError(f"{where('features', i)}: features.{i}: {name!r} is neither a registered feature "
+                              f"({', '.join(FEATURES)}) nor a column of the data ({', '.join(columns)})")
+    if config.get("comparison", True):
+        frame = panel.frame
+        end = data.get("end")
+        if len(frame.loc[str(data["start"]): str(end) if end else None]) == 0:
+            key = "end" if end and pd.Timestamp(str(end)) < frame.index[0] else "start"
+            raise ConfigError(f"{where('data', key)}: data.{key}: no decision dates between {data['start']} and "
+                              f"{end or 'the end of the data'}; the data cover {frame.index[0]:%Y-%m}.."
+                              f"{frame.index[-1]:%Y-%m}")
+    return source
 
 
 def default_run_dir(config: dict, runs_dir: str | Path = "runs") -> Path:
@@ -60,7 +146,8 @@ def default_run_dir(config: dict, runs_dir: str | Path = "runs") -> Path:
 @capped
 def run_config(config: dict, run_dir: Path, progress: Progress | None = None, use_cache: bool = True,
                force: bool = False, protected: Iterable[str | Path] = (),
-               on_finish: Callable[[RunOutcome], None] | None = None) -> RunOutcome:
+               on_finish: Callable[[RunOutcome], None] | None = None,
+               source: DataSource | None = None) -> RunOutcome:
     """Run a resolved config and write its run directory (replacing an older one atomically).
 
     Before any computation the output location is checked (:mod:`experiments.outdir`): the run name,
@@ -70,6 +157,7 @@ def run_config(config: dict, run_dir: Path, progress: Progress | None = None, us
     so two runs to one directory are serialized. A failure at any point removes everything this run
     created (its temporary folder, parent folders it made) and leaves an existing directory untouched;
     a write that fails (read-only or full disk) is raised as :class:`RunTargetError` naming the folder.
+    ``source`` is the data source to read (the one :func:`preflight` validated); default: the config's.
     """
     say = progress or (lambda stage, detail="": None)
     check_name(config.get("name"))
@@ -89,7 +177,7 @@ def run_config(config: dict, run_dir: Path, progress: Progress | None = None, us
                 raise RunTargetError(f"{run_dir.parent}: cannot write the run directory {run_dir.name} "
                                      f"({exc.strerror or exc})") from None
             try:
-                outcome = _compute_and_write(config, run_dir, tmp, say, use_cache)
+                outcome = _compute_and_write(config, run_dir, tmp, say, use_cache, source)
                 _replace_dir(tmp, run_dir)
             except BaseException:
                 shutil.rmtree(tmp, ignore_errors=True)
@@ -102,11 +190,13 @@ def run_config(config: dict, run_dir: Path, progress: Progress | None = None, us
     return outcome
 
 
-def _compute_and_write(config: dict, run_dir: Path, tmp: Path, say: Progress, use_cache: bool) -> RunOutcome:
+def _compute_and_write(config: dict, run_dir: Path, tmp: Path, say: Progress, use_cache: bool,
+                       source: DataSource | None = None) -> RunOutcome:
     started = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     t0 = time.perf_counter()
     data = config["data"]
-    source = make_source(data["source"], data_dir=data.get("dir"))
+    if source is None:
+        source = make_source(data["source"], data_dir=data.get("dir"))
     spec = build_study(config, regime_cache=cache_root() if use_cache else None)
     result = run_study(spec, source, progress=say) if config.get("comparison", True) else None
     panel = result.panel if result is not None else build_panel(source, "monthly", start=spec.history_start)

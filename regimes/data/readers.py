@@ -124,7 +124,31 @@ def read_yahoo(path: str | Path) -> pd.DataFrame:
         frame.loc[frame[col] == 0, col] = np.nan
     check_range(name, frame, at, "a closing price", lower=0.0, columns=[c for c in prices if "close" in c])
     check_range(name, frame, at, "a traded volume", lower=0.0, closed="left", columns=["volume"])
+    _check_jumps(name, frame, at, prices)
     return frame
+
+
+#: Largest factor by which a price may move from one row to the next, either way: a rise of more
+#: than +1000 % (the bound on a factor return) or a fall of more than 90.9 % is a typo or a misread
+#: (1e300 for 1300.5), not a market move (the largest daily moves in the files here are about 1.3x).
+MAX_PRICE_JUMP = 11.0
+
+
+def _check_jumps(name: str, frame: pd.DataFrame, at: np.ndarray, columns: list[str]) -> None:
+    """Refuse the first price that moves by more than :data:`MAX_PRICE_JUMP` times from the previous one."""
+    for col in columns:
+        values = frame[col].to_numpy(dtype=float)
+        rows = np.flatnonzero(np.isfinite(values))
+        if len(rows) < 2:
+            continue
+        ratio = values[rows[1:]] / values[rows[:-1]]
+        bad = np.flatnonzero((ratio >= MAX_PRICE_JUMP) | (ratio <= 1.0 / MAX_PRICE_JUMP))
+        if len(bad):
+            i, j = rows[bad[0]], rows[bad[0] + 1]
+            raise DataError(name, f"implausible value {values[j]:g} in column {col!r} on {frame.index[j].date()}: "
+                                  f"{values[j] / values[i]:.4g} times the previous value ({values[i]:g} on "
+                                  f"{frame.index[i].date()}); a price may not move by a factor of "
+                                  f"{MAX_PRICE_JUMP:g} or more between two rows", line=int(at[j]))
 
 
 def read_stooq(path: str | Path) -> pd.DataFrame:

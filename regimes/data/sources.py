@@ -204,6 +204,12 @@ class LocalSource(DataSource):
             would be a guess).
         """
         for candidate in spec(key).filenames:
+            folder = candidate.rpartition("/")[0].lower()
+            entries = self._index.get(folder, []) if folder else []
+            if entries and not any(p.is_dir() for p in entries):  # never a silent fall-back to the next name
+                what = "a broken symbolic link" if not entries[0].exists() else "a file"
+                raise DataError(entries[0], f"expected a folder holding {candidate.rpartition('/')[2]} "
+                                            f"(series {key!r}), found {what}")
             found = self._index.get(candidate.lower())
             if found:
                 if len(found) > 1:
@@ -227,6 +233,10 @@ class LocalSource(DataSource):
         if path is None:
             names = " or ".join(spec(key).filenames)
             raise DataError(self.directory, f"no file for series {key!r} (expected {names})")
+        from regimes.data import _payload  # a Ken French zip must hold the file asked for, as when downloaded
+        member = _payload.expected_member(spec(key))
+        if member is not None and path.is_file():
+            _payload.check_zip(path, member, _payload.MAX_BYTES, str(path))
         frame = read_series(key, path)
         return LoadedSeries(frame, make_record(key, path, frame, origin=self.name))
 
