@@ -221,7 +221,7 @@ def _check_forecasters(config: dict, at: Locate) -> None:
         for part in _sklearn_parts(model):
             _create(lambda: part._estimator()._validate_params(), here)
         if model.uses_regimes and not config["regimes"]["detectors"] and config.get("comparison", True):
-            raise ConfigError(f"{here}: forecasting.forecasters.{i}: {labels[i]} uses regime probabilities, but "
+            raise ConfigError(f"{here}: {labels[i]} uses regime probabilities, but "
                               "regimes.detectors is empty, so it would silently give no strategy; add a detector "
                               "or remove it")
         base = _base_name(f) if model.uses_regimes else None
@@ -245,7 +245,7 @@ def _check_allocators(config: dict, at: Locate) -> None:
         allocator = _create(lambda: ALLOCATORS.create(a["name"], **params), here)
         if getattr(allocator, "uses_regimes", False) and not config["regimes"]["detectors"] \
                 and config.get("comparison", True):
-            raise ConfigError(f"{here}: allocation.allocators.{i}: {labels[i]} uses regime probabilities, but "
+            raise ConfigError(f"{here}: {labels[i]} uses regime probabilities, but "
                               "regimes.detectors is empty, so it would silently give no strategy; add a detector "
                               "or remove it")
 
