@@ -369,6 +369,9 @@ def runs_list(runs_dir: Path) -> None:
     """Every run in the catalog with its status and best strategy."""
     from experiments.catalog import Catalog
 
+    if not _has_catalog(runs_dir):
+        console.print(f"No runs in {runs_dir} (no catalog there).")
+        return
     frame = Catalog(runs_dir).list()
     if frame.empty:
         console.print(f"No runs in {runs_dir}.")
@@ -382,6 +385,13 @@ def runs_list(runs_dir: Path) -> None:
                       f"{r['window_start'] or ''}..{r['window_end'] or ''}", str(r["n_strategies"] or ""),
                       escape(str(r["best_strategy"] or "")), _fmt(r["best_sharpe"]), _fmt(r["best_dsr"]))
     console.print(table)
+
+
+def _has_catalog(runs_dir: Path) -> bool:
+    """Whether ``runs_dir`` holds a catalog; commands that only read it never create one."""
+    if os.path.lexists(runs_dir) and not runs_dir.is_dir():
+        raise FactorRegimesError(f"{runs_dir}: is not a folder (--runs-dir names the folder of runs and their catalog)")
+    return os.path.lexists(runs_dir / "catalog.sqlite")
 
 
 def _fmt(value, digits: int = 2) -> str:
@@ -398,6 +408,9 @@ def runs_compare(refs: tuple[str, ...], runs_dir: Path, metric: str) -> None:
 
     if metric not in KEY_METRICS:
         raise click.BadParameter(f"choose one of {', '.join(KEY_METRICS)}", param_hint="--metric")
+    if not _has_catalog(runs_dir):
+        raise FactorRegimesError(f"{runs_dir / 'catalog.sqlite'}: no run catalog (no runs recorded in {runs_dir}); "
+                                 f"cannot find {', '.join(refs)}")
     frame = Catalog(runs_dir).strategies(list(refs))
     wide = frame.pivot_table(index="strategy", columns="run", values=metric)
     table = Table(title=f"{metric} by strategy and run", title_justify="left")
@@ -423,8 +436,8 @@ def runs_best(runs_dir: Path, metric: str, top: int) -> None:
 
     if metric not in KEY_METRICS:
         raise click.BadParameter(f"choose one of {', '.join(KEY_METRICS)}", param_hint="--metric")
-    frame = Catalog(runs_dir).trials()
-    if frame.empty:
+    frame = Catalog(runs_dir).trials() if _has_catalog(runs_dir) else None
+    if frame is None or frame.empty:
         console.print(f"No finished runs in {runs_dir}.")
         return
     frame = deflate_across_trials(frame)

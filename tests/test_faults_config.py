@@ -306,3 +306,28 @@ def test_long_extends_chain_and_device_files_are_refused(tmp_path: Path, capsys)
     _assert_refused(code, err, ["c20.yaml", "more than 20 files in the 'extends' chain"], tmp_path, before)
     code, err = _run_cli(["run", "/dev/null", "--runs-dir", str(tmp_path / "runs")], capsys)
     _assert_refused(code, err, ["/dev/null: not a regular file"], tmp_path, before)
+
+
+def test_a_sweep_run_refused_by_the_data_says_why(tmp_path: Path, capsys) -> None:
+    """A run of a sweep that stops on a data error reports that error, not a crashed worker pool
+    (the error used to be unpicklable, which the pool reported as 'BrokenProcessPool')."""
+    path = tmp_path / "s.yaml"
+    path.write_text(f"base: {CONFIGS / 'quickstart.yaml'}\n"
+                    "set: {evaluation.bootstrap_reps: 10, evaluation.spa_reps: 10, evaluation.importance_repeats: 0,"
+                    " outputs.figures: false, outputs.report: false}\n"
+                    "grid:\n  targets: [[XYZ]]\n")
+    code, err = _run_cli(["sweep", str(path), "--runs-dir", str(tmp_path / "runs"), "--workers", "1"], capsys)
+    lines = err.strip().splitlines()
+    assert code == 2 and len(lines) == 1 and "Traceback" not in err, err
+    assert "'XYZ' is not a panel column" in lines[0] and "BrokenProcessPool" not in lines[0], lines[0]
+
+
+def test_data_errors_cross_process_boundaries_intact() -> None:
+    import pickle
+
+    from regimes.errors import DataError, DownloadError, SeriesMismatch
+    for error in (DataError("f.csv", "bad", 3), SeriesMismatch(None, "other series"),
+                  DownloadError("https://example.org/x.zip", "refused", None)):
+        copy = pickle.loads(pickle.dumps(error))
+        assert type(copy) is type(error)
+        assert (copy.path, copy.message, copy.line, str(copy)) == (error.path, error.message, error.line, str(error))
