@@ -29,9 +29,10 @@ from experiments.study import StudyResult, run_study
 from regimes.data.download import cache_root
 from experiments.schema import ConfigError
 from regimes.data.sources import DataSource, make_source
-from regimes.errors import DataError
-from regimes.features import FEATURES
+from regimes.errors import DataError, FactorRegimesError
+from regimes.features import FEATURES, build_features
 from regimes.panel import EX_POST_COLUMNS, build_panel
+from regimes.specs import DetectorSpec
 from regimes.threads import capped
 
 Progress = Callable[[str, str], None]
@@ -111,8 +112,9 @@ def preflight(config: dict, config_path: str | Path, located: dict | None = None
         if exc.path is not None:
             raise  # names the file at fault
         raise ConfigError(f"{where('data', 'history_start')}: data.history_start: {exc.message}") from None
+    panels = {"monthly": panel}
     if source.has("ff3_daily") and source.has("mom_daily"):
-        build_panel(source, "daily", start=str(data["history_start"]))
+        panels["daily"] = build_panel(source, "daily", start=str(data["history_start"]))
     columns = list(panel.frame.columns)
     for key in ("targets", "benchmarks"):
         for i, name in enumerate(config.get(key) or []):
@@ -126,15 +128,40 @@ def preflight(config: dict, config_path: str | Path, located: dict | None = None
         if name not in FEATURES and name not in columns:
             raise ConfigError(f"{where('features', i)}: features.{i}: {name!r} is neither a registered feature "
                               f"({', '.join(FEATURES)}) nor a column of the data ({', '.join(columns)})")
-    if config.get("comparison", True):
-        frame = panel.frame
-        end = data.get("end")
-        if len(frame.loc[str(data["start"]): str(end) if end else None]) == 0:
-            key = "end" if end and pd.Timestamp(str(end)) < frame.index[0] else "start"
-            raise ConfigError(f"{where('data', key)}: data.{key}: no decision dates between {data['start']} and "
-                              f"{end or 'the end of the data'}; the data cover {frame.index[0]:%Y-%m}.."
-                              f"{frame.index[-1]:%Y-%m}")
+        if name in FEATURES:
+            _check_features(panel, [name], f"{where('features', i)}: features.{i}")
+    if not config.get("comparison", True):
+        return source
+    frame = panel.frame
+    end = data.get("end")
+    window = frame.loc[str(data["start"]): str(end) if end else None]
+    if len(window) == 0:
+        key = "end" if end and pd.Timestamp(str(end)) < frame.index[0] else "start"
+        raise ConfigError(f"{where('data', key)}: data.{key}: no decision dates between {data['start']} and "
+                          f"{end or 'the end of the data'}; the data cover {frame.index[0]:%Y-%m}.."
+                          f"{frame.index[-1]:%Y-%m}")
+    for i, name in enumerate(config["targets"]):
+        observed = frame[name].dropna()
+        if window[name].notna().sum() == 0:
+            span = f"{observed.index[0]:%Y-%m}..{observed.index[-1]:%Y-%m}" if len(observed) else "no month"
+            raise ConfigError(f"{where('targets', i)}: targets.{i}: {name} has no return between {data['start']} "
+                              f"and {end or 'the end of the data'} (the data hold {span})")
+    for i, item in enumerate(config["regimes"]["detectors"]):
+        det = DetectorSpec.from_dict(item)
+        here = f"{where('regimes', 'detectors', i)}: regimes.detectors.{i}"
+        if det.frequency not in panels:
+            raise ConfigError(f"{here}: {det.label} needs the {det.frequency} panel, which the data from "
+                              f"{source.describe()} cannot build (the daily Ken French files are needed)")
+        _check_features(panels[det.frequency], list(det.features), f"{here}: {det.label}")
     return source
+
+
+def _check_features(panel, names: list[str], where: str) -> None:
+    """Refuse features the panel cannot compute (a column they need is absent), naming ``where``."""
+    try:
+        build_features(panel, names)
+    except FactorRegimesError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
 
 
 def default_run_dir(config: dict, runs_dir: str | Path = "runs") -> Path:

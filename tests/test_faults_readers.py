@@ -634,3 +634,47 @@ def test_clean_momentum_matches_an_independent_parse(shared_data: Path) -> None:
     assert len(got) == len(expected) == 1187
     np.testing.assert_allclose(got.to_numpy(), expected.to_numpy())
     assert (got.index == pd.DatetimeIndex(expected.index)).all()
+
+
+def _mom_ending_2002(src: Path, dst: Path) -> None:
+    """The momentum file cut after 2002-12, footer kept: a valid file that cannot serve 2005..2010."""
+    lines, eol = lines_of(src / MOM)
+    first, stop = row_index(lines, "200301,"), row_index(lines, "202511,") + 1
+    write_lines(dst / MOM, lines[:first] + lines[stop:], eol)
+
+
+NAMES_THE_DATA_CANNOT_SERVE = [
+    # (id, files left out, builder of a replaced file, config line replaced, fragments of the error)
+    ("feature-without-its-file", {VIX}, None, ("features: [UMD, HML]", "features: [UMD, HML, vix]"),
+     ["c.yaml, line 2", "features.2", "needs panel column 'vix'"]),
+    ("detector-feature-without-its-file", {VIX}, None, None,
+     ["c.yaml, line 4", "regimes.detectors.0: vix_threshold", "needs panel column 'vix'"]),
+    ("target-without-returns-in-the-window", set(), _mom_ending_2002, None,
+     ["targets.0: UMD has no return between 2005-01 and 2010-12"]),
+]
+
+
+@pytest.mark.parametrize(("left_out", "build", "swap", "fragments"), [c[1:] for c in NAMES_THE_DATA_CANNOT_SERVE],
+                         ids=[c[0] for c in NAMES_THE_DATA_CANNOT_SERVE])
+def test_run_refuses_what_the_data_cannot_serve_before_writing(left_out, build, swap, fragments, shared_data: Path,
+                                                                tmp_path: Path) -> None:
+    """Clean files, but a name the config asks for has no data: one line naming the config key, nothing written."""
+    data = tmp_path / "data"
+    data.mkdir()
+    if build is not None:
+        build(shared_data, data)
+    for name in (FF3, MOM, VIX, "GSPC.csv"):
+        if name not in left_out and not (data / name).exists():
+            shutil.copyfile(shared_data / name, data / name)
+    config = RUN_CONFIG.replace("name: faulty\n", "name: faulty\nfeatures: [UMD, HML]\n")
+    if swap is not None:
+        config = config.replace(*swap)
+    (tmp_path / "c.yaml").write_text(config)
+    before = snapshot(tmp_path)
+    result = run_cli("run", str(tmp_path / "c.yaml"), "--data-dir", str(data), "--runs-dir", str(tmp_path / "runs"))
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"error: {tmp_path / 'c.yaml'}"), lines
+    for fragment in fragments:
+        assert fragment in lines[0], (fragment, lines[0])
+    assert snapshot(tmp_path) == before
