@@ -527,11 +527,22 @@ def test_reader_fault_exits_2_with_one_line(case: Case, shared_data: Path, tmp_p
     assert not out.exists()
 
 
-def test_unreadable_file_exits_2_with_one_line(shared_data: Path, tmp_path: Path) -> None:
+UNREADABLE = [(MOM, MOM), (VIX, VIX), ("etf/SPY.csv", "etf/SPY.csv"), ("GSPC.csv", "GSPC.csv"),
+              (MOM, "F-F_Momentum_Factor_CSV.zip"),
+              ("aqr/Quality Minus Junk Factors Monthly.xlsx", "aqr/Quality Minus Junk Factors Monthly.xlsx")]
+
+
+@pytest.mark.parametrize(("source_name", "name"), UNREADABLE, ids=[u[1] for u in UNREADABLE])
+def test_unreadable_file_exits_2_with_one_line(source_name: str, name: str, shared_data: Path,
+                                               tmp_path: Path) -> None:
     data = tmp_path / "data"
     data.mkdir()
-    target = data / MOM
-    shutil.copyfile(shared_data / MOM, target)
+    target = data / name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if name.endswith(".zip"):
+        _zip_of("F-F_Momentum_Factor.csv", name, lambda s: (s / MOM).read_bytes())(shared_data, data)
+    else:
+        shutil.copyfile(shared_data / source_name, target)
     prelude = ""
     if os.geteuid() == 0:  # root reads a chmod 000 file: make opening it fail as it would for a user
         prelude = (
@@ -552,7 +563,7 @@ def test_unreadable_file_exits_2_with_one_line(shared_data: Path, tmp_path: Path
         result = run_cli("data", "info", "--source", "local", "--data-dir", str(data), prelude=prelude)
     finally:
         target.chmod(0o644)
-    case = Case("unreadable", lambda s, d: None, MOM, "cannot read file: Permission denied")
+    case = Case("unreadable", lambda s, d: None, name, "cannot read file: Permission denied")
     assert_one_line_error(result, data, case, shared_data)
     if before is not None:
         assert snapshot(tmp_path) == before
