@@ -610,6 +610,14 @@ OTHER_COMMANDS = [
     ("results_missing_folder", lambda r: r / "nope", lambda p: ["results", str(p)], ["nope", "does not exist"]),
     ("results_unreadable_manifest", _bad_manifest, lambda p: ["results", str(p)],
      ["manifest.json: not a readable run manifest"]),
+    ("info_cache_dir_is_a_file", _user_file, lambda p: ["data", "info", "--source", "download", "--cache-dir", str(p)],
+     ["mine.csv: expected the download cache folder, found a file"]),
+    ("fetch_cache_dir_is_a_file", _user_file, lambda p: ["data", "fetch", "--series", "usrec", "--cache-dir", str(p)],
+     ["mine.csv: expected the download cache folder, found a file"]),
+    ("runs_list_runs_dir_is_a_file", _user_file, lambda p: ["runs", "list", "--runs-dir", str(p)],
+     ["mine.csv: is not a folder"]),
+    ("compare_without_a_catalog", lambda r: r / "runs", lambda p: ["runs", "compare", "abc", "--runs-dir", str(p)],
+     ["catalog.sqlite: no run catalog", "abc"]),
 ]
 
 

@@ -109,6 +109,9 @@ class DownloadSource(DataSource):
                  max_bytes: int = MAX_BYTES):
         super().__init__()
         self.cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+        if os.path.lexists(self.cache_dir) and not self.cache_dir.is_dir():  # never "nothing cached" silently
+            raise DataError(self.cache_dir, "expected the download cache folder, found "
+                                            f"{'a broken symbolic link' if not self.cache_dir.exists() else 'a file'}")
         self.publishers = {**PUBLISHERS, **(publishers or {})}
         self.timeout = timeout
         self.retries = retries
