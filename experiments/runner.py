@@ -115,6 +115,8 @@ def preflight(config: dict, config_path: str | Path, located: dict | None = None
     panels = {"monthly": panel}
     if source.has("ff3_daily") and source.has("mom_daily"):
         panels["daily"] = build_panel(source, "daily", start=str(data["history_start"]))
+    if not config.get("comparison", True):
+        return source  # targets, features and detectors serve only the comparison
     columns = list(panel.frame.columns)
     for key in ("targets", "benchmarks"):
         for i, name in enumerate(config.get(key) or []):
@@ -130,8 +132,6 @@ def preflight(config: dict, config_path: str | Path, located: dict | None = None
                               f"({', '.join(FEATURES)}) nor a column of the data ({', '.join(columns)})")
         if name in FEATURES:
             _check_features(panel, [name], f"{where('features', i)}: features.{i}")
-    if not config.get("comparison", True):
-        return source
     frame = panel.frame
     end = data.get("end")
     window = frame.loc[str(data["start"]): str(end) if end else None]
