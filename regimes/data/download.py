@@ -33,6 +33,7 @@ Each fetch:
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import http.client
 import json
@@ -211,6 +212,16 @@ class DownloadSource(DataSource):
         return self._fetch(key)[0]
 
     def _fetch(self, key: str) -> tuple[FileRecord, pd.DataFrame]:
+        created = not os.path.lexists(self.cache_dir)
+        try:
+            return self._fetch_into_cache(key)
+        except BaseException:
+            if created:  # a failed first fetch leaves no (empty) cache folder behind
+                with contextlib.suppress(OSError):
+                    self.cache_dir.rmdir()
+            raise
+
+    def _fetch_into_cache(self, key: str) -> tuple[FileRecord, pd.DataFrame]:
         series = spec(key)
         url = series.url(self.publishers)
         try:
