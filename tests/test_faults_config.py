@@ -203,6 +203,10 @@ SWEEP_CASES = [
     ("set_bad_seed", "set: {evaluation.seed: -1}\ngrid:\n  allocation.cost_bps: [5, 20]\n",
      ["s.yaml, line 2 (set evaluation.seed)", "evaluation.seed"]),
     ("unknown_executor", "executor: slurm\ngrid:\n  allocation.cost_bps: [5, 20]\n", ["s.yaml, line 2", "executor"]),
+    ("grid_name_escapes_the_runs_folder", "grid:\n  name: ['../x', y]\n",
+     ["s.yaml, line 3 (grid name=../x)", "is a path, not a name"]),
+    ("grid_cost_huge", "grid:\n  allocation.cost_bps: [5, 1.0e+300]\n",
+     ["s.yaml, line 3 (grid allocation.cost_bps=1.0e+300)", "<= 10000"]),
     ("grid_point_duplicate_components", "grid:\n  forecasting.forecasters: [[{name: ridge}, {name: ridge}]]\n",
      ["s.yaml, line 3", "forecasting.forecasters.1", "exact duplicate"]),
 ]
