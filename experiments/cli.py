@@ -91,7 +91,10 @@ def data_info(source: str | None, data_dir: Path | None, cache_dir: Path | None)
     mixed = mixed_vintage_message(records)
     if mixed:
         console.print(escape(mixed))
-    unused = getattr(src, "unrecognised", lambda: [])()
+    shadowed = getattr(src, "shadowed", dict)()
+    for name, used in shadowed.items():
+        console.print(f"Not read: {name} (its series reads {used}; candidate names are tried in order)")
+    unused = [name for name in getattr(src, "unrecognised", lambda: [])() if name not in shadowed]
     if unused:
         console.print(f"Not used (no catalog entry): {', '.join(unused)}")
     if not keys:

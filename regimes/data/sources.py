@@ -228,6 +228,22 @@ class LocalSource(DataSource):
         return sorted(p.relative_to(self.directory).as_posix() for entries in self._index.values() for p in entries
                       if p.is_file() and p not in used and not p.name.startswith(".") and p.suffix.lower() != ".md")
 
+    def shadowed(self) -> dict[str, str]:
+        """Files named like a series that another candidate name of it shadows: ``{file: file read}``.
+
+        For example ``sp500.csv`` when ``GSPC.csv`` is present (candidates are tried in order, and the
+        first one found is the only one read); ``data info`` says so instead of listing the file as
+        having no catalog entry.
+        """
+        out = {}
+        for key in self.keys():
+            used = self.path_of(key)
+            for candidate in spec(key).filenames:
+                for p in self._index.get(candidate.lower(), []):
+                    if p != used and p.is_file():
+                        out[p.relative_to(self.directory).as_posix()] = used.relative_to(self.directory).as_posix()
+        return out
+
     def _load(self, key: str) -> LoadedSeries:
         path = self.path_of(key)
         if path is None:
