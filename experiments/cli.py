@@ -9,6 +9,7 @@ with status 2, as click does.
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 import warnings
 from collections.abc import Iterator
@@ -77,7 +78,10 @@ def data_info(source: str | None, data_dir: Path | None, cache_dir: Path | None)
     mixed = mixed_vintage_message(records)
     if mixed:
         console.print(escape(mixed))
-    unused = getattr(src, "unrecognised", lambda: [])()
+    shadowed = getattr(src, "shadowed", dict)()
+    for name, used in shadowed.items():
+        console.print(f"Not read: {name} (its series reads {used}; candidate names are tried in order)")
+    unused = [name for name in getattr(src, "unrecognised", lambda: [])() if name not in shadowed]
     if unused:
         console.print(f"Not used (no catalog entry): {', '.join(unused)}")
     if not keys:
@@ -151,10 +155,14 @@ def data_fetch(series: tuple[str, ...], cache_dir: Path | None, timeout: float, 
               help="Panel frequency [default: monthly; with --csv, inferred from the file]; weekly only with --csv.")
 @click.option("--start", default=None, help="First decision date (YYYY-MM or YYYY-MM-DD).")
 @click.option("--end", default=None, help="Last decision date.")
-@click.option("--out", type=click.Path(path_type=Path), default=None, help="Write the panel to this CSV file.")
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="Write the panel to this CSV file (never a folder or a file in the data folder; an existing "
+                   "file only with --force).")
+@click.option("--force", is_flag=True, help="Replace an existing --out file.")
 def data_panel(source: str | None, data_dir: Path | None, cache_dir: Path | None, csv_path: Path | None,
-               frequency: str | None, start: str | None, end: str | None, out: Path | None) -> None:
+               frequency: str | None, start: str | None, end: str | None, out: Path | None, force: bool) -> None:
     """Build the aligned panel and print its coverage and missing-value report."""
+    from experiments.outdir import check_output_file
     from regimes.panel import build_panel
 
     if csv_path is not None:
@@ -162,9 +170,13 @@ def data_panel(source: str | None, data_dir: Path | None, cache_dir: Path | None
             raise click.BadParameter("--csv is a whole panel; drop --source and --data-dir", param_hint="--csv")
         from regimes.data.sources import make_source
         src = make_source("csv", path=csv_path)
+        protected = [csv_path]
     else:
         src = resolve_source(source, data_dir, cache_dir)
         frequency = frequency or "monthly"
+        protected = [getattr(src, "directory", None), getattr(src, "cache_dir", None)]
+    if out is not None:  # checked before anything is read or built
+        out = check_output_file(out, force, protected=protected)
     panel = build_panel(src, frequency=frequency, start=start, end=end)
     table = Table(title=f"{panel.frequency} panel from {panel.source}: {len(panel.frame):,} rows",
                   title_justify="left")
@@ -178,7 +190,10 @@ def data_panel(source: str | None, data_dir: Path | None, cache_dir: Path | None
         console.print(f"- {note}")
     if out is not None:
         from regimes.atomic import atomic_write_text
-        atomic_write_text(out, panel.frame.to_csv(float_format="%.10g"))
+        try:
+            atomic_write_text(out, panel.frame.to_csv(float_format="%.10g"))
+        except OSError as exc:  # full or read-only disk: one line, nothing half-written (atomic)
+            raise FactorRegimesError(f"{out}: cannot write the panel ({exc.strerror or exc})") from None
         console.print(f"wrote {out}")
 
 
@@ -208,12 +223,17 @@ def run_command(config: Path, out: Path | None, data_dir: Path | None, overrides
 
     from experiments.catalog import Catalog
     from experiments.outdir import RunTargetError
-    from experiments.runner import default_run_dir, resolve, run_config
+    from experiments.runner import default_run_dir, preflight, resolve, run_config
 
-    resolved = resolve(config, overrides, data_dir)
+    located: dict = {}
+    resolved = resolve(config, overrides, data_dir, located_out=located)
     run_dir = out or default_run_dir(resolved, runs_dir)
     Catalog.check_writable(runs_dir)
-    protected = [Path.cwd(), runs_dir / "catalog.sqlite", config, data_dir or resolved["data"].get("dir")]
+    # every data file read and checked, and the config's names checked against the data, before
+    # anything is written: a refused run leaves no run directory and no catalog record
+    source = preflight(resolved, config, located)
+    protected = [Path.cwd(), Path.home(), runs_dir / "catalog.sqlite", config,
+                 data_dir or resolved["data"].get("dir")]
 
     def terminate(signum, frame):  # SIGTERM cleans up like Ctrl-C: temporary folder removed, lock released
         raise KeyboardInterrupt
@@ -228,7 +248,7 @@ def run_command(config: Path, out: Path | None, data_dir: Path | None, overrides
             try:
                 outcome = run_config(resolved, run_dir, progress=progress, use_cache=not no_cache, force=force,
                                      protected=[p for p in protected if p is not None],
-                                     on_finish=lambda done: Catalog(runs_dir).record(done))
+                                     on_finish=lambda done: Catalog(runs_dir).record(done), source=source)
             except RunTargetError:
                 raise  # refused or unwritable before anything ran: nothing to record
             except BaseException as exc:
@@ -351,6 +371,9 @@ def runs_list(runs_dir: Path) -> None:
     """Every run in the catalog with its status and best strategy."""
     from experiments.catalog import Catalog
 
+    if not _has_catalog(runs_dir):
+        console.print(f"No runs in {runs_dir} (no catalog there).")
+        return
     frame = Catalog(runs_dir).list()
     if frame.empty:
         console.print(f"No runs in {runs_dir}.")
@@ -364,6 +387,13 @@ def runs_list(runs_dir: Path) -> None:
                       f"{r['window_start'] or ''}..{r['window_end'] or ''}", str(r["n_strategies"] or ""),
                       escape(str(r["best_strategy"] or "")), _fmt(r["best_sharpe"]), _fmt(r["best_dsr"]))
     console.print(table)
+
+
+def _has_catalog(runs_dir: Path) -> bool:
+    """Whether ``runs_dir`` holds a catalog; commands that only read it never create one."""
+    if os.path.lexists(runs_dir) and not runs_dir.is_dir():
+        raise FactorRegimesError(f"{runs_dir}: is not a folder (--runs-dir names the folder of runs and their catalog)")
+    return os.path.lexists(runs_dir / "catalog.sqlite")
 
 
 def _fmt(value, digits: int = 2) -> str:
@@ -385,6 +415,9 @@ def runs_compare(refs: tuple[str, ...], runs_dir: Path, metric: str) -> None:
 
     if metric not in KEY_METRICS:
         raise click.BadParameter(f"choose one of {', '.join(KEY_METRICS)}", param_hint="--metric")
+    if not _has_catalog(runs_dir):
+        raise FactorRegimesError(f"{runs_dir / 'catalog.sqlite'}: no run catalog (no runs recorded in {runs_dir}); "
+                                 f"cannot find {', '.join(refs)}")
     parameters, values = compare_runs(Catalog(runs_dir), refs, metric)
     differ = Table(title=f"{len(parameters)} runs: config values that differ "
                          f"({len(parameters.columns) - 1} paths)", title_justify="left")
@@ -417,8 +450,8 @@ def runs_best(runs_dir: Path, metric: str, top: int) -> None:
 
     if metric not in KEY_METRICS:
         raise click.BadParameter(f"choose one of {', '.join(KEY_METRICS)}", param_hint="--metric")
-    frame = Catalog(runs_dir).trials()
-    if frame.empty:
+    frame = Catalog(runs_dir).trials() if _has_catalog(runs_dir) else None
+    if frame is None or frame.empty:
         console.print(f"No finished runs in {runs_dir}.")
         return
     frame = deflate_across_trials(frame)
@@ -498,9 +531,14 @@ def main(argv: list[str] | None = None) -> None:
     except click.exceptions.Abort:
         err_console.print("interrupted")
         sys.exit(130)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
+    except click.ClickException as exc:  # a usage error (unknown option, bad value): one line, like every error
+        if debug:
+            raise
+        hint = ""
+        if isinstance(exc, click.UsageError) and exc.ctx is not None:
+            hint = f" (see '{exc.ctx.command_path} --help')"
+        err_console.print(f"error: {escape(' '.join(exc.format_message().split()))}{escape(hint)}", soft_wrap=True)
+        sys.exit(2)
     except FactorRegimesError as exc:
         if debug:
             raise

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 from dataclasses import replace
 from pathlib import Path
 
 import click
+import pandas as pd
 from rich.markup import escape
 from rich.table import Table
 
@@ -144,6 +146,14 @@ def regimes_plot(config_path: Path | None, overrides: tuple[str, ...], detectors
     """
     from experiments.regime_run import config_source, regime_stage
 
+    if out.exists() and not out.is_dir() or not out.exists() and os.path.lexists(out):
+        raise FactorRegimesError(f"{out}: --out must be a folder (for the PNG files); this is not one")
+    for option, value in (("--start", start), ("--end", end)):
+        if value is not None:
+            try:
+                pd.Timestamp(str(value))
+            except (TypeError, ValueError):
+                raise FactorRegimesError(f"{option} {value!r}: expected a date YYYY-MM or YYYY-MM-DD") from None
     if config_path is not None:
         given = [name for name, value in (("--param", params), ("--features", feature_lists), ("--source", source),
                                           ("--cache-dir", cache_dir), ("--history-start", history_start),
@@ -191,7 +201,11 @@ def _plot_config(detectors, params, feature_lists, end, history_start, refit_eve
         if not sep or not dot or det not in overrides:
             raise click.BadParameter(f"{item!r}: expected DETECTOR.KEY=VALUE for one of {', '.join(detectors)}",
                                      param_hint="--param")
-        overrides[det][name] = yaml.safe_load(value)
+        try:
+            overrides[det][name] = yaml.safe_load(value)
+        except yaml.YAMLError as exc:
+            raise click.BadParameter(f"{item!r}: the value is not valid YAML ({' '.join(str(exc).split())})",
+                                     param_hint="--param") from None
     feats: dict[str, list[str]] = {}
     for item in feature_lists:
         det, sep, value = item.partition("=")

@@ -47,6 +47,10 @@ def _analysis_names() -> list[str]:
 MAX_EXTENDS = 20
 #: Most bootstrap draws a config may ask for (each is a full resample of every strategy's returns).
 MAX_REPS = 1_000_000
+#: Largest cost a config may state, in basis points of the value traded (10,000 bps: the whole amount).
+MAX_COST_BPS = 10_000
+#: Largest absolute static exposure (times capital) a config may state.
+MAX_LEVERAGE = 10
 
 DETECTOR_ITEM = {"name": Choice(DETECTORS.names), "label": Str(nullable=True), "features": ListOf(Str()),
                  "frequency": Choice(["monthly", "daily"], nullable=True), "params": MapOf()}
@@ -72,7 +76,7 @@ SCHEMA: dict[str, Any] = {
                                  "window_length": Int(2, nullable=True), "min_train": Int(2)},
                     "forecasters": ListOf({"name": Choice(FORECASTERS.names), **COMPONENT},
                                                    required=("name",))},
-    "allocation": {"static_weight": Num(), "cost_bps": Num(0),
+    "allocation": {"static_weight": Num(-MAX_LEVERAGE, MAX_LEVERAGE), "cost_bps": Num(0, MAX_COST_BPS),
                    "allocators": ListOf({"name": Choice(ALLOCATORS.names), "assets": Choice(["each", "all"]),
                                          **COMPONENT}, required=("name",)),
                    "constraints": {"long_only": Bool(), "max_weight": Num(0, nullable=True),
@@ -218,7 +222,7 @@ def _locate(config: Any, layers: list[tuple[Located, tuple]], path: tuple = (), 
 
 
 def load_config(path: str | Path, overrides: list[str] | tuple[str, ...] = (),
-                locations: list[str] | tuple[str, ...] | None = None) -> dict:
+                locations: list[str] | tuple[str, ...] | None = None, located_out: Located | None = None) -> dict:
     """The resolved config: defaults, the ``extends`` chain, the file, then ``--set`` overrides; validated.
 
     Every check runs here, before any data is read: the schema (complete:
@@ -226,7 +230,9 @@ def load_config(path: str | Path, overrides: list[str] | tuple[str, ...] = (),
     duplicates and component parameters (:mod:`experiments.config_checks`).
     Errors name the file and line, or the ``--set`` option, of the key at fault;
     ``locations`` (one per override) names where an override came from
-    instead (e.g. a sweep file's line).
+    instead (e.g. a sweep file's line). ``located_out``, when given, receives where each key of the
+    resolved config was set (key path -> ``"FILE, line N"`` or ``"FILE (--set ...)"``), so that checks
+    made later (against the data) can name the same place.
     """
     p = Path(path)
     chain, layers = _load_chain(p)
@@ -240,6 +246,8 @@ def load_config(path: str | Path, overrides: list[str] | tuple[str, ...] = (),
     located = _locate(config, layers)
     validate(config, SCHEMA, str(p), located, complete=True, optional=("extends",))
     check_config(config, str(p), located)
+    if located_out is not None:
+        located_out.update(located)
     return config
 
 

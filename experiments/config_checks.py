@@ -235,6 +235,10 @@ def _check_forecasters(config: dict, at: Locate) -> None:
             _create(lambda: part._estimator()._validate_params(), here)
             _check_fixed_and_searched(part, lambda key: at("forecasting", "forecasters", i, "params", "params", key)
                                       if part is model else here)
+        if model.uses_regimes and not config["regimes"]["detectors"] and config.get("comparison", True):
+            raise ConfigError(f"{here}: {labels[i]} uses regime probabilities, but "
+                              "regimes.detectors is empty, so it would silently give no strategy; add a detector "
+                              "or remove it")
         base = _base_name(f) if model.uses_regimes else None
         if base and base not in names and base in labels and labels.index(base) != i:
             raise ConfigError(f"{at('forecasting', 'forecasters', labels.index(base))}: label {base!r} is taken by "
@@ -267,7 +271,12 @@ def _check_allocators(config: dict, at: Locate) -> None:
         here = at("allocation", "allocators", i)
         params = dict(a.get("params") or {})
         _check_params(ALLOCATORS, a["name"], params, at, ("allocation", "allocators", i))
-        _create(lambda: ALLOCATORS.create(a["name"], **params), here)
+        allocator = _create(lambda: ALLOCATORS.create(a["name"], **params), here)
+        if getattr(allocator, "uses_regimes", False) and not config["regimes"]["detectors"] \
+                and config.get("comparison", True):
+            raise ConfigError(f"{here}: {labels[i]} uses regime probabilities, but "
+                              "regimes.detectors is empty, so it would silently give no strategy; add a detector "
+                              "or remove it")
 
 
 def _check_analyses(config: dict, at: Locate) -> None:

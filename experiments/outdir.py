@@ -23,6 +23,7 @@ import json
 import os
 import re
 import tempfile
+import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
@@ -50,6 +51,7 @@ def name_problem(name: object) -> str | None:
         return (f"{name!r} is a path, not a name: a run name cannot contain path separators or be '.' or '..' "
                 "(it names a folder inside the runs folder; use --out to write elsewhere)")
     if not name.strip() or name != name.strip() or name[0] in ".-" or _CONTROL.search(name) \
+            or any(unicodedata.category(c) in ("Cc", "Cf", "Cs", "Co", "Cn") for c in name) \
             or len(name) > MAX_NAME:
         return (f"{name!r} is not a valid run name: it names a folder, so it must not be empty, start with '.' "
                 f"or '-', have surrounding spaces or control characters, or exceed {MAX_NAME} characters")
@@ -252,3 +254,36 @@ def run_lock(run_dir: Path, on_wait: Callable[[str], None] | None = None) -> Ite
         with contextlib.suppress(OSError):
             os.unlink(path)
         os.close(fd)
+
+
+def check_output_file(path: Path, force: bool = False, protected: Iterable[str | Path] = ()) -> Path:
+    """Check, before anything is computed, that ``path`` may be written as an output file (``--out FILE``).
+
+    Refused (:class:`RunTargetError`, nothing written): a folder, a special file or a broken link at
+    ``path``; a path inside one of ``protected`` (the data folder: an output never replaces an input);
+    an existing file unless ``force``; a parent that is a file or cannot be written. Missing parent
+    folders are fine (they are created when the file is written). Returns the absolute path.
+    """
+    target = Path(os.path.abspath(Path(path).expanduser()))
+    real = target_path(target)
+    for item in protected:
+        if item is not None and (real == target_path(item) or target_path(item) in real.parents):
+            raise RunTargetError(f"{target}: is inside {item}; an output is never written over the input data "
+                                 "(choose another --out)")
+    if target.is_dir():
+        raise RunTargetError(f"{target}: is a folder; --out names the CSV file to write")
+    if os.path.lexists(target):
+        if not target.exists():
+            raise RunTargetError(f"{target}: is a broken symbolic link; choose another --out")
+        if not target.is_file():
+            raise RunTargetError(f"{target}: is not a regular file; choose another --out")
+        if not force:
+            raise RunTargetError(f"{target}: exists; left untouched (choose another --out, or pass --force to "
+                                 "replace it)")
+    parent = target.parent
+    while not os.path.lexists(parent):
+        parent = parent.parent
+    if not parent.is_dir():
+        raise RunTargetError(f"{parent}: is not a folder; cannot write {target}")
+    probe_writable(parent, f"file {target.name}")
+    return target

@@ -20,7 +20,14 @@ START, END = "<!-- results:start -->", "<!-- results:end -->"
 
 
 def _manifest(run: Path) -> dict:
-    return json.loads((run / "manifest.json").read_text())
+    path = run / "manifest.json"
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:  # unreadable, not UTF-8, not JSON
+        raise FactorRegimesError(f"{path}: not a readable run manifest ({exc})") from None
+    if not isinstance(manifest, dict):
+        raise FactorRegimesError(f"{path}: not a run manifest (a JSON object was expected)")
+    return manifest
 
 
 def _comparison(run: Path) -> str:

@@ -20,16 +20,21 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import pandas as pd
+
 from experiments.analyses import AnalysisContext, AnalysisOutput, run_analysis
 from experiments.config import build_study, config_hash, load_config
 from experiments.outdir import (RunTargetError, check_name, check_target, ensure_parent, is_run_directory,
                                 kept_aside_path, remove_empty, run_lock, target_path)
 from experiments.rundir import write_analyses, write_manifest, write_tables
+from experiments.schema import ConfigError
 from experiments.study import StudyResult, run_study
 from regimes.data.download import cache_root
-from regimes.data.sources import make_source
-from regimes.errors import FactorRegimesWarning
-from regimes.panel import build_panel
+from regimes.data.sources import DataSource, make_source
+from regimes.errors import DataError, FactorRegimesError, FactorRegimesWarning
+from regimes.features import FEATURES, build_features
+from regimes.panel import EX_POST_COLUMNS, build_panel
+from regimes.specs import DetectorSpec, resolve_panel
 from regimes.threads import capped
 
 Progress = Callable[[str, str], None]
@@ -44,14 +49,123 @@ class RunOutcome:
     analyses: list[AnalysisOutput] | None = None
 
 
-def resolve(config_path: str | Path, overrides: tuple[str, ...] = (), data_dir: str | Path | None = None) -> dict:
-    """The resolved config, with ``--data-dir`` meaning a local source in that folder."""
+def resolve(config_path: str | Path, overrides: tuple[str, ...] = (), data_dir: str | Path | None = None,
+            located_out: dict | None = None) -> dict:
+    """The resolved config, with ``--data-dir`` meaning a local source in that folder.
+
+    ``located_out`` receives where each key was set (see :func:`experiments.config.load_config`).
+    """
     extra = list(overrides)
     if data_dir is not None:
         extra += ["data.source=local", f"data.dir={Path(data_dir)}"]
-    config = load_config(config_path, tuple(extra))
+    config = load_config(config_path, tuple(extra), located_out=located_out)
     check_name(config.get("name"), where=str(config_path))
     return config
+
+
+def preflight(config: dict, config_path: str | Path, located: dict | None = None) -> DataSource:
+    """Read and validate every data file the run needs, and check the config's names against the data.
+
+    Runs before the output location is touched and before anything is computed, so a faulty data
+    file, an unknown target or feature, or a date range without data stops the run with one line
+    and nothing written (no run directory, no catalog record, no regime cache entry).
+
+    Parameters
+    ----------
+    config : dict
+        A resolved config (:func:`resolve`).
+    config_path : str or Path
+        The config file, named in errors about its keys.
+    located : dict, optional
+        Where each key was set (``located_out`` of :func:`resolve`); errors then name the line.
+
+    Returns
+    -------
+    DataSource
+        The source, with every series it read memoized (the run reads nothing twice).
+
+    Raises
+    ------
+    DataError
+        A data file is missing or malformed (naming the file and line).
+    ConfigError
+        ``targets``, ``benchmarks`` or ``features`` name a column the data does not have, or no
+        decision date lies between ``data.start`` and ``data.end`` (naming the file, line and key).
+    """
+    located = located or {}
+
+    def where(*key) -> str:
+        for k in (key, key[:1]):
+            if k in located:
+                return located[k]
+        return str(config_path)
+
+    data = config["data"]
+    try:
+        source = make_source(data["source"], data_dir=data.get("dir"), path=data.get("path"))
+    except DataError as exc:
+        if exc.path is not None:
+            raise  # names the data folder
+        raise ConfigError(f"{where('data', 'source')}: data.source: {exc.message}") from None
+    try:
+        panel = build_panel(source, "monthly", start=str(data["history_start"]),
+                            extra_csv=data.get("extra_csv") or ())
+    except DataError as exc:
+        if exc.path is not None:
+            raise  # names the file at fault
+        raise ConfigError(f"{where('data', 'history_start')}: data.history_start: {exc.message}") from None
+    panels = {"monthly": panel}
+    if source.has("ff3_daily") and source.has("mom_daily"):
+        panels["daily"] = build_panel(source, "daily", start=str(data["history_start"]))
+    if not config.get("comparison", True):
+        return source  # targets, features and detectors serve only the comparison
+    columns = list(panel.frame.columns)
+    for key in ("targets", "benchmarks"):
+        for i, name in enumerate(config.get(key) or []):
+            if name not in columns:
+                raise ConfigError(f"{where(key, i)}: {key}.{i}: {name!r} is not a column of the data from "
+                                  f"{source.describe()} (columns: {', '.join(columns)})")
+    for i, name in enumerate(config.get("features") or []):
+        if name in EX_POST_COLUMNS:
+            raise ConfigError(f"{where('features', i)}: features.{i}: {name!r} is dated with hindsight (ex post) "
+                              "and cannot be a forecast input")
+        if name not in FEATURES and name not in columns:
+            raise ConfigError(f"{where('features', i)}: features.{i}: {name!r} is neither a registered feature "
+                              f"({', '.join(FEATURES)}) nor a column of the data ({', '.join(columns)})")
+        if name in FEATURES:
+            _check_features(panel, [name], f"{where('features', i)}: features.{i}")
+    frame = panel.frame
+    end = data.get("end")
+    window = frame.loc[str(data["start"]): str(end) if end else None]
+    if len(window) == 0:
+        key = "end" if end and pd.Timestamp(str(end)) < frame.index[0] else "start"
+        raise ConfigError(f"{where('data', key)}: data.{key}: no decision dates between {data['start']} and "
+                          f"{end or 'the end of the data'}; the data cover {frame.index[0]:%Y-%m}.."
+                          f"{frame.index[-1]:%Y-%m}")
+    for i, name in enumerate(config["targets"]):
+        observed = frame[name].dropna()
+        if window[name].notna().sum() == 0:
+            span = f"{observed.index[0]:%Y-%m}..{observed.index[-1]:%Y-%m}" if len(observed) else "no month"
+            raise ConfigError(f"{where('targets', i)}: targets.{i}: {name} has no return between {data['start']} "
+                              f"and {end or 'the end of the data'} (the data hold {span})")
+    for i, item in enumerate(config["regimes"]["detectors"]):
+        det = DetectorSpec.from_dict(item)
+        here = f"{where('regimes', 'detectors', i)}: regimes.detectors.{i}"
+        try:
+            det, det_panel = resolve_panel(det, panels)  # as the pipeline will (the user's own panel included)
+        except FactorRegimesError:
+            raise ConfigError(f"{here}: {det.label} needs the {det.frequency} panel, which the data from "
+                              f"{source.describe()} cannot build (the daily Ken French files are needed)") from None
+        _check_features(det_panel, list(det.features), f"{here}: {det.label}")
+    return source
+
+
+def _check_features(panel, names: list[str], where: str) -> None:
+    """Refuse features the panel cannot compute (a column they need is absent), naming ``where``."""
+    try:
+        build_features(panel, names)
+    except FactorRegimesError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
 
 
 def default_run_dir(config: dict, runs_dir: str | Path = "runs") -> Path:
@@ -63,7 +177,8 @@ def default_run_dir(config: dict, runs_dir: str | Path = "runs") -> Path:
 @capped
 def run_config(config: dict, run_dir: Path, progress: Progress | None = None, use_cache: bool = True,
                force: bool = False, protected: Iterable[str | Path] = (),
-               on_finish: Callable[[RunOutcome], None] | None = None) -> RunOutcome:
+               on_finish: Callable[[RunOutcome], None] | None = None,
+               source: DataSource | None = None) -> RunOutcome:
     """Run a resolved config and write its run directory (replacing an older one atomically).
 
     Before any computation the output location is checked (:mod:`experiments.outdir`): the run name,
@@ -73,6 +188,7 @@ def run_config(config: dict, run_dir: Path, progress: Progress | None = None, us
     so two runs to one directory are serialized. A failure at any point removes everything this run
     created (its temporary folder, parent folders it made) and leaves an existing directory untouched;
     a write that fails (read-only or full disk) is raised as :class:`RunTargetError` naming the folder.
+    ``source`` is the data source to read (the one :func:`preflight` validated); default: the config's.
     """
     say = progress or (lambda stage, detail="": None)
     done: dict[str, RunOutcome] = {}
@@ -82,15 +198,17 @@ def run_config(config: dict, run_dir: Path, progress: Progress | None = None, us
             on_finish(done["outcome"])
 
     with staged_dir(run_dir, config, say, force=force, protected=protected, after=finish) as (target, tmp):
-        done["outcome"] = _compute_and_write(config, target, tmp, say, use_cache)
+        done["outcome"] = _compute_and_write(config, target, tmp, say, use_cache, source)
     return done["outcome"]
 
 
-def _compute_and_write(config: dict, run_dir: Path, tmp: Path, say: Progress, use_cache: bool) -> RunOutcome:
+def _compute_and_write(config: dict, run_dir: Path, tmp: Path, say: Progress, use_cache: bool,
+                       source: DataSource | None = None) -> RunOutcome:
     started = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     t0 = time.perf_counter()
     data = config["data"]
-    source = make_source(data["source"], data_dir=data.get("dir"), path=data.get("path"))
+    if source is None:
+        source = make_source(data["source"], data_dir=data.get("dir"), path=data.get("path"))
     spec = build_study(config, regime_cache=cache_root() if use_cache else None)
     result = run_study(spec, source, progress=say) if config.get("comparison", True) else None
     panel = result.panel if result is not None else build_panel(source, "monthly", start=spec.history_start)

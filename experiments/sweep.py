@@ -32,6 +32,7 @@ from typing import Any
 
 from experiments.catalog import Catalog
 from experiments.config import config_hash, load_config, read_yaml
+from experiments.outdir import check_name
 from experiments.schema import Choice, ConfigError, Int, MapOf, Str, validate
 
 SWEEP_SCHEMA = {"name": Str(), "description": Str(nullable=True), "base": Str(), "set": MapOf(),
@@ -95,9 +96,11 @@ def plan_sweep(path: str | Path, runs_dir: str | Path = "runs", extra: tuple[str
     for combo in itertools.product(*(grid[k] for k in keys)):
         point = tuple(f"{k}={_yaml(v)}" for k, v in zip(keys, combo))
         point_at = tuple(f"{p}, line {lines.get(('grid', k), '?')} (grid {item})" for k, item in zip(keys, point))
-        config = load_config(base, fixed + point, fixed_at + point_at)
+        located: dict = {}
+        config = load_config(base, fixed + point, fixed_at + point_at, located_out=located)
         if "name" not in keys:  # the run's name shows its grid values (the hash alone tells runs apart)
             config["name"] = _run_name(config["name"], shorts, combo)
+        check_name(config.get("name"), where=located.get(("name",), str(base)))  # before any run, not in a worker
         runs.append(PlannedRun(config, Path(runs_dir) / f"{config['name']}-{config_hash(config)}", point))
     hashes = [r.hash for r in runs]
     if len(set(hashes)) != len(hashes):

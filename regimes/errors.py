@@ -41,6 +41,12 @@ class DataError(FactorRegimesError):
         self.message = message
         super().__init__(self._render())
 
+    def __reduce__(self):
+        # rebuilt from its parts, so it crosses process boundaries (a sweep's worker pool, Dask)
+        # as itself; the default would call __init__ with the rendered message alone and fail,
+        # which the pool reports as a crashed worker ("BrokenProcessPool") instead of this error
+        return (type(self), (self.path, self.message, self.line))
+
     def _render(self) -> str:
         if self.path is None:
             return self.message

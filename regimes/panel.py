@@ -298,10 +298,21 @@ def build_panel(source: DataSource, frequency: str | None = "monthly", start: st
                  missing=_missing_report(frame, b.fill_masks), notes=b.notes)
 
 
+def _bound(what: str, text: str) -> pd.Timestamp:
+    """``start``/``end`` as a date, or a :class:`DataError` naming it (never a pandas traceback)."""
+    try:
+        value = pd.Timestamp(str(text))
+    except (ValueError, TypeError, OverflowError):
+        value = pd.NaT
+    if value is pd.NaT:
+        raise DataError(None, f"{what}: expected a date YYYY-MM or YYYY-MM-DD, got {text!r}")
+    return value
+
+
 def _clip(frame: pd.DataFrame, start: str | None, end: str | None, frequency: str) -> pd.DataFrame:
     first, last = frame.index[0], frame.index[-1]
-    lo = pd.Timestamp(start) if start else first
-    hi = pd.Timestamp(end) if end else last
+    lo = _bound("start", start) if start else first
+    hi = _bound("end", end) if end else last
     if frequency == "monthly":
         lo, hi = lo + pd.offsets.MonthEnd(0), hi + pd.offsets.MonthEnd(0)
     coverage = f"{first.date()}..{last.date()}"

@@ -144,7 +144,7 @@ def test_an_all_monthly_reply_is_refused(parts, tmp_path: Path) -> None:
     with _Server({ROUTE: (200, body)}) as server:
         with pytest.raises(DownloadError, match=r"is not the S&P 500 .* file: expected daily data, found monthly"):
             _fetch(server.url, tmp_path / "cache")
-    assert list((tmp_path / "cache").iterdir()) == []
+    assert not (tmp_path / "cache").exists(), "a refused first fetch leaves nothing behind, not even the folder"
 
 
 def test_cli_fetch_states_the_dropped_rows_on_one_line(parts, tmp_path: Path) -> None:

@@ -121,6 +121,36 @@ RUN_CASES = [
     ("python_object_tag", "name: !!python/object/apply:os.system [echo hi]\n", [], ["c.yaml, line 1", "invalid YAML"]),
     ("extends_missing_file", "extends: nowhere.yaml\nname: x\n", [], ["c.yaml, line 1", "extends", "nowhere.yaml"]),
     ("config_is_a_folder", None, [], ["is a folder"]),
+    # names checked against the data before anything is written (no run folder, no catalog record)
+    ("target_not_in_the_data", QUICKSTART, ["--set", "targets=[UMD, XYZ]"],
+     ["--set targets=[UMD, XYZ]", "targets.1", "'XYZ' is not a column of the data"]),
+    ("benchmark_not_in_the_data", QUICKSTART, ["--set", "benchmarks=[SPY]"], ["benchmarks.0", "'SPY'"]),
+    ("feature_not_in_the_data", QUICKSTART.replace("features: [UMD, HML, sp500_ret, rv]",
+                                                   "features: [UMD, HML, sp500_ret, nosuch]"), [],
+     ["c.yaml, line 12", "features.3", "'nosuch' is neither a registered feature"]),
+    ("start_past_the_data", QUICKSTART, ["--set", "data.start=2030-01", "--set", "data.end=2031-12"],
+     ["--set data.start=2030-01", "data.start", "no decision dates"]),
+    ("history_start_before_the_data", QUICKSTART, ["--set", "data.history_start=1800-01"],
+     ["--set data.history_start=1800-01", "data.history_start", "outside the factor data's coverage"]),
+    ("data_dir_missing", QUICKSTART, ["--set", "data.source=local", "--set", "data.dir=/nonexistent/data"],
+     ["/nonexistent/data", "data directory not found"]),
+    ("extra_csv_missing", QUICKSTART, ["--set", "data.extra_csv=[/nonexistent/extra.csv]"],
+     ["/nonexistent/extra.csv", "file not found"]),
+    # values that gave a traceback, or silently dropped what was asked for
+    ("cost_bps_huge", QUICKSTART, ["--set", "allocation.cost_bps=1.0e+300"],
+     ["allocation.cost_bps", "<= 10000"]),
+    ("static_weight_huge", QUICKSTART, ["--set", "allocation.static_weight=1.0e+300"],
+     ["allocation.static_weight", "<= 10"]),
+    ("no_detector_for_regime_forecasters", QUICKSTART, ["--set", "regimes.detectors=[]"],
+     ["c.yaml, line 22", "forecasting.forecasters.1: regime_conditioned", "regimes.detectors is empty"]),
+    ("no_detector_for_a_regime_allocator", QUICKSTART,
+     ["--set", "regimes.detectors=[]", "--set", "forecasting.forecasters=[{name: ridge}]",
+      "--set", "allocation.allocators=[{name: regime_tilt}]"],
+     ["allocation.allocators.0", "regime_tilt uses regime probabilities"]),
+    ("name_with_an_invisible_format_character", QUICKSTART.replace("name: quickstart", 'name: "quick\\u202estart"'),
+     [], ["c.yaml: name:", "not a valid run name"]),
+    ("extends_itself", "extends: c.yaml\nname: x\n", [], ["c.yaml", "'extends' forms a cycle"]),
+    ("month_13_in_end_via_set", QUICKSTART, ["--set", "data.end=2005-13"], ["--set data.end=2005-13", "data.end"]),
 ]
 
 
@@ -173,6 +203,10 @@ SWEEP_CASES = [
     ("set_bad_seed", "set: {evaluation.seed: -1}\ngrid:\n  allocation.cost_bps: [5, 20]\n",
      ["s.yaml, line 2 (set evaluation.seed)", "evaluation.seed"]),
     ("unknown_executor", "executor: slurm\ngrid:\n  allocation.cost_bps: [5, 20]\n", ["s.yaml, line 2", "executor"]),
+    ("grid_name_escapes_the_runs_folder", "grid:\n  name: ['../x', y]\n",
+     ["s.yaml, line 3 (grid name=../x)", "is a path, not a name"]),
+    ("grid_cost_huge", "grid:\n  allocation.cost_bps: [5, 1.0e+300]\n",
+     ["s.yaml, line 3 (grid allocation.cost_bps=1.0e+300)", "<= 10000"]),
     ("grid_point_duplicate_components", "grid:\n  forecasting.forecasters: [[{name: ridge}, {name: ridge}]]\n",
      ["s.yaml, line 3", "forecasting.forecasters.1", "exact duplicate"]),
 ]
@@ -276,3 +310,28 @@ def test_long_extends_chain_and_device_files_are_refused(tmp_path: Path, capsys)
     _assert_refused(code, err, ["c20.yaml", "more than 20 files in the 'extends' chain"], tmp_path, before)
     code, err = _run_cli(["run", "/dev/null", "--runs-dir", str(tmp_path / "runs")], capsys)
     _assert_refused(code, err, ["/dev/null: not a regular file"], tmp_path, before)
+
+
+def test_a_sweep_run_refused_by_the_data_says_why(tmp_path: Path, capsys) -> None:
+    """A run of a sweep that stops on a data error reports that error, not a crashed worker pool
+    (the error used to be unpicklable, which the pool reported as 'BrokenProcessPool')."""
+    path = tmp_path / "s.yaml"
+    path.write_text(f"base: {CONFIGS / 'quickstart.yaml'}\n"
+                    "set: {evaluation.bootstrap_reps: 10, evaluation.spa_reps: 10, evaluation.importance_repeats: 0,"
+                    " outputs.figures: false, outputs.report: false}\n"
+                    "grid:\n  targets: [[XYZ]]\n")
+    code, err = _run_cli(["sweep", str(path), "--runs-dir", str(tmp_path / "runs"), "--workers", "1"], capsys)
+    lines = err.strip().splitlines()
+    assert code == 2 and len(lines) == 1 and "Traceback" not in err, err
+    assert "'XYZ' is not a panel column" in lines[0] and "BrokenProcessPool" not in lines[0], lines[0]
+
+
+def test_data_errors_cross_process_boundaries_intact() -> None:
+    import pickle
+
+    from regimes.errors import DataError, DownloadError, SeriesMismatch
+    for error in (DataError("f.csv", "bad", 3), SeriesMismatch(None, "other series"),
+                  DownloadError("https://example.org/x.zip", "refused", None)):
+        copy = pickle.loads(pickle.dumps(error))
+        assert type(copy) is type(error)
+        assert (copy.path, copy.message, copy.line, str(copy)) == (error.path, error.message, error.line, str(error))

@@ -353,3 +353,28 @@ def test_killed_fetch_leaves_a_temporary_that_the_next_fetch_removes(good_mom: P
     with _Server({MOM: (200, body)}) as server:
         assert _source(server.url, good_mom).fetch("mom_monthly").rows == 1187
     assert _snapshot(good_mom).keys() == before.keys()
+
+
+# -- a first fetch that is refused leaves nothing, not even an empty cache folder ----------------------------
+
+FIRST_FETCH_REFUSED = [
+    ("empty-reply", "usrec", "/fred?id=USREC", lambda s: b"", "file is empty"),
+    ("header-only", "usrec", "/fred?id=USREC", lambda s: b"observation_date,USREC\n", "expected data rows"),
+    ("daily-data-for-a-monthly-series", "unrate", "/fred?id=UNRATE",
+     lambda s: (s / "VIXCLS.csv").read_bytes().replace(b"VIXCLS", b"UNRATE", 1), "expected monthly data, found daily"),
+    ("blank-line-mid-file", "t10y3m", "/fred?id=T10Y3M",
+     lambda s: (s / "T10Y3M.csv").read_bytes().replace(b"\n2008-10-01,", b"\n\n2008-10-01,", 1),
+     "blank line inside the data block"),
+]
+
+
+@pytest.mark.parametrize(("key", "route", "body", "match"), [c[1:] for c in FIRST_FETCH_REFUSED],
+                         ids=[c[0] for c in FIRST_FETCH_REFUSED])
+def test_refused_first_fetch_leaves_no_cache_folder(key: str, route: str, body, match: str, shared_data: Path,
+                                                    tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    with _Server({route: (200, body(shared_data))}) as server:
+        with pytest.raises(DownloadError, match=match) as info:
+            _source(server.url, cache).fetch(key)
+    assert server.url in str(info.value)
+    assert list(tmp_path.iterdir()) == [], "a refused first fetch left a folder or file behind"

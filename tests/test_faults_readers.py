@@ -330,6 +330,161 @@ CASES = [
 ]
 
 
+# -- a second round of cases (a demanding user's variations of each kind) ---------------------------------
+FF5 = "F-F_Research_Data_5_Factors_2x3.CSV"
+SPY = "etf/SPY.csv"
+
+
+def _header(text: str) -> Callable[[list[str]], list[str]]:
+    def change(lines: list[str]) -> list[str]:
+        lines[0] = text
+        return lines
+    return change
+
+
+def _in_etf(name: str, change: Callable[[list[str]], list[str]]) -> Callable[[Path, Path], None]:
+    return edit(name, change, save_as=name)
+
+
+def _etf_folder_is(kind: str) -> Callable[[Path, Path], None]:
+    """``etf`` is a broken link or a file, while a top-level SPY.csv would be the next candidate name."""
+    def build(src: Path, dst: Path) -> None:
+        shutil.copyfile(src / SPY, dst / "SPY.csv")
+        if kind == "link":
+            (dst / "etf").symlink_to(dst / "gone")
+        else:
+            (dst / "etf").write_text("not a folder\n")
+    return build
+
+
+def _etf_dir_shadowing(src: Path, dst: Path) -> None:
+    (dst / SPY).mkdir(parents=True)
+    shutil.copyfile(src / SPY, dst / "SPY.csv")
+
+
+def _broken_gspc_beside_sp500(src: Path, dst: Path) -> None:
+    shutil.copyfile(src / "sp500.csv", dst / "sp500.csv")
+    (dst / "GSPC.csv").symlink_to(dst / "gone.csv")
+
+
+def _zip_of(member: str, name: str, payload: Callable[[Path], bytes]) -> Callable[[Path, Path], None]:
+    def build(src: Path, dst: Path) -> None:
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+            zf.writestr(member, payload(src))
+        (dst / name).write_bytes(buf.getvalue())
+    return build
+
+
+def _mid_file(payload: bytes, insert: bytes) -> bytes:
+    cut = payload.index(b"\n", len(payload) // 2) + 1
+    return payload[:cut] + insert + payload[cut:]
+
+
+def _bytes_of(name: str, change: Callable[[bytes], bytes], save_as: str | None = None) -> Callable[[Path, Path], None]:
+    def build(src: Path, dst: Path) -> None:
+        (dst / (save_as or name)).write_bytes(change((src / name).read_bytes()))
+    return build
+
+
+def _mid_line(src: Path, name: str) -> int:
+    """1-based line number of the line _mid_file inserts before."""
+    payload = (src / name).read_bytes()
+    return payload[: payload.index(b"\n", len(payload) // 2) + 1].count(b"\n") + 1
+
+
+CASES += [
+    # blank lines inside each kind of file
+    Case("ff5-blank-line-mid-block", edit(FF5, insert_at("200801,", "")), FF5, "blank line inside the data block",
+         lambda s: line_no(s, FF5, "200801,")),
+    Case("fred-monthly-blank-line", edit("UNRATE.csv", insert_at("2008-10-01,", "")), "UNRATE.csv",
+         "blank line inside the data block", lambda s: line_no(s, "UNRATE.csv", "2008-10-01,")),
+    Case("etf-blank-line", _in_etf(SPY, insert_at("2008-10-01,", "")), SPY, "blank line inside the data block",
+         lambda s: line_no(s, SPY, "2008-10-01,")),
+    # frequency, both ways, in other slots
+    Case("ff3-daily-in-monthly-slot", copy(FF3_D, FF3), FF3, "expected a monthly file",
+         lambda s: line_no(s, FF3_D, "19260701,")),
+    Case("fred-daily-data-as-unrate", edit("VIXCLS.csv", _header("observation_date,UNRATE"), save_as="UNRATE.csv"),
+         "UNRATE.csv", "expected monthly data, found daily data"),
+    Case("fred-monthly-data-as-t10y2y", edit("GS10.csv", _header("observation_date,T10Y2Y"), save_as="T10Y2Y.csv"),
+         "T10Y2Y.csv", "expected daily data, found monthly data"),
+    # missing months
+    Case("ff5-missing-month", edit(FF5, drop_rows(lambda x: x.startswith("200805,"))), FF5,
+         "missing 1 month: 2008-05"),
+    Case("fred-gs10-missing-month", edit("GS10.csv", drop_rows(lambda x: x.startswith("2001-05-01"))), "GS10.csv",
+         "missing 1 month: 2001-05"),
+    # every value checked
+    Case("ff5-1e300", edit(FF5, replace_cell("200801,", 2, "1e300")), FF5, "implausible value 1e+300 %",
+         lambda s: line_no(s, FF5, "200801,")),
+    Case("ff3-minus-100.5", edit(FF3, replace_cell("200801,", 1, "-100.5")), FF3, "implausible value -100.5 %",
+         lambda s: line_no(s, FF3, "200801,")),
+    Case("french-NaN-text", edit(MOM, replace_cell("200801,", 1, "NaN")), MOM, "expected a finite number",
+         lambda s: line_no(s, MOM, "200801,")),
+    Case("french-empty-cell", edit(FF3, replace_cell("200801,", 2, "  ")), FF3, "expected a number in column 'SMB'",
+         lambda s: line_no(s, FF3, "200801,")),
+    Case("french-digit-separator", edit(MOM, replace_cell("200801,", 1, "1_0")), MOM,
+         "expected a number in column 'Mom', found '1_0'", lambda s: line_no(s, MOM, "200801,")),
+    Case("fred-digit-separator", edit("UNRATE.csv", replace_cell("2008-10-01,", 1, "6_5")), "UNRATE.csv",
+         "found '6_5'", lambda s: line_no(s, "UNRATE.csv", "2008-10-01,")),
+    Case("fred-too-large-for-a-float", edit("GS10.csv", replace_cell("2008-10-01,", 1, "1e999")), "GS10.csv",
+         "expected a finite number", lambda s: line_no(s, "GS10.csv", "2008-10-01,")),
+    Case("vixcls-zero", edit("VIXCLS.csv", replace_cell("2008-11-20,", 1, "0")), "VIXCLS.csv", "implausible value 0",
+         lambda s: line_no(s, "VIXCLS.csv", "2008-11-20,")),
+    Case("yahoo-zero-close", edit("GSPC.csv", replace_cell("2008-10-10,", 4, "0")), "GSPC.csv",
+         "implausible value 0 in column 'close'", lambda s: line_no(s, "GSPC.csv", "2008-10-10,")),
+    Case("yahoo-1e300-close", edit("GSPC.csv", replace_cell("2008-10-10,", 4, "1e300")), "GSPC.csv",
+         "implausible value 1e+300 in column 'close'", lambda s: line_no(s, "GSPC.csv", "2008-10-10,")),
+    Case("yahoo-close-typo-x100", edit("GSPC.csv", replace_cell("2008-10-10,", 5, "89922.0")), "GSPC.csv",
+         "in column 'adj_close' on 2008-10-10", lambda s: line_no(s, "GSPC.csv", "2008-10-10,")),
+    Case("etf-zero-adj-close", _in_etf(SPY, replace_cell("2020-03-16,", 5, "0")), SPY,
+         "implausible value 0 in column 'adj_close'", lambda s: line_no(s, SPY, "2020-03-16,")),
+    Case("fred-indpro-1e300", edit("INDPRO.csv", replace_cell("2008-10-01,", 1, "1e300")), "INDPRO.csv",
+         "implausible value 1e+300 in column 'INDPRO'", lambda s: line_no(s, "INDPRO.csv", "2008-10-01,")),
+    # a folder, a broken link or a file where a file or folder is expected: never the next candidate
+    Case("vixcls-is-a-directory", lambda s, d: (d / "VIXCLS.csv").mkdir(), "VIXCLS.csv",
+         "expected a file, found a directory"),
+    Case("etf-file-is-a-directory-beside-top-level", _etf_dir_shadowing, SPY, "expected a file, found a directory"),
+    Case("etf-folder-is-a-broken-link", _etf_folder_is("link"), "etf", "found a broken symbolic link"),
+    Case("etf-folder-is-a-file", _etf_folder_is("file"), "etf", "expected a folder holding SPY.csv"),
+    Case("french-zip-name-is-a-directory", lambda s, d: (d / "F-F_Momentum_Factor_CSV.zip").mkdir(),
+         "F-F_Momentum_Factor_CSV.zip", "expected a file, found a directory"),
+    Case("broken-gspc-beside-sp500", _broken_gspc_beside_sp500, "GSPC.csv", "broken symbolic link"),
+    # encodings, bytes and shapes
+    Case("vix-utf16", _bytes_of(VIX, lambda b: b.decode().encode("utf-16")), VIX, "binary content"),
+    Case("fred-nul-bytes-mid-file", _bytes_of("UNRATE.csv", lambda b: _mid_file(b, b"\x00\x00")), "UNRATE.csv",
+         "expected", lambda s: _mid_line(s, "UNRATE.csv")),
+    Case("fred-header-only", _bytes_of("UNRATE.csv", lambda b: b.split(b"\n")[0] + b"\n"), "UNRATE.csv",
+         "expected data rows", lambda s: 2),
+    Case("vix-truncated-mid-line", _bytes_of(VIX, lambda b: b[: b.index(b"\n", len(b) // 2) + 12]), VIX,
+         "expected 5 comma-separated fields", lambda s: _mid_line(s, VIX)),
+    Case("vix-extra-column", edit(VIX, lambda ls: [x + ",1" if x else x for x in ls]), VIX, "expected header",
+         lambda s: 1),
+    Case("yahoo-wrong-column-name", edit("GSPC.csv", _header("Date,Open,High,Low,Last,Adj Close,Volume")),
+         "GSPC.csv", "expected a Yahoo header", lambda s: 1),
+    # a local zip is held to what a download is: the library's member name, a bounded size
+    Case("french-zip-holding-another-member", _zip_of("F-F_Research_Data_Factors.csv", "F-F_Momentum_Factor_CSV.zip",
+                                                      lambda s: (s / MOM).read_bytes()),
+         "F-F_Momentum_Factor_CSV.zip", "expected only 'F-F_Momentum_Factor.csv'"),
+    Case("french-zip-bomb", _zip_of("F-F_Momentum_Factor.csv", "F-F_Momentum_Factor_CSV.zip",
+                                    lambda s: b"0" * (65 * 2**20)),
+         "F-F_Momentum_Factor_CSV.zip", "uncompressed, more than"),
+    # `run` reads and checks every file before it writes anything (no run folder, no catalog record)
+    Case("run-blank-line-in-mom", edit(MOM, insert_at("200801,", "")), MOM, "blank line inside the data block",
+         lambda s: line_no(s, MOM, "200801,"), command="run"),
+    Case("run-vix-dir-no-fallback", _dir_named_vix, VIX, "expected a file, found a directory", command="run"),
+    Case("run-gspc-1e300", edit("GSPC.csv", replace_cell("2008-10-10,", 4, "1e300")), "GSPC.csv",
+         "implausible value 1e+300", lambda s: line_no(s, "GSPC.csv", "2008-10-10,"), command="run"),
+]
+
+RUN_CONFIG = """name: faulty
+data: {source: local, start: 2005-01, end: 2010-12, history_start: 1999-01}
+regimes: {detectors: [{name: vix_threshold}]}
+forecasting: {forecasters: [{name: ridge}]}
+evaluation: {bootstrap_reps: 10, spa_reps: 10, importance_repeats: 0}
+outputs: {figures: false, report: false}
+"""
+
+
 def _panel_files(src: Path, dst: Path) -> None:
     for name in (FF3, MOM, VIX, "GSPC.csv"):
         if not (dst / name).exists() and not (dst / name).is_symlink():
@@ -360,6 +515,11 @@ def test_reader_fault_exits_2_with_one_line(case: Case, shared_data: Path, tmp_p
     if case.command == "panel":
         _panel_files(shared_data, data)
         args = ["data", "panel", "--source", "local", "--data-dir", str(data), "--out", str(out)]
+    elif case.command == "run":
+        _panel_files(shared_data, data)
+        (tmp_path / "c.yaml").write_text(RUN_CONFIG)
+        args = ["run", str(tmp_path / "c.yaml"), "--data-dir", str(data), "--runs-dir", str(tmp_path / "runs"),
+                "--out", str(tmp_path / "run")]
     before = snapshot(tmp_path)
     result = run_cli(*args)
     assert_one_line_error(result, data, case, shared_data)
@@ -367,11 +527,22 @@ def test_reader_fault_exits_2_with_one_line(case: Case, shared_data: Path, tmp_p
     assert not out.exists()
 
 
-def test_unreadable_file_exits_2_with_one_line(shared_data: Path, tmp_path: Path) -> None:
+UNREADABLE = [(MOM, MOM), (VIX, VIX), ("etf/SPY.csv", "etf/SPY.csv"), ("GSPC.csv", "GSPC.csv"),
+              (MOM, "F-F_Momentum_Factor_CSV.zip"),
+              ("aqr/Quality Minus Junk Factors Monthly.xlsx", "aqr/Quality Minus Junk Factors Monthly.xlsx")]
+
+
+@pytest.mark.parametrize(("source_name", "name"), UNREADABLE, ids=[u[1] for u in UNREADABLE])
+def test_unreadable_file_exits_2_with_one_line(source_name: str, name: str, shared_data: Path,
+                                               tmp_path: Path) -> None:
     data = tmp_path / "data"
     data.mkdir()
-    target = data / MOM
-    shutil.copyfile(shared_data / MOM, target)
+    target = data / name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if name.endswith(".zip"):
+        _zip_of("F-F_Momentum_Factor.csv", name, lambda s: (s / MOM).read_bytes())(shared_data, data)
+    else:
+        shutil.copyfile(shared_data / source_name, target)
     prelude = ""
     if os.geteuid() == 0:  # root reads a chmod 000 file: make opening it fail as it would for a user
         prelude = (
@@ -392,7 +563,7 @@ def test_unreadable_file_exits_2_with_one_line(shared_data: Path, tmp_path: Path
         result = run_cli("data", "info", "--source", "local", "--data-dir", str(data), prelude=prelude)
     finally:
         target.chmod(0o644)
-    case = Case("unreadable", lambda s, d: None, MOM, "cannot read file: Permission denied")
+    case = Case("unreadable", lambda s, d: None, name, "cannot read file: Permission denied")
     assert_one_line_error(result, data, case, shared_data)
     if before is not None:
         assert snapshot(tmp_path) == before
@@ -474,3 +645,47 @@ def test_clean_momentum_matches_an_independent_parse(shared_data: Path) -> None:
     assert len(got) == len(expected) == 1187
     np.testing.assert_allclose(got.to_numpy(), expected.to_numpy())
     assert (got.index == pd.DatetimeIndex(expected.index)).all()
+
+
+def _mom_ending_2002(src: Path, dst: Path) -> None:
+    """The momentum file cut after 2002-12, footer kept: a valid file that cannot serve 2005..2010."""
+    lines, eol = lines_of(src / MOM)
+    first, stop = row_index(lines, "200301,"), row_index(lines, "202511,") + 1
+    write_lines(dst / MOM, lines[:first] + lines[stop:], eol)
+
+
+NAMES_THE_DATA_CANNOT_SERVE = [
+    # (id, files left out, builder of a replaced file, config line replaced, fragments of the error)
+    ("feature-without-its-file", {VIX}, None, ("features: [UMD, HML]", "features: [UMD, HML, vix]"),
+     ["c.yaml, line 2", "features.2", "needs panel column 'vix'"]),
+    ("detector-feature-without-its-file", {VIX}, None, None,
+     ["c.yaml, line 4", "regimes.detectors.0: vix_threshold", "needs panel column 'vix'"]),
+    ("target-without-returns-in-the-window", set(), _mom_ending_2002, None,
+     ["targets.0: UMD has no return between 2005-01 and 2010-12"]),
+]
+
+
+@pytest.mark.parametrize(("left_out", "build", "swap", "fragments"), [c[1:] for c in NAMES_THE_DATA_CANNOT_SERVE],
+                         ids=[c[0] for c in NAMES_THE_DATA_CANNOT_SERVE])
+def test_run_refuses_what_the_data_cannot_serve_before_writing(left_out, build, swap, fragments, shared_data: Path,
+                                                                tmp_path: Path) -> None:
+    """Clean files, but a name the config asks for has no data: one line naming the config key, nothing written."""
+    data = tmp_path / "data"
+    data.mkdir()
+    if build is not None:
+        build(shared_data, data)
+    for name in (FF3, MOM, VIX, "GSPC.csv"):
+        if name not in left_out and not (data / name).exists():
+            shutil.copyfile(shared_data / name, data / name)
+    config = RUN_CONFIG.replace("name: faulty\n", "name: faulty\nfeatures: [UMD, HML]\n")
+    if swap is not None:
+        config = config.replace(*swap)
+    (tmp_path / "c.yaml").write_text(config)
+    before = snapshot(tmp_path)
+    result = run_cli("run", str(tmp_path / "c.yaml"), "--data-dir", str(data), "--runs-dir", str(tmp_path / "runs"))
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"error: {tmp_path / 'c.yaml'}"), lines
+    for fragment in fragments:
+        assert fragment in lines[0], (fragment, lines[0])
+    assert snapshot(tmp_path) == before

@@ -20,6 +20,8 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from experiments.catalog import Catalog
@@ -586,3 +588,101 @@ def test_force_never_replaces_the_home_folder_or_a_folder_holding_it(tmp_path: P
                             timeout=240, cwd=work, env=env)
     assert_one_line_error(result, str(out), "refusing")
     assert snapshot(tmp_path) == before
+
+
+# --- other commands' outputs and arguments: one line, before anything is computed, nothing written -----------
+
+def _folder(root: Path) -> Path:
+    (root / "mine").mkdir()
+    (root / "mine" / "keep.txt").write_text("user file\n")
+    return root / "mine"
+
+
+def _user_file(root: Path) -> Path:
+    (root / "mine.csv").write_text("precious\n")
+    return root / "mine.csv"
+
+
+def _data_file(root: Path) -> Path:
+    (root / "data").mkdir()
+    (root / "data" / "GSPC.csv").write_text("Date,Open,High,Low,Close,Adj Close,Volume\n")
+    return root / "data" / "GSPC.csv"
+
+
+def _under_a_file(root: Path) -> Path:
+    (root / "f").write_text("a file\n")
+    return root / "f" / "panel.csv"
+
+
+def _bad_manifest(root: Path) -> Path:
+    (root / "run").mkdir()
+    (root / "run" / "manifest.json").write_text("{not json")
+    return root / "run"
+
+
+OTHER_COMMANDS = [
+    # (id, setup(root) -> path used in the arguments, arguments, fragments of the one error line)
+    ("panel_out_onto_a_folder", _folder, lambda p: ["data", "panel", "--source", "sample", "--out", str(p)],
+     ["mine", "is a folder"]),
+    ("panel_out_onto_the_root", lambda r: Path("/"), lambda p: ["data", "panel", "--source", "sample", "--out", "/"],
+     ["/: is a folder"]),
+    ("panel_out_onto_a_user_file", _user_file, lambda p: ["data", "panel", "--source", "sample", "--out", str(p)],
+     ["mine.csv: exists; left untouched", "--force"]),
+    ("panel_out_onto_a_data_file", _data_file,
+     lambda p: ["data", "panel", "--source", "local", "--data-dir", str(p.parent), "--out", str(p), "--force"],
+     ["GSPC.csv: is inside", "never written over the input data"]),
+    ("panel_out_below_a_file", _under_a_file, lambda p: ["data", "panel", "--source", "sample", "--out", str(p)],
+     ["f: is not a folder"]),
+    ("panel_start_month_13", lambda r: r, lambda p: ["data", "panel", "--source", "sample", "--start", "2005-13"],
+     ["start: expected a date", "'2005-13'"]),
+    ("panel_end_impossible_day", lambda r: r, lambda p: ["data", "panel", "--source", "sample", "--end", "2005-02-30"],
+     ["end: expected a date", "'2005-02-30'"]),
+    ("plot_out_onto_a_file", _user_file,
+     lambda p: ["regimes", "plot", "--detector", "vix_threshold", "--source", "sample", "--out", str(p)],
+     ["mine.csv: --out must be a folder"]),
+    ("plot_start_past_the_data", lambda r: r,
+     lambda p: ["regimes", "plot", "--detector", "vix_threshold", "--source", "sample", "--start", "2090-01",
+                "--out", str(p / "fig")], ["no decision dates", "--start 2090-01"]),
+    ("plot_param_not_yaml", lambda r: r,
+     lambda p: ["regimes", "plot", "--detector", "jump", "--param", "jump.jump_penalty=[", "--source", "sample",
+                "--out", str(p / "fig")], ["--param", "not valid YAML"]),
+    ("unknown_option", lambda r: r, lambda p: ["data", "info", "--nope"], ["No such option '--nope'"]),
+    ("compare_unknown_metric", lambda r: r, lambda p: ["runs", "compare", "x", "--metric", "nope"],
+     ["--metric", "choose one of"]),
+    ("results_missing_folder", lambda r: r / "nope", lambda p: ["results", str(p)], ["nope", "does not exist"]),
+    ("results_unreadable_manifest", _bad_manifest, lambda p: ["results", str(p)],
+     ["manifest.json: not a readable run manifest"]),
+    ("info_cache_dir_is_a_file", _user_file, lambda p: ["data", "info", "--source", "download", "--cache-dir", str(p)],
+     ["mine.csv: expected the download cache folder, found a file"]),
+    ("fetch_cache_dir_is_a_file", _user_file, lambda p: ["data", "fetch", "--series", "usrec", "--cache-dir", str(p)],
+     ["mine.csv: expected the download cache folder, found a file"]),
+    ("runs_list_runs_dir_is_a_file", _user_file, lambda p: ["runs", "list", "--runs-dir", str(p)],
+     ["mine.csv: is not a folder"]),
+    ("compare_without_a_catalog", lambda r: r / "runs", lambda p: ["runs", "compare", "abc", "--runs-dir", str(p)],
+     ["catalog.sqlite: no run catalog", "abc"]),
+]
+
+
+@pytest.mark.parametrize("case", OTHER_COMMANDS, ids=[c[0] for c in OTHER_COMMANDS])
+def test_other_commands_refuse_with_one_line_and_write_nothing(case, tmp_path: Path, monkeypatch, capsys) -> None:
+    _, setup, args, fragments = case
+    target = setup(tmp_path)
+    before = snapshot(tmp_path)
+    code, err = in_process(monkeypatch, capsys, tmp_path, *args(target))
+    assert_one_line_error(err, *fragments)
+    assert code == 2
+    assert snapshot(tmp_path) == before
+
+
+def test_panel_out_replaces_a_file_only_with_force(tmp_path: Path, monkeypatch, capsys) -> None:
+    from experiments.cli import main
+    from regimes.data.sample import SampleSource
+    from regimes.panel import build_panel
+
+    out = _user_file(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    main(["data", "panel", "--source", "sample", "--out", str(out), "--force"])  # returns: success
+    written = pd.read_csv(out, index_col=0, parse_dates=True)
+    expected = build_panel(SampleSource(), "monthly").frame
+    assert list(written.columns) == list(expected.columns) and len(written) == len(expected) == 1109
+    np.testing.assert_allclose(written.to_numpy(), expected.to_numpy(), rtol=1e-9, equal_nan=True)

@@ -25,6 +25,8 @@ def test_every_shared_file_is_read_by_a_catalog_series(local_source: LocalSource
     leftover = set(local_source.unrecognised())
     assert leftover == {"sp500.csv", "vintages/202408/F-F_Research_Data_Factors.CSV",
                         "vintages/202601/F-F_Research_Data_Factors.CSV", "vintages/202604/F-F_Momentum_Factor.CSV"}
+    # ... of which the S&P copy is named like the series, shadowed by the first candidate name
+    assert local_source.shadowed() == {"sp500.csv": "GSPC.csv"}
 
 
 def test_vix_spot_value_and_agreement_with_fred(shared_data: Path) -> None:

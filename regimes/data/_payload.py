@@ -19,10 +19,13 @@ import zipfile
 import zlib
 from pathlib import Path, PurePosixPath
 
+from regimes.data._text import MAX_MEMBER_BYTES
 from regimes.data.catalog import SeriesSpec
 from regimes.errors import DataError, SeriesMismatch
 
 _ZIP_MAGIC = b"PK\x03\x04"
+#: Largest uncompressed member accepted from a local zip (a download has its own, equal, bound).
+MAX_BYTES = MAX_MEMBER_BYTES
 
 
 def expected_member(series: SeriesSpec) -> str | None:
@@ -54,9 +57,12 @@ def check_zip(path: Path, member: str, max_bytes: int, name: str) -> None:
     DataError
         The zip is corrupt, or too large once inflated.
     """
-    with open(path, "rb") as fh:
-        if fh.read(4) != _ZIP_MAGIC:
-            return
+    try:
+        with open(path, "rb") as fh:
+            if fh.read(4) != _ZIP_MAGIC:
+                return
+    except OSError as exc:  # unreadable (permissions, I/O error): one line naming it
+        raise DataError(name, f"cannot read file: {exc.strerror or exc}") from None
     try:
         with zipfile.ZipFile(path) as zf:
             infos = zf.infolist()

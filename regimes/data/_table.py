@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import re
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -70,6 +71,28 @@ DATE_FORMATS: dict[str, DateParser] = {
     "YYYY-MM-DD": parse_iso,
     "MM/DD/YYYY": parse_mdy,
 }
+
+
+#: A decimal number as publishers write it: optional sign, digits with an optional fraction, optional
+#: exponent. Python's ``float`` also takes ``1_000`` (as 1000), ``nan``, ``inf`` and ``infinity``: the
+#: first is a misread waiting to happen, the others are not numbers a data file may hold.
+_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+_NON_FINITE = re.compile(r"[+-]?(?:nan|inf|infinity)", re.IGNORECASE)
+
+
+def parse_number(name: str, cell: str, column: str, line: int | None) -> float:
+    """The finite number written in ``cell``, or a :class:`DataError` naming the file, line and column.
+
+    Only plain decimal notation is accepted (``-1.25``, ``.5``, ``2E-3``); digit separators, hex,
+    NaN and infinity are refused, and so is a number too large for a float (``1e999``).
+    """
+    if _NUMBER.fullmatch(cell):
+        value = float(cell)
+        if np.isfinite(value):
+            return value
+    if _NUMBER.fullmatch(cell) or _NON_FINITE.fullmatch(cell):
+        raise DataError(name, f"expected a finite number in column {column!r}, found {cell!r}", line=line)
+    raise DataError(name, f"expected a number in column {column!r}, found {cell!r}", line=line)
 
 
 def data_end(lines: Sequence[str], first: int) -> int:
@@ -178,13 +201,7 @@ def parse_table(
             if cell in missing:
                 row.append(np.nan)
                 continue
-            try:
-                value = float(cell)
-            except ValueError:
-                raise DataError(name, f"expected a number in column {col!r}, found {cell!r}", line=line_no + 1) from None
-            if not np.isfinite(value):
-                raise DataError(name, f"expected a finite number in column {col!r}, found {cell!r}", line=line_no + 1)
-            row.append(np.nan if value in missing_values else value)
+            row.append(np.nan if (value := parse_number(name, cell, col, line_no + 1)) in missing_values else value)
         dates.append(date)
         values.append(row)
     if not dates:

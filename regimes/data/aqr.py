@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from regimes.data._table import parse_number
 from regimes.data._text import read_bytes
 from regimes.errors import DataError
 
@@ -43,6 +44,8 @@ def _blank(row: tuple | None) -> bool:
 def _number(where: str, cell: object, line: int, region: str) -> float:
     if cell is None or (isinstance(cell, str) and not cell.strip()):
         return np.nan
+    if isinstance(cell, str):  # a number typed as text: plain decimal notation only
+        return parse_number(where, cell.strip(), region, line)
     if isinstance(cell, bool):
         raise DataError(where, f"expected a number in column {region!r}, found {cell!r}", line=line)
     try:

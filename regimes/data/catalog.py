@@ -113,7 +113,7 @@ FRED_BOUNDS: dict[str, tuple[float | None, float | None, str]] = {
     "VIXCLS": (0.0, 1000.0, "neither"),
     "T10Y2Y": (-50.0, 50.0, "neither"), "T10Y3M": (-50.0, 50.0, "neither"), "BAA10Y": (-50.0, 50.0, "neither"),
     "GS10": (-50.0, 100.0, "neither"), "UNRATE": (0.0, 100.0, "both"),
-    "USREC": (0.0, 1.0, "both"), "INDPRO": (0.0, None, "neither"),
+    "USREC": (0.0, 1.0, "both"), "INDPRO": (0.0, 1000.0, "neither"),  # INDPRO: an index, 2017 = 100
 }
 
 

@@ -33,6 +33,7 @@ Each fetch:
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import http.client
 import json
@@ -109,6 +110,9 @@ class DownloadSource(DataSource):
                  max_bytes: int = MAX_BYTES):
         super().__init__()
         self.cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+        if os.path.lexists(self.cache_dir) and not self.cache_dir.is_dir():  # never "nothing cached" silently
+            raise DataError(self.cache_dir, "expected the download cache folder, found "
+                                            f"{'a broken symbolic link' if not self.cache_dir.exists() else 'a file'}")
         self.publishers = {**PUBLISHERS, **(publishers or {})}
         self.timeout = timeout
         self.retries = retries
@@ -208,6 +212,16 @@ class DownloadSource(DataSource):
         return self._fetch(key)[0]
 
     def _fetch(self, key: str) -> tuple[FileRecord, pd.DataFrame]:
+        created = not os.path.lexists(self.cache_dir)
+        try:
+            return self._fetch_into_cache(key)
+        except BaseException:
+            if created:  # a failed first fetch leaves no (empty) cache folder behind
+                with contextlib.suppress(OSError):
+                    self.cache_dir.rmdir()
+            raise
+
+    def _fetch_into_cache(self, key: str) -> tuple[FileRecord, pd.DataFrame]:
         series = spec(key)
         url = series.url(self.publishers)
         try:

@@ -16,7 +16,7 @@ import pandas as pd
 
 from regimes.data._table import check_range, data_end, expect_header, parse_rows, parse_table, split_header
 from regimes.data._text import read_lines
-from regimes.data.checks import leading_monthly_rows
+from regimes.data.checks import check_frequency, leading_monthly_rows
 from regimes.errors import DataError
 
 CBOE_HEADER = ("DATE", "OPEN", "HIGH", "LOW", "CLOSE")
@@ -109,6 +109,13 @@ def read_yahoo(path: str | Path) -> pd.DataFrame:
         Every price must be finite and positive (closes strictly), every
         volume non-negative; anything else is refused naming its line.
     """
+    frame, at, name = _read_yahoo_rows(path)
+    _check_jumps(name, frame, at, [c for c in frame.columns if c != "volume"])
+    return frame
+
+
+def _read_yahoo_rows(path: str | Path) -> tuple[pd.DataFrame, np.ndarray, str]:
+    """:func:`read_yahoo` without the row-to-row price check: (frame, file line of each row, file name)."""
     name, lines = read_lines(path)
     header = split_header(lines[0])
     if tuple(h.lower() for h in header) not in {tuple(c.lower() for c in h) for h in YAHOO_HEADERS}:
@@ -124,7 +131,30 @@ def read_yahoo(path: str | Path) -> pd.DataFrame:
         frame.loc[frame[col] == 0, col] = np.nan
     check_range(name, frame, at, "a closing price", lower=0.0, columns=[c for c in prices if "close" in c])
     check_range(name, frame, at, "a traded volume", lower=0.0, closed="left", columns=["volume"])
-    return frame
+    return frame, at, name
+
+
+#: Largest factor by which a price may move from one row to the next, either way: a rise of more
+#: than +1000 % (the bound on a factor return) or a fall of more than 90.9 % is a typo or a misread
+#: (1e300 for 1300.5), not a market move (the largest daily moves in the files here are about 1.3x).
+MAX_PRICE_JUMP = 11.0
+
+
+def _check_jumps(name: str, frame: pd.DataFrame, at: np.ndarray, columns: list[str]) -> None:
+    """Refuse the first price that moves by more than :data:`MAX_PRICE_JUMP` times from the previous one."""
+    for col in columns:
+        values = frame[col].to_numpy(dtype=float)
+        rows = np.flatnonzero(np.isfinite(values))
+        if len(rows) < 2:
+            continue
+        ratio = values[rows[1:]] / values[rows[:-1]]
+        bad = np.flatnonzero((ratio >= MAX_PRICE_JUMP) | (ratio <= 1.0 / MAX_PRICE_JUMP))
+        if len(bad):
+            i, j = rows[bad[0]], rows[bad[0] + 1]
+            raise DataError(name, f"implausible value {values[j]:g} in column {col!r} on {frame.index[j].date()}: "
+                                  f"{values[j] / values[i]:.4g} times the previous value ({values[i]:g} on "
+                                  f"{frame.index[i].date()}); a price may not move by a factor of "
+                                  f"{MAX_PRICE_JUMP:g} or more between two rows", line=int(at[j]))
 
 
 def read_stooq(path: str | Path) -> pd.DataFrame:
@@ -145,7 +175,7 @@ def read_stooq(path: str | Path) -> pd.DataFrame:
         As :func:`read_yahoo`, from the first daily row on; ``attrs["note"]``
         is ``""`` when nothing was dropped.
     """
-    frame = read_yahoo(path)
+    frame, at, name = _read_yahoo_rows(path)
     dates = pd.DatetimeIndex(frame.index)
     n = leading_monthly_rows(dates)
     note = ""
@@ -156,7 +186,9 @@ def read_stooq(path: str | Path) -> pd.DataFrame:
                                        "splices in end and its daily rows begin: rows are missing")
         note = (f"dropped {n:,} leading monthly row{'s' if n > 1 else ''} ({dates[0].date()}..{dates[n - 1].date()}) "
                 f"that Stooq splices before its daily rows, which begin {dates[n].date()}")
-        frame = frame.iloc[n:].copy()
+        frame, at = frame.iloc[n:].copy(), at[n:]
+    check_frequency(str(path), pd.DatetimeIndex(frame.index), "daily")  # a hole is named before a jump across it
+    _check_jumps(name, frame, at, [c for c in frame.columns if c != "volume"])  # on the daily rows kept
     frame.attrs["note"] = note
     return frame
 

@@ -204,6 +204,12 @@ class LocalSource(DataSource):
             would be a guess).
         """
         for candidate in spec(key).filenames:
+            folder = candidate.rpartition("/")[0].lower()
+            entries = self._index.get(folder, []) if folder else []
+            if entries and not any(p.is_dir() for p in entries):  # never a silent fall-back to the next name
+                what = "a broken symbolic link" if not entries[0].exists() else "a file"
+                raise DataError(entries[0], f"expected a folder holding {candidate.rpartition('/')[2]} "
+                                            f"(series {key!r}), found {what}")
             found = self._index.get(candidate.lower())
             if found:
                 if len(found) > 1:
@@ -222,11 +228,31 @@ class LocalSource(DataSource):
         return sorted(p.relative_to(self.directory).as_posix() for entries in self._index.values() for p in entries
                       if p.is_file() and p not in used and not p.name.startswith(".") and p.suffix.lower() != ".md")
 
+    def shadowed(self) -> dict[str, str]:
+        """Files named like a series that another candidate name of it shadows: ``{file: file read}``.
+
+        For example ``sp500.csv`` when ``GSPC.csv`` is present (candidates are tried in order, and the
+        first one found is the only one read); ``data info`` says so instead of listing the file as
+        having no catalog entry.
+        """
+        out = {}
+        for key in self.keys():
+            used = self.path_of(key)
+            for candidate in spec(key).filenames:
+                for p in self._index.get(candidate.lower(), []):
+                    if p != used and p.is_file():
+                        out[p.relative_to(self.directory).as_posix()] = used.relative_to(self.directory).as_posix()
+        return out
+
     def _load(self, key: str) -> LoadedSeries:
         path = self.path_of(key)
         if path is None:
             names = " or ".join(spec(key).filenames)
             raise DataError(self.directory, f"no file for series {key!r} (expected {names})")
+        from regimes.data import _payload  # a Ken French zip must hold the file asked for, as when downloaded
+        member = _payload.expected_member(spec(key))
+        if member is not None and path.is_file():
+            _payload.check_zip(path, member, _payload.MAX_BYTES, str(path))
         frame = read_series(key, path)
         return LoadedSeries(frame, make_record(key, path, frame, origin=self.name))
 
