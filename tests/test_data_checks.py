@@ -188,7 +188,7 @@ def test_aqr_missing_month_and_directory(tmp_path: Path) -> None:
 
 # -- file resolution and payload validation ----------------------------------------------------------
 def test_linked_folders_are_followed_and_loops_do_not_hang(shared_data: Path, tmp_path: Path) -> None:
-    (tmp_path / "etf").symlink_to(shared_data / "etf", target_is_directory=True)
+    (tmp_path / "etf").symlink_to((shared_data / "etf").resolve(), target_is_directory=True)  # CI: a relative dir
     (tmp_path / "loop").symlink_to(tmp_path, target_is_directory=True)
     source = LocalSource(tmp_path)
     assert source.path_of("etf_spy") == tmp_path / "etf" / "SPY.csv"
