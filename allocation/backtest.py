@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from regimes.errors import FactorRegimesError
+from plumbing.errors import FactorRegimesError
 
 
 @dataclass(frozen=True)

@@ -20,8 +20,8 @@ import pandas as pd
 from sklearn.base import clone
 
 from allocation.forecasters import Forecaster, RegimeInputs
-from regimes.errors import FactorRegimesError
-from regimes.threads import capped
+from plumbing.errors import FactorRegimesError
+from plumbing.threads import capped
 from regimes.walkforward import RegimePath
 
 

@@ -33,8 +33,8 @@ from pathlib import Path
 sys.path = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from plumbing.errors import DownloadError  # noqa: E402
 from regimes.data.download import DownloadSource  # noqa: E402
-from regimes.errors import DownloadError  # noqa: E402
 from tests.test_download import _Server  # noqa: E402
 from tests.test_faults_cache import make_features  # noqa: E402
 from tests.test_faults_download import _raw_zip, _Trickle, _zip_bomb  # noqa: E402

@@ -35,9 +35,13 @@ import pandas as pd  # noqa: E402
 from sklearn.metrics import balanced_accuracy_score  # noqa: E402
 
 from experiments.tables import markdown_table  # noqa: E402
-from regimes.detectors import (ContinuousJumpModelDetector, JumpModelDetector, SparseJumpModelDetector,  # noqa: E402
-                               TunedDetector)
-from regimes.threads import limit_threads  # noqa: E402
+from plumbing.threads import limit_threads  # noqa: E402
+from regimes.detectors import (  # noqa: E402
+    ContinuousJumpModelDetector,
+    JumpModelDetector,
+    SparseJumpModelDetector,
+    TunedDetector,
+)
 
 FEATURES = ["log_vix", "rv21", "noise1", "noise2", "noise3", "noise4"]
 PENALTIES = [3.0, 10.0, 30.0, 100.0, 300.0]

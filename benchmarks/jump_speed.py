@@ -32,7 +32,7 @@ sys.path = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).re
 import numpy as np  # noqa: E402
 
 import regimes.detectors.jump as jump  # noqa: E402
-from regimes.threads import limit_threads  # noqa: E402
+from plumbing.threads import limit_threads  # noqa: E402
 
 
 def reference_forward_costs(dist: np.ndarray, penalty: float) -> np.ndarray:

@@ -4,8 +4,8 @@ Usage::
 
     python benchmarks/threads.py [--repeats 3] [--out benchmarks/results]
 
-Chooses the single-run default of :data:`regimes.threads.SINGLE_RUN_THREADS`.
-Stages, each under ``regimes.threads.limit_threads(n)``:
+Chooses the single-run default of :data:`plumbing.threads.SINGLE_RUN_THREADS`.
+Stages, each under ``plumbing.threads.limit_threads(n)``:
 
 * ``hmm``: ``GaussianHMMDetector`` fitted on 5,000 rows x 2 standardized
   features (EM: BLAS through numpy/scipy) then filtered;
@@ -32,8 +32,8 @@ sys.path = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).re
 import numpy as np  # noqa: E402
 from sklearn.ensemble import HistGradientBoostingRegressor  # noqa: E402
 
+from plumbing.threads import limit_threads  # noqa: E402
 from regimes.detectors.hmm import GaussianHMMDetector  # noqa: E402
-from regimes.threads import limit_threads  # noqa: E402
 
 
 def _hmm() -> None:

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from regimes.errors import FactorRegimesError
+from plumbing.errors import FactorRegimesError
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (

@@ -15,7 +15,7 @@ import pandas as pd
 
 from experiments.addressing import flatten
 from experiments.catalog import Catalog
-from regimes.errors import FactorRegimesError
+from plumbing.errors import FactorRegimesError
 
 #: Flattened config paths left out of the parameter differences (the run's name is its column).
 NOT_PARAMETERS = ("name",)

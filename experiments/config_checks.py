@@ -29,7 +29,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from experiments.schema import ConfigError, Lines, number_hint, parse_date, where
-from regimes.errors import FactorRegimesError
+from plumbing.errors import FactorRegimesError
 
 Locate = Callable[[tuple], str]
 

@@ -27,7 +27,7 @@ import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
-from regimes.errors import FactorRegimesError
+from plumbing.errors import FactorRegimesError
 
 #: Longest run name (it names a folder, with a 10-character hash appended).
 MAX_NAME = 120

@@ -33,16 +33,16 @@ import pandas as pd
 
 from experiments.config import build_study, config_hash
 from experiments.figures.regimes import write_regime_figures
-from experiments.rundir import FLOAT, write_manifest
 from experiments.outdir import RunTargetError
+from experiments.rundir import FLOAT, write_manifest
 from experiments.runner import staged_dir
 from experiments.study import StudySpec, detect_study_regimes, regime_data
-from regimes.atomic import atomic_write_text
-from regimes.data.download import cache_root
+from plumbing.atomic import atomic_write_text
+from plumbing.paths import cache_root
+from plumbing.threads import capped
 from regimes.data.sources import DataSource, make_source
 from regimes.evaluation import evaluation_table
 from regimes.pipeline import RegimeData, risk_off_table
-from regimes.threads import capped
 from regimes.walkforward import RegimePath
 
 Progress = Callable[[str, str], None]

@@ -18,7 +18,7 @@ import pandas as pd
 import yaml
 
 from experiments.tables import html_table
-from regimes.atomic import atomic_write_text
+from plumbing.atomic import atomic_write_text
 
 CSS = """
 body{font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;max-width:1150px;margin:2em auto;padding:0 1em;

@@ -13,8 +13,8 @@ from pathlib import Path
 import pandas as pd
 
 from experiments.tables import markdown_table
-from regimes.atomic import atomic_write_text
-from regimes.errors import FactorRegimesError
+from plumbing.atomic import atomic_write_text
+from plumbing.errors import FactorRegimesError
 
 START, END = "<!-- results:start -->", "<!-- results:end -->"
 

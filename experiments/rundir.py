@@ -19,8 +19,8 @@ import pandas as pd
 import yaml
 
 from experiments.study import StudyResult, decision_range
+from plumbing.atomic import atomic_write_text
 from regimes.data.vintages import mixed_vintage_message, vintages
-from regimes.atomic import atomic_write_text
 from regimes.pipeline import risk_off_table
 
 FLOAT = "%.10g"

@@ -24,18 +24,27 @@ import pandas as pd
 
 from experiments.analyses import AnalysisContext, AnalysisOutput, run_analysis
 from experiments.config import build_study, config_hash, load_config
-from experiments.outdir import (RunTargetError, check_name, check_target, ensure_parent, is_run_directory,
-                                kept_aside_path, remove_empty, run_lock, target_path)
+from experiments.outdir import (
+    RunTargetError,
+    check_name,
+    check_target,
+    ensure_parent,
+    is_run_directory,
+    kept_aside_path,
+    remove_empty,
+    run_lock,
+    target_path,
+)
 from experiments.rundir import write_analyses, write_manifest, write_tables
 from experiments.schema import ConfigError
 from experiments.study import StudyResult, run_study
-from regimes.data.download import cache_root
+from plumbing.errors import DataError, FactorRegimesError, FactorRegimesWarning
+from plumbing.paths import cache_root
+from plumbing.threads import capped
 from regimes.data.sources import DataSource, make_source
-from regimes.errors import DataError, FactorRegimesError, FactorRegimesWarning
 from regimes.features import FEATURES, build_features
 from regimes.panel import EX_POST_COLUMNS, build_panel
 from regimes.specs import DetectorSpec, resolve_panel
-from regimes.threads import capped
 
 Progress = Callable[[str, str], None]
 

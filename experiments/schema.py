@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from regimes.errors import FactorRegimesError
+from plumbing.errors import FactorRegimesError
 
 
 class ConfigError(FactorRegimesError):

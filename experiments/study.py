@@ -25,17 +25,31 @@ import numpy as np
 import pandas as pd
 
 from allocation.allocators import ALLOCATORS, AllocationInputs
-from allocation.backtest import BacktestResult, Constraints, missing_return_summary, run_backtest
-from allocation.evaluation import (mcs_by_benchmark, regime_breakdown, spa_by_benchmark, stepm_by_benchmark,
-                                   strategy_statistics)
+from allocation.backtest import (
+    BacktestResult,
+    Constraints,
+    missing_return_summary,
+    run_backtest,
+)
+from allocation.evaluation import (
+    mcs_by_benchmark,
+    regime_breakdown,
+    spa_by_benchmark,
+    stepm_by_benchmark,
+    strategy_statistics,
+)
 from allocation.forecast_eval import compare
 from allocation.forecasters import FORECASTERS, make_forecaster
-from allocation.forecasting import ForecastResult, ForecastSchedule, forecast_walk_forward
+from allocation.forecasting import (
+    ForecastResult,
+    ForecastSchedule,
+    forecast_walk_forward,
+)
 from allocation.importance import native_importance, permutation_importance
 from allocation.risk import trailing_vol
 from allocation.stats import pbo_cscv
+from plumbing.errors import DataError, FactorRegimesError
 from regimes.data.sources import DataSource
-from regimes.errors import DataError, FactorRegimesError
 from regimes.features import FEATURES, build_features
 from regimes.panel import EX_POST_COLUMNS, Panel
 from regimes.pipeline import RegimeData

@@ -283,8 +283,8 @@ def _exit_quietly(signum: int, frame) -> None:
 def _one_thread() -> None:
     """Pool initializer: one BLAS/OpenMP thread per worker process (``FACTOR_REGIMES_THREADS``
     overrides it), so that ``workers`` processes do not oversubscribe the cores with
-    ``workers x cores`` threads. See :mod:`regimes.threads`."""
-    from regimes.threads import cap_worker_threads
+    ``workers x cores`` threads. See :mod:`plumbing.threads`."""
+    from plumbing.threads import cap_worker_threads
     cap_worker_threads()
 
 

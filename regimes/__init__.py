@@ -8,6 +8,6 @@ Data flows one way through the framework::
 This package holds the first three stages.
 """
 
-from regimes.errors import DataError, DownloadError, FactorRegimesError
+from plumbing.errors import DataError, DownloadError, FactorRegimesError
 
 __all__ = ["DataError", "DownloadError", "FactorRegimesError"]

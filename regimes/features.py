@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from regimes.errors import FactorRegimesError
+from plumbing.errors import FactorRegimesError
 from regimes.panel import EX_POST_COLUMNS, TRADING_DAYS, Panel
 
 

@@ -30,9 +30,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from plumbing.errors import DataError
 from regimes.data.readers import read_tidy
 from regimes.data.sources import DataSource, FileRecord, make_record
-from regimes.errors import DataError
 
 FACTOR_COLUMNS = ("Mkt-RF", "SMB", "HML", "RF", "UMD", "RMW", "CMA")
 #: Factor ETFs whose monthly total returns (from dividend-adjusted closes) join the panel when present.

@@ -31,7 +31,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from regimes.errors import FactorRegimesError
+from plumbing.errors import FactorRegimesError
 
 
 def check_persistence(owner: str, hysteresis: Sequence[float] | None, min_duration: int) -> None:

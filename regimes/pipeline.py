@@ -29,8 +29,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from plumbing.errors import FactorRegimesError
 from regimes.data.sources import DataSource
-from regimes.errors import FactorRegimesError
 from regimes.features import build_features
 from regimes.panel import Panel, build_panel
 from regimes.specs import DAYS_PER_MONTH, DetectorSpec, resolve_panel

@@ -30,14 +30,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from regimes.atomic import PART, atomic_write_bytes, remove_stale_temporaries
-from regimes.errors import FactorRegimesWarning
+from plumbing.atomic import PART, atomic_write_bytes, remove_stale_temporaries
+from plumbing.errors import FactorRegimesWarning
 
 #: Version of the entry layout; part of every key.
 FORMAT = 2
 SUFFIX = ".npz"
 _FITTED = "fitted__"
-#: Name of a temporary file of an entry being written (:func:`regimes.atomic.atomic_write_bytes`).
+#: Name of a temporary file of an entry being written (:func:`plumbing.atomic.atomic_write_bytes`).
 _TEMPORARY = re.compile(r"\.[0-9a-f]{32}" + re.escape(SUFFIX) + r"\..+" + re.escape(PART))
 
 
@@ -113,7 +113,7 @@ def write(path: Path, key: dict, proba: pd.DataFrame, next_proba: pd.DataFrame, 
 
     First removes the temporary files that killed writers left in the cache
     folder (never one a live writer still holds: see
-    :func:`regimes.atomic.remove_stale_temporaries`).
+    :func:`plumbing.atomic.remove_stale_temporaries`).
     """
     arrays = {"proba": proba.to_numpy(dtype=float), "next_proba": next_proba.to_numpy(dtype=float),
               "dates": _ns(proba.index), "refit_dates": _ns(refit_dates),

@@ -18,8 +18,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from plumbing.errors import FactorRegimesError
 from regimes.detectors import DETECTORS, RegimeDetector
-from regimes.errors import FactorRegimesError
 from regimes.features import risk_stat_of
 from regimes.panel import Panel
 

@@ -38,13 +38,13 @@ import pandas as pd
 from sklearn.base import clone
 from sklearn.preprocessing import StandardScaler
 
+from plumbing.errors import FactorRegimesError
+from plumbing.threads import capped
 from regimes import alignment as alignment_module
 from regimes import persistence as persistence_module
 from regimes import regime_cache
 from regimes.alignment import Alignment, PermutedDetector, align_states, aligns
 from regimes.detectors._base import RegimeDetector
-from regimes.errors import FactorRegimesError
-from regimes.threads import capped
 
 #: Libraries whose versions can change a detector's output; part of every cache key.
 _LIBRARIES = ("numpy", "pandas", "scipy", "scikit-learn", "hmmlearn", "arch", "statsmodels", "ruptures")

@@ -22,7 +22,6 @@ from __future__ import annotations
 import json
 import zlib
 from collections.abc import Callable
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -37,20 +36,21 @@ from allocation.risk import trailing_vol
 from experiments.analyses import ANALYSES, AnalysisContext, run_analysis
 from experiments.config import load_config
 from experiments.study import StudySpec, run_study
+from plumbing.errors import FactorRegimesError
 from regimes.data.sources import DataSource, LoadedSeries, LocalSource, TruncatedSource
 from regimes.detectors import DETECTORS
-from regimes.errors import FactorRegimesError
 from regimes.evaluation import simulate_regimes
 from regimes.features import FEATURES, build_features
 from regimes.panel import Panel, build_panel
 from regimes.pipeline import detect
 from regimes.specs import DetectorSpec
 from regimes.walkforward import RegimePath, Schedule, walk_forward
+from tests import REPO
 
 CUT = pd.Timestamp("2008-10-31")  # t: a month end inside a crisis, not a refit date of the schedules below
 LATER = "2010-12"  # the perturbed inputs run on to here (at least one refit after t)
 REGIME_SCHEDULE = Schedule(refit_every=24, min_history=60)
-_QUICKSTART = Path(__file__).resolve().parent.parent / "configs" / "quickstart.yaml"
+_QUICKSTART = REPO / "configs" / "quickstart.yaml"
 
 # Small parameters so that every entry runs in seconds; entries not listed use their defaults.
 _HMM = {"n_init": 1, "n_init_refit": 1, "n_iter": 50}
@@ -166,7 +166,7 @@ def test_panel(local_source: LocalSource, panels, frequency: str, cut: str) -> N
 def test_fitted_detector_filter(name: str) -> None:
     """A fitted detector's filtered probabilities for rows <= t, whether X stops at t or continues perturbed; and
     ``filtered_proba(X, start)`` returns exactly the rows from ``start`` (what the engine evaluates)."""
-    from tests.test_detectors import DETECTOR_CASES, _inputs
+    from tests.regimes.detectors.test_detectors import DETECTOR_CASES, _inputs
     params, kind = DETECTOR_CASES[name]
     params = {**params, **(FAST_DETECTORS.get(name, {}) if name in ("hmm", "jump") else {})}
     X = _inputs(kind, simulate_regimes(400, persistence=0.98, separation=3.0, seed=1))

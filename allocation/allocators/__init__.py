@@ -5,7 +5,11 @@
 """
 
 from allocation.allocators._base import AllocationInputs, Allocator, weight_vector
-from allocation.allocators.portfolio import MeanVarianceAllocator, RiskParityAllocator, VolTargetAllocator
+from allocation.allocators.portfolio import (
+    MeanVarianceAllocator,
+    RiskParityAllocator,
+    VolTargetAllocator,
+)
 from allocation.allocators.rules import (
     BinaryAllocator,
     ProportionalAllocator,
@@ -13,7 +17,7 @@ from allocation.allocators.rules import (
     SignAllocator,
     StaticAllocator,
 )
-from regimes.registry import Registry
+from plumbing.registry import Registry
 
 ALLOCATORS: Registry[Allocator] = Registry("allocator")
 for _name, _cls in [("static", StaticAllocator), ("binary", BinaryAllocator), ("sign", SignAllocator),

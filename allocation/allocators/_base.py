@@ -81,6 +81,6 @@ def weight_vector(weights, assets: list[str]) -> np.ndarray:
         return np.full(len(assets), float(weights))
     w = np.asarray(weights, dtype=float)
     if len(w) != len(assets):
-        from regimes.errors import FactorRegimesError
+        from plumbing.errors import FactorRegimesError
         raise FactorRegimesError(f"weights {list(w)} do not match assets {assets}")
     return w

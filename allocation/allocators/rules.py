@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from regimes.errors import FactorRegimesError
-
 from allocation.allocators._base import AllocationInputs, Allocator, weight_vector
+from plumbing.errors import FactorRegimesError
 
 
 class StaticAllocator(Allocator):

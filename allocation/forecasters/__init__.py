@@ -11,9 +11,17 @@ from __future__ import annotations
 from typing import Any
 
 from allocation.forecasters._base import Forecaster, RegimeInputs
-from allocation.forecasters.models import EnsembleForecaster, HistoricalMean, SklearnForecaster
-from allocation.forecasters.regime_models import PerRegime, RegimeConditioned, RegimeOnly
-from regimes.registry import Registry
+from allocation.forecasters.models import (
+    EnsembleForecaster,
+    HistoricalMean,
+    SklearnForecaster,
+)
+from allocation.forecasters.regime_models import (
+    PerRegime,
+    RegimeConditioned,
+    RegimeOnly,
+)
+from plumbing.registry import Registry
 
 FORECASTERS: Registry[Forecaster] = Registry("forecaster")
 FORECASTERS.register("historical_mean")(HistoricalMean)

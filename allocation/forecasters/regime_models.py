@@ -16,7 +16,7 @@ import numpy as np
 from sklearn.base import clone
 
 from allocation.forecasters._base import Forecaster, RegimeInputs
-from regimes.errors import FactorRegimesError
+from plumbing.errors import FactorRegimesError
 
 
 def _need(regimes: RegimeInputs | None, field: str, who: str) -> np.ndarray:

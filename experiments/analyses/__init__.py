@@ -7,7 +7,7 @@ from experiments.analyses.daniel_moskowitz import daniel_moskowitz_2016
 from experiments.analyses.moreira_muir import moreira_muir_2017
 from experiments.analyses.replication import replicate_aliyev2025
 from experiments.analyses.vol_managed import vol_managed_momentum
-from regimes.registry import Registry
+from plumbing.registry import Registry
 
 ANALYSES: Registry = Registry("analysis")
 ANALYSES.register("replicate_aliyev2025")(replicate_aliyev2025)
@@ -24,7 +24,7 @@ def run_analysis(item: dict, context: AnalysisContext) -> AnalysisOutput:
     valid = [p for p in ANALYSES.parameters(item["name"]) if p != "ctx"]
     unknown = [p for p in params if p not in valid]
     if unknown:
-        from regimes.errors import FactorRegimesError
+        from plumbing.errors import FactorRegimesError
         raise FactorRegimesError(f"analysis {item['name']!r} has no parameter {unknown[0]!r}; valid: {', '.join(valid)}")
     return factory(context, **params)
 

@@ -21,8 +21,8 @@ import pandas as pd
 from allocation import metrics
 from experiments.analyses._base import AnalysisContext, AnalysisOutput
 from experiments.tables import html_table
-from regimes.data.download import cache_root
-from regimes.errors import FactorRegimesError
+from plumbing.errors import FactorRegimesError
+from plumbing.paths import cache_root
 from regimes.specs import DetectorSpec
 
 DEFAULT_WINDOWS = [

@@ -23,9 +23,14 @@ from allocation.evaluation import strategy_statistics
 from allocation.stats import sharpe_difference_bootstrap
 from experiments.analyses import dm_model
 from experiments.analyses._base import AnalysisContext, AnalysisOutput
-from experiments.analyses.scoreboard import check_paper_spec, scoreboard_frame, scoreboard_html, scoreboard_rows
+from experiments.analyses.scoreboard import (
+    check_paper_spec,
+    scoreboard_frame,
+    scoreboard_html,
+    scoreboard_rows,
+)
 from experiments.tables import html_table
-from regimes.errors import FactorRegimesError
+from plumbing.errors import FactorRegimesError
 
 STUDY = "daniel_moskowitz_2016"
 BASE = ["sharpe_dynamic", "sharpe_cvol", "sharpe_wml", "gain_dynamic_vs_cvol", "ordering"]

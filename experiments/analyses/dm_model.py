@@ -33,7 +33,7 @@ import pandas as pd
 import statsmodels.api as sm
 from arch import arch_model
 
-from regimes.errors import FactorRegimesError
+from plumbing.errors import FactorRegimesError
 
 #: Fewest realized months either out-of-sample regression is fit on.
 MIN_MONTHS = 24

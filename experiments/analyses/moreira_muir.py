@@ -29,9 +29,14 @@ from allocation import metrics
 from allocation.evaluation import strategy_statistics
 from allocation.stats import newey_west_lags
 from experiments.analyses._base import AnalysisContext, AnalysisOutput
-from experiments.analyses.scoreboard import check_paper_spec, scoreboard_frame, scoreboard_html, scoreboard_rows
+from experiments.analyses.scoreboard import (
+    check_paper_spec,
+    scoreboard_frame,
+    scoreboard_html,
+    scoreboard_rows,
+)
 from experiments.tables import html_table
-from regimes.errors import FactorRegimesError
+from plumbing.errors import FactorRegimesError
 
 STUDY = "moreira_muir_2017"
 #: Figures of one factor; the market's carry these names on the scoreboard, other factors ``<figure>_<factor>``.

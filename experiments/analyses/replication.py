@@ -40,10 +40,10 @@ from allocation.forecasters import make_forecaster
 from allocation.forecasting import ForecastSchedule, forecast_walk_forward
 from experiments.analyses._base import AnalysisContext, AnalysisOutput
 from experiments.analyses.replication_report import report_html, tables
-from regimes.data.download import cache_root
+from plumbing.errors import DataError, FactorRegimesError
+from plumbing.paths import cache_root
 from regimes.data.french import read_french
 from regimes.data.sources import make_record
-from regimes.errors import DataError, FactorRegimesError
 from regimes.specs import DetectorSpec
 
 PUBLISHED = {"r2_alpha1": -0.0119, "rmse_alpha1": 0.0467, "best_alpha": 100, "r2_best": 0.0277, "rmse_best": 0.0458,

@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from regimes.errors import FactorRegimesError
+from plumbing.errors import FactorRegimesError
 
 #: Keys of one scoreboard row, in order.
 ROW_KEYS = ("study", "figure", "paper", "value", "band_low", "band_high", "within", "note")

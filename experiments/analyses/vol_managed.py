@@ -12,7 +12,6 @@ falling from about 18 to under 3.
 
 from __future__ import annotations
 
-
 import numpy as np
 import pandas as pd
 
@@ -20,7 +19,7 @@ from allocation import metrics
 from allocation.risk import trailing_vol
 from experiments.analyses._base import AnalysisContext, AnalysisOutput
 from experiments.tables import html_table
-from regimes.errors import FactorRegimesError
+from plumbing.errors import FactorRegimesError
 
 PUBLISHED = {"period": "1927-03..2011-12", "sharpe_plain": 0.53, "sharpe_scaled": 0.97,
              "excess_kurtosis_plain": 18.24, "excess_kurtosis_scaled": 2.68}

@@ -13,7 +13,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from regimes.atomic import atomic_write_bytes  # noqa: E402
+from plumbing.atomic import atomic_write_bytes  # noqa: E402
 
 RISK_OFF = "#c0392b"
 RISK_ON = "#2e86c1"

@@ -19,9 +19,9 @@ import zipfile
 import zlib
 from pathlib import Path, PurePosixPath
 
+from plumbing.errors import DataError, SeriesMismatch
 from regimes.data._text import MAX_MEMBER_BYTES
 from regimes.data.catalog import SeriesSpec
-from regimes.errors import DataError, SeriesMismatch
 
 _ZIP_MAGIC = b"PK\x03\x04"
 #: Largest uncompressed member accepted from a local zip (a download has its own, equal, bound).

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import pandas as pd
 
-from regimes.errors import DataError
+from plumbing.errors import DataError
 
 DateParser = Callable[[str], dt.date]
 

@@ -15,7 +15,7 @@ import zipfile
 import zlib
 from pathlib import Path
 
-from regimes.errors import DataError
+from plumbing.errors import DataError
 
 #: Largest uncompressed zip member read (the biggest published file is about 2 MB); the downloader
 #: applies the same bound (:data:`regimes.data.download.MAX_BYTES`).

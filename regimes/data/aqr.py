@@ -16,9 +16,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from plumbing.errors import DataError
 from regimes.data._table import parse_number
 from regimes.data._text import read_bytes
-from regimes.errors import DataError
 
 _HEADER_SEARCH_ROWS = 60
 

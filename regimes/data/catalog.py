@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from plumbing.errors import DataError, SeriesMismatch
 from regimes.data.aqr import read_aqr
 from regimes.data.checks import check_frequency
 from regimes.data.french import read_french
 from regimes.data.readers import read_cboe_vix, read_fred, read_stooq, read_yahoo
-from regimes.errors import DataError, SeriesMismatch
 
 Reader = Callable[[Path], pd.DataFrame]
 
@@ -219,7 +219,7 @@ def read_series(key: str, path: str | Path, name: str | None = None, downloaded:
     ------
     DataError
         As the series' reader does, naming ``name`` (or ``path``) and the
-        line; of the same class (:class:`regimes.errors.SeriesMismatch` for
+        line; of the same class (:class:`plumbing.errors.SeriesMismatch` for
         a file of another series).
     """
     series = spec(key)

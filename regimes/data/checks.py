@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from regimes.errors import DataError, SeriesMismatch
+from plumbing.errors import DataError, SeriesMismatch
 
 FREQUENCIES = ("daily", "weekly", "monthly", "quarterly", "annual")
 

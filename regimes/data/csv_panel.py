@@ -40,12 +40,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from plumbing.errors import DataError
 from regimes.data._table import check_range, data_end, parse_table, split_header
 from regimes.data._text import read_lines
-from regimes.data.checks import check_consecutive_months, check_daily_gaps, infer_frequency
+from regimes.data.checks import (
+    check_consecutive_months,
+    check_daily_gaps,
+    infer_frequency,
+)
 from regimes.data.readers import VIX_MAX
 from regimes.data.sources import DataSource, LoadedSeries, make_record
-from regimes.errors import DataError
 
 #: Frequencies a user panel may have.
 CSV_FREQUENCIES = ("daily", "weekly", "monthly")

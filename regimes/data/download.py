@@ -25,7 +25,7 @@ Each fetch:
    FRED file's series id), naming the URL in any error. A publisher with a
    layout of its own has its own payload reader: Stooq's S&P 500 splices
    monthly rows before its daily ones, which are dropped and stated (a
-   one-line :class:`regimes.errors.DataWarning` and the manifest's ``note``);
+   one-line :class:`plumbing.errors.DataWarning` and the manifest's ``note``);
 6. renames it into place (atomic on POSIX), then writes the manifest the same
    way. On any failure the temporary file is removed and an existing good
    entry is left untouched: a refused payload never replaces a cached one.
@@ -46,14 +46,20 @@ from typing import BinaryIO
 
 import pandas as pd
 
-from regimes.atomic import locked_temp, remove_stale_temporaries
+from plumbing.atomic import locked_temp, remove_stale_temporaries
+from plumbing.errors import DataError, DataWarning, DownloadError, SeriesMismatch
+from plumbing.paths import CACHE_ENV, cache_root  # noqa: F401 (re-exported for the data CLI)
 from regimes.data import _payload
 from regimes.data._http import Deadline, DeadlineExceeded, PayloadTooLarge, get_to_file
 from regimes.data.catalog import CATALOG, PUBLISHERS, SeriesSpec, read_series, spec
-from regimes.data.sources import DataSource, FileRecord, LoadedSeries, make_record, sha256_file
-from regimes.errors import DataError, DataWarning, DownloadError, SeriesMismatch
+from regimes.data.sources import (
+    DataSource,
+    FileRecord,
+    LoadedSeries,
+    make_record,
+    sha256_file,
+)
 
-CACHE_ENV = "FACTOR_REGIMES_CACHE"
 USER_AGENT = "factor-regimes data fetcher (research use)"
 OFFLINE_HINT = ("use local files with --data-dir DIR (or FACTOR_REGIMES_DATA_DIR), "
                 "or the offline sample with --source sample")
@@ -62,15 +68,6 @@ OFFLINE_HINT = ("use local files with --data-dir DIR (or FACTOR_REGIMES_DATA_DIR
 MAX_BYTES = 64 * 1024 * 1024
 #: Suffix of temporary files (before the payload's own suffix).
 TEMP_MARK = ".fetching"
-
-
-def cache_root() -> Path:
-    """Root of every cache: ``FACTOR_REGIMES_CACHE`` or the per-user cache directory."""
-    value = os.environ.get(CACHE_ENV)
-    if value:
-        return Path(value)
-    import platformdirs
-    return Path(platformdirs.user_cache_dir("factor-regimes"))
 
 
 def default_cache_dir() -> Path:
@@ -200,7 +197,7 @@ class DownloadSource(DataSource):
 
         Rows the publisher's payload reader dropped (Stooq's spliced monthly
         history) are stated in the record's and the manifest's ``note`` and
-        in one :class:`regimes.errors.DataWarning`.
+        in one :class:`plumbing.errors.DataWarning`.
 
         Raises
         ------
@@ -257,7 +254,7 @@ class DownloadSource(DataSource):
         """Delete temporary files of fetches that died (unlocked); return what was removed.
 
         A live fetch holds an exclusive ``flock`` on its temporary file, so a
-        concurrent fetch is never disturbed (:func:`regimes.atomic.remove_stale_temporaries`).
+        concurrent fetch is never disturbed (:func:`plumbing.atomic.remove_stale_temporaries`).
         """
         prefixes = tuple(f".{s.cache_name}." for s in CATALOG.values() if s.cache_name)
         return remove_stale_temporaries(self.cache_dir, lambda name: name.startswith(prefixes))

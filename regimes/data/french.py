@@ -30,10 +30,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from plumbing.errors import DataError, SeriesMismatch
 from regimes.data._table import block_end, check_range, parse_table, split_header
-from regimes.data.checks import check_frequency
 from regimes.data._text import read_lines
-from regimes.errors import DataError, SeriesMismatch
+from regimes.data.checks import check_frequency
 
 MISSING_MARKERS = frozenset({-99.99, -999.0})
 _MAIN_ROW = re.compile(r"^\s*(\d{6}|\d{8})\s*,")

@@ -14,10 +14,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from regimes.data._table import check_range, data_end, expect_header, parse_rows, parse_table, split_header
+from plumbing.errors import DataError
+from regimes.data._table import (
+    check_range,
+    data_end,
+    expect_header,
+    parse_rows,
+    parse_table,
+    split_header,
+)
 from regimes.data._text import read_lines
 from regimes.data.checks import check_frequency, leading_monthly_rows
-from regimes.errors import DataError
 
 CBOE_HEADER = ("DATE", "OPEN", "HIGH", "LOW", "CLOSE")
 YAHOO_HEADERS = (

@@ -21,8 +21,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from plumbing.errors import DataError
 from regimes.data.catalog import CATALOG, read_series, spec
-from regimes.errors import DataError
 
 DATA_DIR_ENV = "FACTOR_REGIMES_DATA_DIR"
 
@@ -249,7 +249,9 @@ class LocalSource(DataSource):
         if path is None:
             names = " or ".join(spec(key).filenames)
             raise DataError(self.directory, f"no file for series {key!r} (expected {names})")
-        from regimes.data import _payload  # a Ken French zip must hold the file asked for, as when downloaded
+        from regimes.data import (
+            _payload,  # a Ken French zip must hold the file asked for, as when downloaded
+        )
         member = _payload.expected_member(spec(key))
         if member is not None and path.is_file():
             _payload.check_zip(path, member, _payload.MAX_BYTES, str(path))

@@ -17,6 +17,7 @@ Registered names (YAML ``detectors: [{name: hmm, ...}]``):
 ========================  ==================================================
 """
 
+from plumbing.registry import Registry
 from regimes.detectors._base import RegimeDetector, forward_filter, rank_to_proba
 from regimes.detectors.bocpd import BOCPDDetector
 from regimes.detectors.changepoint import ChangePointDetector
@@ -29,7 +30,6 @@ from regimes.detectors.markov_switching import MarkovSwitchingDetector
 from regimes.detectors.sjm import SparseJumpModelDetector
 from regimes.detectors.tuned import TunedDetector
 from regimes.detectors.vix_threshold import VixThresholdDetector
-from regimes.registry import Registry
 
 DETECTORS: Registry[RegimeDetector] = Registry("detector")
 for _name, _cls in [("hmm", GaussianHMMDetector), ("jump", JumpModelDetector), ("changepoint", ChangePointDetector),

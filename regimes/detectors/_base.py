@@ -28,7 +28,7 @@ from scipy.special import expit
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
-from regimes.errors import FactorRegimesError
+from plumbing.errors import FactorRegimesError
 from regimes.persistence import check_persistence, persist
 
 RISK_STATS = ("mean", "std", "-mean")

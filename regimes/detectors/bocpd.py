@@ -23,8 +23,13 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import gammaln, logsumexp
 
-from regimes.detectors._base import RegimeDetector, expanding_rank, rank_to_proba, two_state
-from regimes.errors import FactorRegimesError
+from plumbing.errors import FactorRegimesError
+from regimes.detectors._base import (
+    RegimeDetector,
+    expanding_rank,
+    rank_to_proba,
+    two_state,
+)
 
 
 def _student_logpdf(x: float, mu: np.ndarray, kappa: np.ndarray, alpha: np.ndarray, beta: np.ndarray) -> np.ndarray:

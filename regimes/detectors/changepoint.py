@@ -33,8 +33,8 @@ import warnings
 import numpy as np
 import ruptures as rpt
 
+from plumbing.errors import FactorRegimesError
 from regimes.detectors._base import RegimeDetector, rank_to_proba, two_state
-from regimes.errors import FactorRegimesError
 
 METHODS = ("kernel", "pelt", "binseg")
 COSTS = ("l2", "normal", "rbf", "l1")

@@ -38,10 +38,14 @@ import numpy as np
 from scipy.spatial.distance import cdist
 from scipy.special import logsumexp
 
+from plumbing.errors import FactorRegimesError
 from regimes.detectors import jump as jump_module
 from regimes.detectors._base import RegimeDetector, canonical_order, state_risk
-from regimes.detectors.jump import JumpModelDetector, _distances, check_states_and_penalty
-from regimes.errors import FactorRegimesError
+from regimes.detectors.jump import (
+    JumpModelDetector,
+    _distances,
+    check_states_and_penalty,
+)
 
 #: Largest simplex grid accepted (the programme costs grid points squared per row).
 MAX_GRID_POINTS = 1500

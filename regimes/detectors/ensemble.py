@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 from sklearn.base import clone
 
+from plumbing.errors import FactorRegimesError
 from regimes.detectors._base import RegimeDetector, two_state
-from regimes.errors import FactorRegimesError
 
 
 class EnsembleDetector(RegimeDetector):

@@ -24,8 +24,13 @@ import warnings
 import numpy as np
 from arch import arch_model
 
-from regimes.detectors._base import RegimeDetector, expanding_rank, rank_to_proba, two_state
-from regimes.errors import FactorRegimesError
+from plumbing.errors import FactorRegimesError
+from regimes.detectors._base import (
+    RegimeDetector,
+    expanding_rank,
+    rank_to_proba,
+    two_state,
+)
 
 SCALE = 100.0
 

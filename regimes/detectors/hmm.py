@@ -21,8 +21,13 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
-from regimes.detectors._base import RegimeDetector, canonical_order, forward_filter, state_risk
-from regimes.errors import FactorRegimesError
+from plumbing.errors import FactorRegimesError
+from regimes.detectors._base import (
+    RegimeDetector,
+    canonical_order,
+    forward_filter,
+    state_risk,
+)
 
 
 class GaussianHMMDetector(RegimeDetector):

@@ -23,8 +23,8 @@ import numpy as np
 from scipy.special import softmax
 from sklearn.utils import check_random_state
 
+from plumbing.errors import FactorRegimesError
 from regimes.detectors._base import RegimeDetector, canonical_order, state_risk
-from regimes.errors import FactorRegimesError
 
 
 def _distances(X: np.ndarray, centroids: np.ndarray) -> np.ndarray:

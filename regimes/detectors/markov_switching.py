@@ -17,8 +17,8 @@ import warnings
 import numpy as np
 from statsmodels.tsa.regime_switching.markov_regression import MarkovRegression
 
+from plumbing.errors import FactorRegimesError
 from regimes.detectors._base import RegimeDetector, canonical_order
-from regimes.errors import FactorRegimesError
 
 
 class MarkovSwitchingDetector(RegimeDetector):

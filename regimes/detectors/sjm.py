@@ -30,12 +30,17 @@ from __future__ import annotations
 import numpy as np
 from sklearn.utils import check_random_state
 
+from plumbing.errors import FactorRegimesError
 from regimes.detectors import cjm as cjm_module
 from regimes.detectors import jump as jump_module
 from regimes.detectors._base import RegimeDetector, canonical_order, state_risk
 from regimes.detectors.cjm import label_dynamics
-from regimes.detectors.jump import JumpModelDetector, _distances, check_states_and_penalty, forward_costs
-from regimes.errors import FactorRegimesError
+from regimes.detectors.jump import (
+    JumpModelDetector,
+    _distances,
+    check_states_and_penalty,
+    forward_costs,
+)
 
 
 def sparse_weights(bcss: np.ndarray, kappa: float, tol: float = 1e-10) -> np.ndarray:

@@ -47,9 +47,9 @@ from sklearn.base import clone
 from sklearn.model_selection import ParameterGrid, TimeSeriesSplit
 from sklearn.preprocessing import StandardScaler
 
+from plumbing.errors import FactorRegimesError
 from regimes.detectors import _scores
 from regimes.detectors._base import RegimeDetector
-from regimes.errors import FactorRegimesError
 
 CRITERIA = ("likelihood", "bic", "sharpe")
 

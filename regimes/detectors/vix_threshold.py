@@ -15,8 +15,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from plumbing.errors import FactorRegimesError
 from regimes.detectors._base import RegimeDetector, two_state
-from regimes.errors import FactorRegimesError
 
 
 class VixThresholdDetector(RegimeDetector):

@@ -1,0 +1,288 @@
+"""``factor-regimes regimes``: list detectors, plot walk-forward regimes, run the regime stage of a config.
+
+Every command computes paths with the one regime pipeline (:mod:`regimes.pipeline`) at the same decision
+dates: every month from the data's first date (``history_start``) to its end. ``--start`` and ``--end`` of
+``regimes plot`` only crop what is drawn and written, so a plot of a config shows the paths its run uses.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from dataclasses import replace
+from pathlib import Path
+
+import click
+import pandas as pd
+from rich.markup import escape
+from rich.table import Table
+
+from experiments.cli._app import cli
+from experiments.cli.common import (
+    cache_dir_option,
+    console,
+    data_dir_option,
+    resolve_source,
+    set_option,
+    source_option,
+)
+from plumbing.errors import FactorRegimesError
+
+#: Defaults of ``regimes plot`` without ``--config`` (those of an experiment config).
+PLOT_DEFAULTS = {"start": "2000-01", "history_start": "1990-01", "refit_every": 12, "min_history": 60, "seed": 0}
+
+
+@cli.group()
+def regimes() -> None:
+    """Walk-forward regime detection: timelines, detector comparisons, detection-only runs."""
+
+
+@regimes.command("list")
+def regimes_list() -> None:
+    """List the registered detectors with their default features and parameters."""
+    from regimes.detectors import DETECTORS
+    from regimes.specs import DEFAULTS
+
+    table = Table(title="Regime detectors", title_justify="left")
+    for col in ("name", "features", "frequency", "parameters"):
+        table.add_column(col, overflow="fold")
+    for name in DETECTORS.names():
+        feats, freq, _ = DEFAULTS[name]
+        table.add_row(name, ", ".join(feats), freq, ", ".join(DETECTORS.parameters(name)))
+    console.print(table)
+
+
+@regimes.command("run")
+@click.argument("config", type=click.Path(path_type=Path))
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="Run directory (default <runs-dir>/<config name>-<config hash>-regimes).")
+@data_dir_option
+@set_option
+@click.option("--runs-dir", type=click.Path(path_type=Path), default=Path("runs"), show_default=True,
+              help="Folder of the default run directory.")
+@click.option("--no-cache", is_flag=True, help="Recompute regime paths instead of reusing cached ones.")
+@click.option("--force", is_flag=True,
+              help="Replace --out even when it is not a run directory of this config (never the current folder, "
+                   "the config or the data).")
+def regimes_run(config: Path, out: Path | None, data_dir: Path | None, overrides: tuple[str, ...], runs_dir: Path,
+                no_cache: bool, force: bool) -> None:
+    """Run only the regime stage of an experiment CONFIG and write a run directory.
+
+    Writes config.yaml, manifest.json, regimes.csv (the filtered risk-off probability of every detector,
+    the same numbers `run` writes for the config), regime_evaluation.csv, figures/ and report.html,
+    atomically: an interrupted or failed run leaves nothing.
+    """
+    from experiments.regime_run import regime_run_dir, run_regimes
+    from experiments.runner import resolve
+
+    resolved = resolve(config, overrides, data_dir)
+    run_dir = out or regime_run_dir(resolved, runs_dir)
+    with console.status("starting") as status:
+        protected = [Path.cwd(), runs_dir / "catalog.sqlite", config, data_dir or resolved["data"].get("dir")]
+        outcome = run_regimes(resolved, run_dir, progress=lambda stage, detail="": status.update(
+            f"[bold]{stage}[/bold] {escape(detail)}"), use_cache=not no_cache, force=force,
+            protected=tuple(p for p in protected if p is not None))
+    table = outcome.evaluation
+    view = Table(title=f"{escape(resolved['name'])}: regimes {outcome.manifest['decision_dates']['first']}.."
+                       f"{outcome.manifest['decision_dates']['last']}", title_justify="left")
+    cols = ("share_risk_off", "switches_per_year", "mean_duration", "agreement_others", "refits", "flip_share")
+    view.add_column("detector")
+    for col in cols:
+        view.add_column(col, justify="right")
+    for label, row in table.iterrows():
+        view.add_row(escape(str(label)), *[_num(row.get(c)) for c in cols])
+    console.print(view)
+    if outcome.manifest.get("sample_data"):
+        console.print("[bold]SAMPLE data[/bold]: paths show how the framework works, not research results.")
+    stages = ", ".join(f"{k} {v:.1f}s" for k, v in outcome.manifest["seconds_by_stage"].items())
+    console.print(f"Run directory: {outcome.run_dir}  ({stages})")
+
+
+def _num(value) -> str:
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    return f"{value:.3g}" if isinstance(value, float) else str(value)
+
+
+@regimes.command("plot")
+@click.option("--config", "config_path", type=click.Path(path_type=Path), default=None,
+              help="Draw the regimes of an experiment CONFIG: its data, detectors, schedule and seed, i.e. the "
+                   "paths `run` computes. Change it with --set; --detector then picks labels.")
+@set_option
+@click.option("--detector", "detectors", multiple=True,
+              help="Registered detector (repeatable; default hmm); several also give a stacked comparison. With "
+                   "--config: a detector label of the config.")
+@click.option("--param", "params", multiple=True, metavar="DETECTOR.KEY=VALUE",
+              help="Detector parameter (value parsed as YAML), e.g. hmm.n_states=3.")
+@click.option("--features", "feature_lists", multiple=True, metavar="DETECTOR=F1,F2",
+              help="Features of a detector, e.g. hmm=log_vix,rv.")
+@source_option
+@data_dir_option
+@cache_dir_option
+@click.option("--start", default=None,
+              help="First date drawn (default: the config's data.start, else 2000-01). It crops the figure and "
+                   "regimes CSV only: detectors always walk forward from --history-start.")
+@click.option("--end", default=None, help="Last date drawn (default: the config's data.end, else the end of data).")
+@click.option("--history-start", default=None, help="First date of data the detectors learn from [default: 1990-01].")
+@click.option("--refit-every", type=click.IntRange(min=1), default=None, help="Months between refits [default: 12].")
+@click.option("--min-history", type=click.IntRange(min=2), default=None,
+              help="Months of data before the first fit [default: 60].")
+@click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=None, help="Detector seed [default: 0].")
+@click.option("--no-cache", is_flag=True, help="Recompute regime paths instead of reusing cached ones.")
+@click.option("--out", type=click.Path(path_type=Path), default=Path("figures"), show_default=True,
+              help="Folder for the PNG files and the regimes CSV.")
+def regimes_plot(config_path: Path | None, overrides: tuple[str, ...], detectors: tuple[str, ...],
+                 params: tuple[str, ...], feature_lists: tuple[str, ...], source: str | None, data_dir: Path | None,
+                 cache_dir: Path | None, start: str | None, end: str | None, history_start: str | None,
+                 refit_every: int | None, min_history: int | None, seed: int | None, no_cache: bool,
+                 out: Path) -> None:
+    """Run detectors walk-forward (filtered, refit on data up to each date), plot them and write their paths.
+
+    Files carry the detector label, its parameters and a hash of everything that defines the path (so a
+    second plot never overwrites the first): regimes_<label>[_<params>]-<hash>.png per detector,
+    regimes_comparison-<hash>.png for several, and one CSV named like the main figure with the filtered
+    risk-off probability of every detector at the dates drawn (index date, one column per label).
+    """
+    from experiments.regime_run import config_source, regime_stage
+
+    if out.exists() and not out.is_dir() or not out.exists() and os.path.lexists(out):
+        raise FactorRegimesError(f"{out}: --out must be a folder (for the PNG files); this is not one")
+    for option, value in (("--start", start), ("--end", end)):
+        if value is not None:
+            try:
+                pd.Timestamp(str(value))
+            except (TypeError, ValueError):
+                raise FactorRegimesError(f"{option} {value!r}: expected a date YYYY-MM or YYYY-MM-DD") from None
+    if config_path is not None:
+        given = [name for name, value in (("--param", params), ("--features", feature_lists), ("--source", source),
+                                          ("--cache-dir", cache_dir), ("--history-start", history_start),
+                                          ("--refit-every", refit_every), ("--min-history", min_history),
+                                          ("--seed", seed)) if value]
+        if given:
+            raise click.UsageError(f"{', '.join(given)} cannot be combined with --config; change the config with "
+                                   "--set (e.g. --set regimes.schedule.refit_every=6)")
+        from experiments.runner import resolve
+        config = resolve(config_path, overrides, data_dir)
+        src = config_source(config)
+        if detectors:  # compute only the labels asked for (each path is computed on its own: same numbers)
+            items = {d.get("label") or d["name"]: d for d in config["regimes"]["detectors"]}
+            unknown = [d for d in detectors if d not in items]
+            if unknown:
+                raise FactorRegimesError(f"--detector {unknown[0]!r} is not a detector label of {config_path} "
+                                         f"(labels: {', '.join(items)})")
+            config["regimes"]["detectors"] = [items[d] for d in dict.fromkeys(detectors)]
+    else:
+        if overrides:
+            raise click.UsageError("--set needs --config")
+        config = _plot_config(detectors or ("hmm",), params, feature_lists, end, history_start, refit_every,
+                              min_history, seed)
+        src = resolve_source(source, data_dir, cache_dir)
+    stage = regime_stage(config, src, use_cache=not no_cache)
+    paths = stage.paths
+    first = str(start or config["data"]["start"])
+    last = end or config["data"]["end"]
+    last = None if last is None else str(last)
+    drawn = {label: _crop(path, first, last) for label, path in paths.items()}
+    _draw(drawn, stage, config, src, out, first, last)
+
+
+def _plot_config(detectors, params, feature_lists, end, history_start, refit_every, min_history, seed) -> dict:
+    """The config a plot without ``--config`` stands for: the defaults, its detectors and schedule."""
+    import yaml
+
+    from experiments.config import DEFAULTS, deep_merge
+    from regimes.specs import DetectorSpec
+
+    overrides: dict[str, dict] = {d: {} for d in detectors}
+    for item in params:
+        key, sep, value = item.partition("=")
+        det, dot, name = key.partition(".")
+        if not sep or not dot or det not in overrides:
+            raise click.BadParameter(f"{item!r}: expected DETECTOR.KEY=VALUE for one of {', '.join(detectors)}",
+                                     param_hint="--param")
+        try:
+            overrides[det][name] = yaml.safe_load(value)
+        except yaml.YAMLError as exc:
+            raise click.BadParameter(f"{item!r}: the value is not valid YAML ({' '.join(str(exc).split())})",
+                                     param_hint="--param") from None
+    feats: dict[str, list[str]] = {}
+    for item in feature_lists:
+        det, sep, value = item.partition("=")
+        if not sep or det not in overrides or not value:
+            raise click.BadParameter(f"{item!r}: expected DETECTOR=F1,F2", param_hint="--features")
+        feats[det] = [v.strip() for v in value.split(",") if v.strip()]
+    items = [{"name": d, "params": overrides[d], **({"features": feats[d]} if d in feats else {})} for d in detectors]
+    for item in items:
+        DetectorSpec.from_dict(item)  # unknown detector: one line naming the close matches
+    schedule = {"refit_every": refit_every or PLOT_DEFAULTS["refit_every"],
+                "min_history": min_history or PLOT_DEFAULTS["min_history"]}
+    return deep_merge(DEFAULTS, {
+        "name": "regimes_plot", "data": {"history_start": history_start or PLOT_DEFAULTS["history_start"],
+                                         "start": PLOT_DEFAULTS["start"], "end": end},
+        "regimes": {"detectors": items, "schedule": schedule},
+        "evaluation": {"seed": PLOT_DEFAULTS["seed"] if seed is None else seed}})
+
+
+def _crop(path, first: str, last: str | None):
+    """The path restricted to the dates drawn (values untouched: the walk covered the whole history)."""
+    proba = path.proba.loc[first:last] if last else path.proba.loc[first:]
+    if proba.dropna().empty:
+        out = path.risk_off.first_valid_index()
+        raise FactorRegimesError(f"{path.name}: no regime output between {first} and {last or 'the end of data'}"
+                                 + (f" (its first output is at {out.date()})" if out is not None else ""))
+    keep = (path.refit_dates >= proba.index[0]) & (path.refit_dates <= proba.index[-1])
+    return replace(path, proba=proba, next_proba=path.next_proba.reindex(proba.index),
+                   refit_dates=path.refit_dates[keep])
+
+
+def _slug(text: str, limit: int = 60) -> str:
+    text = re.sub(r"[^A-Za-z0-9._=+-]+", "-", text).strip("-")
+    return text[:limit]
+
+
+def plot_stem(spec, config: dict, source_text: str) -> str:
+    """File stem of a detector's plot: label, its scalar parameters, and a hash of what defines its path."""
+    scalars = [f"{k}={v}" for k, v in sorted(spec.params.items()) if isinstance(v, (int, float, str, bool))]
+    identity = {"detector": {"name": spec.name, "label": spec.label, "features": list(spec.features),
+                             "frequency": spec.frequency, "params": spec.params},
+                "schedule": config["regimes"]["schedule"], "seed": config["evaluation"]["seed"],
+                "history_start": str(config["data"]["history_start"]), "end": str(config["data"]["end"]),
+                "extra_csv": list(config["data"].get("extra_csv") or []), "source": source_text}
+    digest = hashlib.sha256(json.dumps(identity, sort_keys=True, default=str).encode()).hexdigest()[:8]
+    readable = _slug("_".join([spec.label, *scalars]))
+    return f"regimes_{readable}-{digest}"
+
+
+def _draw(paths: dict, stage, config: dict, src, out: Path, first: str, last: str | None) -> None:
+    from experiments.figures import regime_comparison, regime_timeline
+    from experiments.figures.style import save
+    from experiments.regime_run import write_regimes_csv
+    from regimes.evaluation import path_summary
+
+    specs = {s.label: s for s in stage.spec.detectors}
+    stems = {label: plot_stem(specs[label], config, src.describe()) for label in paths}
+    panel = stage.data.monthly
+    dates = next(iter(paths.values())).proba.index
+    table = Table(title=f"Walk-forward regimes drawn {dates[0].date()}..{dates[-1].date()} (walked from "
+                        f"{stage.data.dates[0].date()}; {escape(src.describe())})", title_justify="left")
+    for col in ("detector", "risk-off share", "switches/yr", "Sep-2008", "Aug-2011", "Feb-2020", "file"):
+        table.add_column(col, justify="left" if col in ("detector", "file") else "right")
+    for label, path in paths.items():
+        file = save(regime_timeline(path, panel), out / f"{stems[label]}.png")
+        s = path_summary(path.risk_off)
+        delay = ["-" if s[k] != s[k] else f"{s[k]:.0f}" for k in ("delay_Sep-2008", "delay_Aug-2011", "delay_Feb-2020")]
+        table.add_row(escape(label), f"{s['share_risk_off']:.2f}", f"{s['switches_per_year']:.2f}", *delay,
+                      escape(str(file)))
+    main = stems[next(iter(paths))]
+    if len(paths) > 1:
+        digest = hashlib.sha256("|".join(stems.values()).encode()).hexdigest()[:8]
+        main = f"regimes_comparison-{digest}"
+        save(regime_comparison(list(paths.values()), panel), out / f"{main}.png")
+    csv = write_regimes_csv(paths, out / f"{main}.csv")
+    console.print(table)
+    console.print("Delays: months from the onset to the first filtered risk-off label ('-': none within 12).")
+    if len(paths) > 1:
+        console.print(f"Comparison: {out / (main + '.png')}")
+    console.print(f"Regime paths (dates drawn): {csv}")
