@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from regimes.data.sources import make_source
+from regimes.data import make_source
 from regimes.panel import Panel, build_panel
 
 

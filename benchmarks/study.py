@@ -24,7 +24,7 @@ from pathlib import Path
 sys.path = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
 from experiments.study import StudySpec, run_study  # noqa: E402
-from regimes.data.sources import make_source  # noqa: E402
+from regimes.data import make_source  # noqa: E402
 from regimes.specs import DEFAULTS, DetectorSpec  # noqa: E402
 
 

@@ -40,7 +40,7 @@ from experiments.study import StudySpec, detect_study_regimes, regime_data
 from plumbing.atomic import atomic_write_text
 from plumbing.paths import cache_root
 from plumbing.threads import capped
-from regimes.data.sources import DataSource, make_source
+from regimes.data import DataSource, make_source
 from regimes.evaluation import evaluation_table
 from regimes.pipeline import RegimeData, risk_off_table
 from regimes.walkforward import RegimePath

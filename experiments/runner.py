@@ -41,7 +41,7 @@ from experiments.study import StudyResult, run_study
 from plumbing.errors import DataError, FactorRegimesError, FactorRegimesWarning
 from plumbing.paths import cache_root
 from plumbing.threads import capped
-from regimes.data.sources import DataSource, make_source
+from regimes.data import DataSource, make_source
 from regimes.features import FEATURES, build_features
 from regimes.panel import EX_POST_COLUMNS, build_panel
 from regimes.specs import DetectorSpec, resolve_panel

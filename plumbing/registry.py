@@ -1,4 +1,7 @@
-"""Name -> component registries, one per component kind (detectors, forecasters, allocators).
+"""Name -> component registries, one per component kind.
+
+Every kind uses this one class: detectors, features, forecasters, allocators,
+analyses, replication studies and data sources.
 
 YAML names components; the registry turns a name and parameters into an
 object, or raises one clear error listing the valid names (and the closest
@@ -39,11 +42,25 @@ class Registry(Generic[T]):
             return factory
         return decorate
 
+    def add(self, name: str, item: T) -> T:
+        """Register an object that is used as it is (a feature, say), not called to build one."""
+        return self.register(name)(item)
+
     def names(self) -> list[str]:
         return list(self._items)
 
+    def items(self) -> list[tuple[str, Callable[..., T]]]:
+        """``(name, registered object)`` pairs, in registration order."""
+        return list(self._items.items())
+
     def __contains__(self, name: object) -> bool:
         return name in self._items
+
+    def __iter__(self):
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
 
     def get(self, name: str) -> Callable[..., T]:
         """The factory registered as ``name``."""

@@ -8,6 +8,19 @@ Data flows one way through the framework::
 This package holds the first three stages.
 """
 
-from plumbing.errors import DataError, DownloadError, FactorRegimesError
+from __future__ import annotations
 
-__all__ = ["DataError", "DownloadError", "FactorRegimesError"]
+from plumbing.errors import DataError, DownloadError, FactorRegimesError
+from plumbing.lazy import lazy_exports
+
+_EXPORTS = {
+    "DETECTORS": "regimes.detectors", "RegimeDetector": "regimes.detectors",
+    "FEATURES": "regimes.features", "build_features": "regimes.features",
+    "Panel": "regimes.panel", "build_panel": "regimes.panel",
+    "detect": "regimes.pipeline", "RegimeData": "regimes.pipeline",
+    "Schedule": "regimes.walkforward", "RegimePath": "regimes.walkforward", "walk_forward": "regimes.walkforward",
+    "DetectorSpec": "regimes.specs",
+    "SOURCES": "regimes.data", "make_source": "regimes.data",
+}
+__all__ = ["DataError", "DownloadError", "FactorRegimesError", *sorted(_EXPORTS)]
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

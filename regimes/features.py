@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from plumbing.errors import FactorRegimesError
+from plumbing.registry import Registry
 from regimes.panel import EX_POST_COLUMNS, TRADING_DAYS, Panel
 
 
@@ -120,7 +121,9 @@ def _sym_features() -> list[Feature]:
     return out
 
 
-FEATURES: dict[str, Feature] = {f.name: f for f in [
+#: Registered features by name (``FEATURES.get(name)`` is the :class:`Feature`).
+FEATURES: Registry[Feature] = Registry("feature")
+for _feature in [
     Feature("vix", _col("vix"), "mean", "VIX close at t (index points)"),
     Feature("log_vix", lambda f, p: np.log(f["vix"]), "mean", "log of the VIX close at t"),
     Feature("vix_change", lambda f, p: np.log(f["vix"]).diff(), "mean", "log change of the VIX over period t"),
@@ -135,7 +138,9 @@ FEATURES: dict[str, Feature] = {f.name: f for f in [
     Feature("credit_spread", _col("credit_spread"), "mean", "Baa-10y credit spread"),
     Feature("mkt_ret", lambda f, p: f["Mkt-RF"] + f["RF"], "std", "market total return over period t (Fama-French)"),
     *_sym_features(),
-]}
+]:
+    FEATURES.add(_feature.name, _feature)
+del _feature
 
 
 def _unknown(name: str) -> FactorRegimesError:
@@ -150,7 +155,7 @@ def feature(name: str) -> Feature:
     """The registered feature ``name`` (error lists close matches)."""
     if name not in FEATURES:
         raise _unknown(name)
-    return FEATURES[name]
+    return FEATURES.get(name)
 
 
 def build_features(panel: Panel, names: Sequence[str]) -> pd.DataFrame:

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from regimes.data.sources import DataSource, make_source
+from regimes.data import DataSource, make_source
 
 # Wide output when piped (a log file should not wrap tables); the terminal's width otherwise.
 console = Console(highlight=False, width=None if sys.stdout.isatty() else 140)

@@ -146,7 +146,7 @@ def data_panel(source: str | None, data_dir: Path | None, cache_dir: Path | None
     if csv_path is not None:
         if source is not None or data_dir is not None:
             raise click.BadParameter("--csv is a whole panel; drop --source and --data-dir", param_hint="--csv")
-        from regimes.data.sources import make_source
+        from regimes.data import make_source
         src = make_source("csv", path=csv_path)
         protected = [csv_path]
     else:

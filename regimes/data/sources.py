@@ -268,33 +268,6 @@ def default_data_dir() -> Path | None:
     return Path(value) if value else None
 
 
-def make_source(name: str = "local", data_dir: str | Path | None = None,
-                cache_dir: str | Path | None = None, path: str | Path | None = None) -> DataSource:
-    """Build a source by name: ``local``, ``download``, ``sample`` or ``csv``.
-
-    ``local`` uses ``data_dir`` or else ``FACTOR_REGIMES_DATA_DIR``; ``csv``
-    reads the user's panel CSV at ``path`` (:mod:`regimes.data.csv_panel`).
-    """
-    if name == "csv":
-        if path is None:
-            raise DataError(None, "source 'csv' needs the panel file: set data.path to a CSV with a 'date' column")
-        from regimes.data.csv_panel import CsvSource
-        return CsvSource(path)
-    if name == "local":
-        directory = data_dir if data_dir is not None else default_data_dir()
-        if directory is None:
-            raise DataError(None, f"source 'local' needs a data directory: pass --data-dir DIR or set {DATA_DIR_ENV} "
-                                  "(or use --source download or --source sample)")
-        return LocalSource(directory)
-    if name == "download":
-        from regimes.data.download import DownloadSource
-        return DownloadSource(cache_dir=cache_dir)
-    if name == "sample":
-        from regimes.data.sample import SampleSource
-        return SampleSource()
-    raise DataError(None, f"unknown data source {name!r}; choose local, download, sample or csv")
-
-
 class MemorySource(DataSource):
     """Series given as DataFrames (already validated by the caller), keyed like the catalog.
 

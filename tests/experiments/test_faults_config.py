@@ -292,7 +292,7 @@ def test_end_date_past_the_data_is_stated_and_recorded(tmp_path: Path, capsys) -
     run_dir = next(p for p in (tmp_path / "runs").iterdir() if p.is_dir())
     manifest = json.loads((run_dir / "manifest.json").read_text())
     last_return = (run_dir / "returns.csv").read_text().strip().splitlines()[-1].split(",")[0]
-    from regimes.data.sources import make_source
+    from regimes.data import make_source
     from regimes.panel import build_panel
     data_end = build_panel(make_source("sample"), "monthly", start="1999-01").frame.index[-1].date().isoformat()
     decided = manifest["decision_dates"]
