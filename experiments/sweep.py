@@ -161,9 +161,50 @@ def _yaml(value: Any) -> str:
     return yaml.safe_dump(value, default_flow_style=True).strip().removesuffix("...").strip()
 
 
-def _run_one(config: dict, run_dir: str) -> dict:
+#: Data sources loaded once by the sweep, by :func:`_source_key` (local pool workers inherit them when forked).
+_SHARED: dict[str, Any] = {}
+
+
+def _source_key(config: dict) -> str:
+    """What identifies a run's data source: the source's name, folder and file (not the dates)."""
+    import json
+    data = config["data"]
+    return json.dumps([data.get("source"), data.get("dir"), data.get("path")])
+
+
+def _shared_sources(todo: list[PlannedRun]) -> dict[str, Any]:
+    """Each distinct data source of ``todo``, its monthly (and daily) panel series read and checked once.
+
+    Runs then reuse the validated series (the same bytes, the same sha256 in every manifest) instead
+    of each reading and checking every file again. A source that cannot be read here is left out:
+    its runs read it themselves and fail, each recorded with its own error.
+    """
+    from plumbing.errors import FactorRegimesError
+    from regimes.data import make_source
+    from regimes.panel import build_panel
+
+    shared: dict[str, Any] = {}
+    for run in todo:
+        key = _source_key(run.config)
+        if key in shared:
+            continue
+        data = run.config["data"]
+        try:
+            source = make_source(data["source"], data_dir=data.get("dir"), path=data.get("path"))
+            build_panel(source, "monthly", start=str(data["history_start"]), extra_csv=data.get("extra_csv") or ())
+            if source.has("ff3_daily") and source.has("mom_daily"):
+                build_panel(source, "daily", start=str(data["history_start"]))
+        except (FactorRegimesError, OSError):
+            continue
+        shared[key] = source
+    return shared
+
+
+def _run_one(config: dict, run_dir: str, source=None) -> dict:
     """Worker: run one config (in a separate process) and return what the catalog records.
 
+    ``source`` is the sweep's data source with its series already read (scattered once to Dask
+    workers); otherwise a forked pool worker finds it in :data:`_SHARED`, else the run reads its data.
     In a pool worker, SIGTERM during the run raises ``KeyboardInterrupt``, so the run removes its
     temporary folder before the worker stops (see :func:`_worker_init`).
     """
@@ -171,10 +212,12 @@ def _run_one(config: dict, run_dir: str) -> dict:
     import threading
 
     from experiments.runner import run_config
+    if source is None:
+        source = _SHARED.get(_source_key(config))
     in_main = threading.current_thread() is threading.main_thread()  # not so in a Dask worker's thread
     previous = signal.signal(signal.SIGTERM, signal.default_int_handler) if in_main else None
     try:
-        outcome = run_config(config, Path(run_dir))
+        outcome = run_config(config, Path(run_dir), source=source)
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
@@ -219,6 +262,8 @@ def run_sweep(path: str | Path, runs_dir: str | Path = "runs", executor: str | N
     if todo:
         if executor not in ("local", "dask"):
             raise ConfigError(f"executor must be 'local' or 'dask', not {executor!r}")
+        _SHARED.clear()
+        _SHARED.update(_shared_sources(todo))
         with _stop_on_signals():
             if executor == "local":
                 _local(todo, workers, catalog, failures, say)
@@ -356,6 +401,18 @@ def _local(todo: list[PlannedRun], workers: int, catalog: Catalog, failures: dic
     pool.shutdown(wait=True)
 
 
+def _dask_setup_plugin():
+    """A Dask worker plugin: one BLAS/OpenMP thread per worker, and the framework imported once at start."""
+    from distributed import WorkerPlugin
+
+    class Setup(WorkerPlugin):
+        def setup(self, worker) -> None:
+            _one_thread()
+            import experiments.runner  # noqa: F401 (paid once per worker, not in its first run)
+
+    return Setup()
+
+
 def _dask(todo: list[PlannedRun], workers: int, scheduler: str | None, catalog: Catalog, failures: dict,
           say) -> None:
     try:
@@ -370,7 +427,10 @@ def _dask(todo: list[PlannedRun], workers: int, scheduler: str | None, catalog: 
                                dashboard_address=None)
         client = Client(cluster)
     try:
-        futures = {client.submit(_run_one, r.config, str(r.run_dir), pure=False, key=f"run-{r.hash}"): r
+        client.register_plugin(_dask_setup_plugin(), name="factor-regimes-setup")
+        scattered = client.scatter(dict(_SHARED), broadcast=True) if _SHARED else {}
+        futures = {client.submit(_run_one, r.config, str(r.run_dir), scattered.get(_source_key(r.config)),
+                                 pure=False, key=f"run-{r.hash}"): r
                    for r in todo}
         for r in todo:
             say("start", r, "")

@@ -110,3 +110,27 @@ def test_finished_runs_missing_from_the_catalog_are_recorded_not_redone(tmp_path
     assert events == ["skip"] * 4 and [r["status"] for r in again] == ["done"] * 4
     # recorded from metrics.csv (10 significant digits) instead of from memory
     assert [r["best_sharpe"] for r in again] == pytest.approx([r["best_sharpe"] for r in first], rel=1e-8)
+
+
+def test_the_sweeps_shared_data_gives_what_each_run_reads_itself(tmp_path: Path) -> None:
+    """The sweep reads each distinct data source once; a run fed that source writes the same metrics and
+    records the same files (names, sha256) as the same config run on its own."""
+    import json
+
+    from experiments import sweep as sweep_module
+    from experiments.runner import run_config
+    from experiments.sweep import _run_one, _shared_sources, plan_sweep
+
+    _, planned = plan_sweep(_sweep_file(tmp_path), tmp_path / "runs")
+    shared = _shared_sources(planned)
+    assert list(shared) == [sweep_module._source_key(planned[0].config)]  # four runs, one data source
+    source = next(iter(shared.values()))
+    assert {"ff3_monthly", "sp500"} <= set(source._loaded)  # read once, here, before any run
+    run = planned[0]
+    _run_one(run.config, str(run.run_dir), source)
+    alone = run_config(run.config, tmp_path / "alone")
+    mine = json.loads((run.run_dir / "manifest.json").read_text())["data_files"]
+    theirs = json.loads((alone.run_dir / "manifest.json").read_text())["data_files"]
+    assert mine == theirs and all(r["sha256"] for r in mine)
+    pd.testing.assert_frame_equal(pd.read_csv(run.run_dir / "metrics.csv", index_col=0),
+                                  pd.read_csv(alone.run_dir / "metrics.csv", index_col=0))
