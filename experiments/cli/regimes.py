@@ -192,7 +192,8 @@ def _plot_config(detectors, params, feature_lists, end, history_start, refit_eve
     """The config a plot without ``--config`` stands for: the defaults, its detectors and schedule."""
     import yaml
 
-    from experiments.config import DEFAULTS, deep_merge
+    from experiments.config import deep_merge
+    from experiments.config_tree import tree_defaults
     from regimes.specs import DetectorSpec
 
     overrides: dict[str, dict] = {d: {} for d in detectors}
@@ -218,7 +219,7 @@ def _plot_config(detectors, params, feature_lists, end, history_start, refit_eve
         DetectorSpec.from_dict(item)  # unknown detector: one line naming the close matches
     schedule = {"refit_every": refit_every or PLOT_DEFAULTS["refit_every"],
                 "min_history": min_history or PLOT_DEFAULTS["min_history"]}
-    return deep_merge(DEFAULTS, {
+    return deep_merge(tree_defaults(), {
         "name": "regimes_plot", "data": {"history_start": history_start or PLOT_DEFAULTS["history_start"],
                                          "start": PLOT_DEFAULTS["start"], "end": end},
         "regimes": {"detectors": items, "schedule": schedule},
