@@ -256,28 +256,30 @@ def ordered(config: Mapping, tree: type) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class Leaf:
-    """One documented key: dotted path (``.N.`` stands for a list item), type, default, allowed values, description."""
+    """One documented key: dotted path (``.N.`` stands for a list item), type, whether null is allowed,
+    default, allowed values, description."""
 
     path: str
     kind: str
+    nullable: bool
     default: Any
     allowed: str
     doc: str
 
 
-def _kind(rule: Any) -> tuple[str, str]:
+def _kind(rule: Any) -> tuple[str, bool, str]:
     if isinstance(rule, ListOf):
         if _is_tree(rule.item):
             kind, allowed = "list of components", ""
         else:
-            item_kind, allowed = _kind(rule.item)
+            item_kind, _, allowed = _kind(rule.item)
             kind = f"list of {item_kind}"
         if rule.min_items:
             allowed = "; ".join(p for p in (f"at least {rule.min_items}", allowed) if p)
-        return kind, allowed
+        return kind, False, allowed
     if isinstance(rule, MapOf):
-        return "mapping" + (" or null" if rule.nullable else ""), "the component's parameters"
-    return rule.kind + (" or null" if rule.nullable else ""), rule.allowed_text
+        return "mapping", rule.nullable, "the component's parameters"
+    return rule.kind, rule.nullable, rule.allowed_text
 
 
 def leaves(tree: type, path: str = "") -> list[Leaf]:
@@ -289,8 +291,8 @@ def leaves(tree: type, path: str = "") -> list[Leaf]:
         if rule is None:
             out += leaves(f.default_factory, at + ".")
             continue
-        kind, allowed = _kind(rule)
-        out.append(Leaf(at, kind, _default(f), allowed, f.metadata["doc"]))
+        kind, nullable, allowed = _kind(rule)
+        out.append(Leaf(at, kind, nullable, _default(f), allowed, f.metadata["doc"]))
         if isinstance(rule, ListOf) and _is_tree(rule.item):
             out += leaves(rule.item, at + ".N.")
     return out
