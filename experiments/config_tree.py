@@ -76,8 +76,8 @@ class Data:
     history_start: str = key("1990-01", Date(), "first month of data the panel (and so every model's history) holds; "
                              "not after start")
     frequency: str = key("monthly", Choice(FREQUENCIES), "decision frequency")
-    extra_csv: list[str] = key([], ListOf(Str()), "your own tidy CSV files (date,NAME,...) added as panel columns, "
-                               "each value known at the close of its date")
+    extra_csv: list[str] = key([], ListOf(Str(), unique=True), "your own tidy CSV files (date,NAME,...) added "
+                               "as panel columns, each value known at the close of its date")
 
 
 @dataclass
@@ -98,8 +98,8 @@ class DetectorItem:
     name: str = key(REQUIRED, Choice(DETECTORS.names), "registered detector (factor-regimes regimes list)")
     label: str | None = key(None, Str(nullable=True), "name of its regime paths and strategies (null: the name); "
                             "unique, without / or @")
-    features: list[str] | None = key(None, ListOf(Str()), "features the detector reads (omitted: the detector's "
-                                     "defaults)")
+    features: list[str] | None = key(None, ListOf(Str(), unique=True), "features the detector reads (omitted: "
+                                     "the detector's defaults)")
     frequency: str | None = key(None, Choice(PANEL_FREQUENCIES, nullable=True), "panel the features come from "
                                 "(null: the detector's default)")
     params: dict | None = key(None, MapOf(), "detector parameters (a seed defaults to evaluation.seed)")
@@ -167,9 +167,10 @@ class Allocation:
     static_weight: float = key(1.0, Num(-MAX_LEVERAGE, MAX_LEVERAGE), "exposure of the static benchmark strategy "
                                "(split equally over a portfolio's assets)")
     cost_bps: float = key(10.0, Num(0, MAX_COST_BPS), "trading cost in basis points of the value traded")
-    allocators: list[dict] = key([{"name": "binary"}], ListOf(AllocatorItem), "rules turning forecasts and regimes into "
-                                 "weights")
-    constraints: WeightConstraints = section(WeightConstraints, "constraints applied to every strategy's weights, in this order")
+    allocators: list[dict] = key([{"name": "binary"}], ListOf(AllocatorItem), "rules turning forecasts and regimes "
+                                 "into weights")
+    constraints: WeightConstraints = section(WeightConstraints, "constraints applied to every strategy's weights, "
+                                             "in this order")
     vol_window_days: int = key(126, Int(10), "daily returns in the trailing volatility estimate allocators use")
 
 
@@ -202,13 +203,13 @@ class Config:
     extends: str | None = key(None, Str(nullable=True), "a config file this one builds on, relative to it (read "
                               "when loading, not kept in the resolved config)", file_only=True)
     data: Data = section(Data, "where the data come from and the decision dates")
-    targets: list[str] = key(["UMD", "HML"], ListOf(Str(), min_items=1), "assets forecast and allocated (panel "
-                             "columns)")
-    benchmarks: list[str] = key([], ListOf(Str()), "buy-and-hold series shown beside the strategies (panel columns, "
-                                "not targets)")
+    targets: list[str] = key(["UMD", "HML"], ListOf(Str(), min_items=1, unique=True), "assets forecast and "
+                             "allocated (panel columns)")
+    benchmarks: list[str] = key([], ListOf(Str(), unique=True), "buy-and-hold series shown beside the strategies "
+                                "(panel columns, not targets)")
     total_returns: bool = key(False, Bool(), "targets are total returns (ETFs): cash earns the risk-free rate and "
                               "metrics use excess returns")
-    features: list[str] = key(["UMD", "HML", "vix", "sp500_ret"], ListOf(Str(), min_items=1),
+    features: list[str] = key(["UMD", "HML", "vix", "sp500_ret"], ListOf(Str(), min_items=1, unique=True),
                               "forecast inputs: registered features or panel columns")
     regimes: Regimes = section(Regimes, "regime detection")
     forecasting: Forecasting = section(Forecasting, "walk-forward forecasts")
@@ -216,8 +217,8 @@ class Config:
     evaluation: Evaluation = section(Evaluation, "statistics")
     outputs: Outputs = section(Outputs, "what a run writes besides its tables")
     comparison: bool = key(True, Bool(), "run the walk-forward comparison (false: only the analyses)")
-    analyses: list[dict] = key([], ListOf(AnalysisItem), "studies run after the comparison, each adding tables, figures "
-                               "and a report section")
+    analyses: list[dict] = key([], ListOf(AnalysisItem), "studies run after the comparison, each adding tables, "
+                               "figures and a report section")
 
 
 def tree_defaults() -> dict[str, Any]:

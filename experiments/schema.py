@@ -168,6 +168,8 @@ class ListOf:
     min_items: int = 0
     #: Keys every item (a mapping) must have (derived from a tree item's REQUIRED keys by :func:`rules`).
     required: tuple[str, ...] = ()
+    #: Each value may appear once.
+    unique: bool = False
 
 
 @dataclass(frozen=True)
@@ -224,7 +226,7 @@ def rules(tree: type) -> dict[str, Any]:
             out[f.name] = rules(f.default_factory)
         elif isinstance(rule, ListOf) and _is_tree(rule.item):
             required = tuple(g.name for g in fields(rule.item) if g.default is REQUIRED)
-            out[f.name] = ListOf(rules(rule.item), rule.min_items, required)
+            out[f.name] = ListOf(rules(rule.item), rule.min_items, required, rule.unique)
         else:
             out[f.name] = rule
     return out
@@ -274,9 +276,8 @@ def _kind(rule: Any) -> tuple[str, bool, str]:
         else:
             item_kind, _, allowed = _kind(rule.item)
             kind = f"list of {item_kind}"
-        if rule.min_items:
-            allowed = "; ".join(p for p in (f"at least {rule.min_items}", allowed) if p)
-        return kind, False, allowed
+        parts = (f"at least {rule.min_items}" if rule.min_items else "", "each once" if rule.unique else "", allowed)
+        return kind, False, "; ".join(p for p in parts if p)
     if isinstance(rule, MapOf):
         return "mapping", rule.nullable, "the component's parameters"
     return rule.kind, rule.nullable, rule.allowed_text
@@ -296,6 +297,16 @@ def leaves(tree: type, path: str = "") -> list[Leaf]:
         if isinstance(rule, ListOf) and _is_tree(rule.item):
             out += leaves(rule.item, at + ".N.")
     return out
+
+
+def repeated(values: list) -> list[str]:
+    """The values that appear more than once in ``values``, in order of first repetition, as text."""
+    seen, out = [], []
+    for v in values:
+        if v in seen and v not in out:
+            out.append(v)
+        seen.append(v)
+    return [str(v) for v in out]
 
 
 Lines = Mapping[tuple, int]
@@ -363,6 +374,10 @@ def validate(config: Any, schema: Any, file: str | None = None, lines: Lines | N
             raise ConfigError(f"{where(path, file, lines)}: expected a list, got {config!r}")
         if len(config) < schema.min_items:
             raise ConfigError(f"{where(path, file, lines)}: expected at least {schema.min_items} item(s)")
+        twice = repeated(config) if schema.unique else []
+        if twice:
+            raise ConfigError(f"{where(path, file, lines)}: repeated entries: {', '.join(twice)} (each may appear "
+                              "once)")
         for i, item in enumerate(config):
             validate(item, schema.item, file, lines, (*path, i))
             missing = [k for k in schema.required if isinstance(item, Mapping) and k not in item]

@@ -52,6 +52,17 @@ def test_an_item_without_its_required_key_is_refused(tmp_path: Path) -> None:
         load_config(path)
 
 
+def test_a_list_of_unique_values_names_the_repeated_ones_with_file_and_line(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text("name: x\nregimes:\n  detectors:\n    - name: hmm\n      features: [log_vix, rv, log_vix]\n")
+    with pytest.raises(ConfigError, match=r"c\.yaml, line 5: regimes\.detectors\.0\.features: repeated entries: "
+                                          r"log_vix \(each may appear once\)"):
+        load_config(path)
+    path.write_text("name: x\n")
+    with pytest.raises(ConfigError, match=r"\(--set targets=\[HML, UMD, HML\]\): targets: repeated entries: HML"):
+        load_config(path, ["targets=[HML, UMD, HML]"])
+
+
 def test_defaults_agree_with_the_objects_they_configure(tmp_path: Path) -> None:
     path = tmp_path / "minimal.yaml"
     path.write_text("name: minimal\n")
@@ -91,7 +102,8 @@ def test_config_schema_states_type_default_and_range(capsys) -> None:
 
 
 def test_readme_table_is_the_generated_one() -> None:
-    assert config_docs.readme_table(REPO / "README.md") == config_docs.markdown()
+    assert config_docs.readme_table(REPO / "README.md") == config_docs.markdown(), \
+        "the README's table of config keys is stale: run factor-regimes config schema --readme README.md"
 
 
 def test_update_readme_rewrites_only_between_the_markers(tmp_path: Path) -> None:
