@@ -123,3 +123,14 @@ def test_config_show_prints_the_resolved_config(capsys, tmp_path: Path) -> None:
     expected = load_config(path, ["regimes.detectors[jump].params.jump_penalty=7"])
     assert out.startswith(f"# config hash {config_hash(expected)}\n")
     assert yaml.safe_load(out) == expected
+
+
+def test_config_show_of_a_broken_config_is_one_line_and_exit_2(capsys, tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text("name: x\nallocation:\n  cots_bps: 5\n")
+    with pytest.raises(SystemExit) as info:
+        main(["config", "show", str(path)])
+    err = capsys.readouterr().err.strip()
+    assert info.value.code == 2 and len(err.splitlines()) == 1
+    assert "c.yaml, line 3: allocation.cots_bps: unknown key 'cots_bps'; did you mean 'cost_bps'?" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.yaml"]
