@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from experiments.schema import ConfigError, ListOf, MapOf
+from experiments.schema import ConfigError, ListOf, MapOf, rules
 
 
 @dataclass(frozen=True)
@@ -160,8 +160,8 @@ def _schema_paths(config: Any, schema: Any, path: tuple, by_label: bool) -> list
 
 def valid_paths(config: dict) -> list[str]:
     """Every addressable path of ``config``, by label and by index (for did-you-mean hints)."""
-    from experiments.config import SCHEMA
-    paths = {show(p) for by_label in (True, False) for p in _schema_paths(config, SCHEMA, (), by_label)}
+    from experiments.config_tree import Config
+    paths = {show(p) for by_label in (True, False) for p in _schema_paths(config, rules(Config), (), by_label)}
     return sorted(paths)
 
 
@@ -202,10 +202,10 @@ def resolve(config: dict, parts: list[str | Label], where: str) -> tuple:
         A key the schema or the component does not have (with the closest valid paths), a label matching
         no item or several (with the labels), an index out of range, or a step into a value.
     """
-    from experiments.config import SCHEMA
+    from experiments.config_tree import Config
     key = show(parts)
     node: Any = config
-    schema: Any = SCHEMA  # None below a component's parameters: free, the component checks them later
+    schema: Any = rules(Config)  # None below a component's parameters: free, the component checks them later
     component: tuple[tuple, Mapping] | None = None  # (list path, item) of the component we are in
     path: list = []
     for depth, part in enumerate(parts):

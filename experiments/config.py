@@ -1,7 +1,8 @@
 """Experiment configs: load YAML (with ``extends:`` and ``--set`` overrides), validate, build a study.
 
-A config file states only what differs from the defaults (:data:`DEFAULTS`)
-or from the file it ``extends`` (a path relative to it). Loading keeps each
+A config file states only what differs from the defaults (the typed tree
+:class:`experiments.config_tree.Config`, which also validates it and documents
+every key) or from the file it ``extends`` (a path relative to it). Loading keeps each
 key's line number, so an error names the file and line. The resolved config
 (defaults + bases + file + overrides) is what a run records and hashes.
 """
@@ -12,106 +13,28 @@ import copy
 import hashlib
 import json
 from collections.abc import Mapping
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
+
+import yaml
 
 from allocation.allocators import ALLOCATORS
 from allocation.backtest import Constraints
 from allocation.forecasters import FORECASTERS
 from allocation.forecasting import ForecastSchedule
-from experiments.schema import (
-    Bool,
-    Choice,
-    ConfigError,
-    Date,
-    Int,
-    ListOf,
-    MapOf,
-    Num,
-    Str,
-    validate,
-)
 from experiments import addressing, yamlload
 from experiments.config_checks import check_config
+from experiments.config_tree import Config
+from experiments.schema import ConfigError, defaults, ordered, rules, validate
 from experiments.study import StudySpec
-from regimes.detectors import DETECTORS
 from regimes.specs import DetectorSpec
 from regimes.walkforward import Schedule
 
-def _analysis_names() -> list[str]:
-    from experiments.analyses import ANALYSES
-    return ANALYSES.names()
-
-
 #: Longest chain of ``extends`` (a file, its base, the base's base, ...).
 MAX_EXTENDS = 20
-#: Most bootstrap draws a config may ask for (each is a full resample of every strategy's returns).
-MAX_REPS = 1_000_000
-#: Largest cost a config may state, in basis points of the value traded (10,000 bps: the whole amount).
-MAX_COST_BPS = 10_000
-#: Largest absolute static exposure (times capital) a config may state.
-MAX_LEVERAGE = 10
-
-DETECTOR_ITEM = {"name": Choice(DETECTORS.names), "label": Str(nullable=True), "features": ListOf(Str()),
-                 "frequency": Choice(["monthly", "daily"], nullable=True), "params": MapOf()}
-COMPONENT = {"label": Str(nullable=True), "params": MapOf()}
-
-SCHEMA: dict[str, Any] = {
-    "name": Str(),
-    "description": Str(nullable=True),
-    "extends": Str(nullable=True),
-    "data": {"source": Choice(["local", "download", "sample", "csv"]), "dir": Str(nullable=True),
-             "path": Str(nullable=True),
-             "start": Date(), "end": Date(nullable=True), "history_start": Date(),
-             "frequency": Choice(["monthly"]), "extra_csv": ListOf(Str())},
-    "targets": ListOf(Str(), min_items=1),
-    "benchmarks": ListOf(Str()),
-    "total_returns": Bool(),
-    "features": ListOf(Str(), min_items=1),
-    "regimes": {"schedule": {"refit_every": Int(1), "window": Choice(["expanding", "rolling"]),
-                             "window_length": Int(2, nullable=True), "min_history": Int(2),
-                             "align_labels": Bool(), "align_override": Num(0)},
-                "detectors": ListOf(DETECTOR_ITEM, required=("name",)), "cache": Bool(), "share": Bool()},
-    "forecasting": {"schedule": {"refit_every": Int(1), "window": Choice(["expanding", "rolling"]),
-                                 "window_length": Int(2, nullable=True), "min_train": Int(2)},
-                    "forecasters": ListOf({"name": Choice(FORECASTERS.names), **COMPONENT},
-                                                   required=("name",))},
-    "allocation": {"static_weight": Num(-MAX_LEVERAGE, MAX_LEVERAGE), "cost_bps": Num(0, MAX_COST_BPS),
-                   "allocators": ListOf({"name": Choice(ALLOCATORS.names), "assets": Choice(["each", "all"]),
-                                         **COMPONENT}, required=("name",)),
-                   "constraints": {"long_only": Bool(), "max_weight": Num(0, nullable=True),
-                                   "max_gross": Num(0, nullable=True), "fully_invested": Bool(),
-                                   "max_turnover": Num(0, nullable=True), "adjustment": Num(0, 1)},
-                   "vol_window_days": Int(10)},
-    "evaluation": {"seed": Int(0, 2**32 - 1), "bootstrap_reps": Int(0, MAX_REPS), "spa_reps": Int(0, MAX_REPS),
-                   "importance_repeats": Int(0, 1000)},
-    "outputs": {"figures": Bool(), "report": Bool()},
-    "comparison": Bool(),
-    "analyses": ListOf({"name": Choice(_analysis_names), "params": MapOf()}, required=("name",)),
-}
-
-DEFAULTS: dict[str, Any] = {
-    "description": None,
-    "data": {"source": "local", "dir": None, "path": None, "start": "2000-01", "end": "2024-12", "history_start": "1990-01",
-             "frequency": "monthly", "extra_csv": []},
-    "targets": ["UMD", "HML"],
-    "benchmarks": [],
-    "total_returns": False,
-    "features": ["UMD", "HML", "vix", "sp500_ret"],
-    "regimes": {"schedule": {"refit_every": 12, "window": "expanding", "window_length": None, "min_history": 60,
-                             "align_labels": True, "align_override": 0.5},
-                "detectors": [{"name": "hmm"}, {"name": "jump"}], "cache": True, "share": True},
-    "forecasting": {"schedule": {"refit_every": 12, "window": "expanding", "window_length": None, "min_train": 60},
-                    "forecasters": [{"name": "ridge"}, {"name": "regime_conditioned"}, {"name": "per_regime"}]},
-    "allocation": {"static_weight": 1.0, "cost_bps": 10.0, "allocators": [{"name": "binary"}],
-                   "constraints": {"long_only": False, "max_weight": None, "max_gross": None,
-                                   "fully_invested": False, "max_turnover": None, "adjustment": 1.0},
-                   "vol_window_days": 126},
-    "evaluation": {"seed": 0, "bootstrap_reps": 1000, "spa_reps": 1000, "importance_repeats": 5},
-    "outputs": {"figures": True, "report": True},
-    "comparison": True,
-    "analyses": [],
-}
+#: Keys a file may give that the resolved config does not keep (``extends``).
+FILE_ONLY = tuple(f.name for f in fields(Config) if f.metadata.get("file_only"))
 
 
 def read_yaml(path: str | Path) -> tuple[dict, dict[tuple, int]]:
@@ -151,7 +74,7 @@ def _load_chain(path: Path, seen: tuple = ()) -> tuple[dict, list[tuple[Located,
     if len(seen) >= MAX_EXTENDS:
         raise ConfigError(f"{path}: more than {MAX_EXTENDS} files in the 'extends' chain")
     data, lines = read_yaml(path)
-    validate(data, SCHEMA, str(path), lines)
+    validate(data, rules(Config), str(path), lines)
     base = data.get("extends")
     merged: dict = {}
     layers: list[tuple[Located, tuple]] = []
@@ -236,7 +159,7 @@ def load_config(path: str | Path, overrides: list[str] | tuple[str, ...] = (),
     """
     p = Path(path)
     chain, layers = _load_chain(p)
-    config = deep_merge(DEFAULTS, chain)
+    config = deep_merge(defaults(Config), chain)
     config.setdefault("name", p.stem)
     for i, item in enumerate(overrides):
         where = locations[i] if locations is not None else f"{p} (--set {_shown(item)})"
@@ -244,11 +167,17 @@ def load_config(path: str | Path, overrides: list[str] | tuple[str, ...] = (),
         set_path = _apply_override(config, keys, value, where)
         layers.append(({set_path: where}, (set_path,)))
     located = _locate(config, layers)
-    validate(config, SCHEMA, str(p), located, complete=True, optional=("extends",))
+    validate(config, rules(Config), str(p), located, complete=True, optional=FILE_ONLY)
     check_config(config, str(p), located)
     if located_out is not None:
         located_out.update(located)
-    return config
+    return ordered(config, Config)
+
+
+def dump_config(config: dict) -> str:
+    """A resolved config as the YAML a run writes (``config.yaml``; keys in the tree's order). Loading it back
+    gives the same resolved config and hash."""
+    return yaml.safe_dump(ordered(config, Config), sort_keys=False, default_flow_style=None)
 
 
 def config_hash(config: dict) -> str:

@@ -9,8 +9,8 @@ What is refused
 - ``data.start`` after ``data.end`` or before ``data.history_start``, compared
   as calendar dates (``YYYY-MM`` as an end date means the whole month, so a
   start and end in the same month are accepted);
-- repeated entries in ``targets``, ``benchmarks``, ``features``,
-  ``data.extra_csv`` and a detector's ``features``;
+- a benchmark that is also a target (repeated entries of a list are refused by
+  the schema: :mod:`experiments.config_tree`);
 - two components of one list with the same label (the label is what names
   their strategies and columns, so one would silently replace the other), an
   exact duplicate component, a label that collides with a name the study
@@ -77,23 +77,7 @@ def _check_schedules(config: dict, at: Locate) -> None:
     _create(lambda: Constraints(**config["allocation"]["constraints"]).validate(), at("allocation", "constraints"))
 
 
-def _repeated(values: list) -> list[str]:
-    seen, out = [], []
-    for v in values:
-        if v in seen and v not in out:
-            out.append(v)
-        seen.append(v)
-    return [str(v) for v in out]
-
-
 def _check_lists(config: dict, at: Locate) -> None:
-    for path in (("targets",), ("benchmarks",), ("features",), ("data", "extra_csv")):
-        node: Any = config
-        for k in path:
-            node = node[k]
-        repeated = _repeated(list(node or []))
-        if repeated:
-            raise ConfigError(f"{at(*path)}: repeated entries: {', '.join(repeated)} (each may appear once)")
     overlap = [b for b in config.get("benchmarks") or [] if b in config["targets"]]
     if overlap:
         raise ConfigError(f"{at('benchmarks')}: {', '.join(overlap)} is already a target")
@@ -182,8 +166,6 @@ def _check_detectors(config: dict, at: Locate) -> None:
         unknown = [f for f in features if f not in FEATURES] if config["data"]["source"] != "csv" else []
         if unknown:
             raise ConfigError(f"{here}: unknown feature(s) {', '.join(unknown)} (known: {', '.join(FEATURES)})")
-        if _repeated(features):
-            raise ConfigError(f"{here}: repeated feature(s) {', '.join(_repeated(features))}")
         params = dict(d.get("params") or {})
         _check_params(DETECTORS, d["name"], params, at, ("regimes", "detectors", i))
         members = params.get("members")

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 
+from experiments.config import dump_config
 from experiments.study import StudyResult, decision_range
 from plumbing.atomic import atomic_write_text
 from regimes.data.vintages import mixed_vintage_message, vintages
@@ -165,5 +165,5 @@ def write_manifest(result: StudyResult | None, config: dict, run_dir: Path, star
     if outputs is not None:
         manifest["outputs"] = list(outputs)
     atomic_write_text(run_dir / "manifest.json", json.dumps(manifest, indent=2, default=_json_default))
-    atomic_write_text(run_dir / "config.yaml", yaml.safe_dump(config, sort_keys=False, default_flow_style=None))
+    atomic_write_text(run_dir / "config.yaml", dump_config(config))
     return manifest

@@ -1,18 +1,24 @@
 """A small declarative schema for experiment configs, with errors a user can act on.
 
-Each rule checks one value and says what is allowed. :func:`validate`
-walks a config against :data:`experiments.config.SCHEMA`, reporting the first
-problem as ``ConfigError`` with the key's dotted path, the file and line, and
-for unknown keys the closest valid names.
+Each rule checks one value and says what is allowed. A config's keys are a tree
+of dataclasses (:mod:`experiments.config_tree`) whose fields carry their rule,
+default and one-line description (:func:`key`, :func:`section`);
+:func:`rules` turns a tree into the mapping :func:`validate` walks,
+:func:`defaults` into the resolved defaults, :func:`leaves` into the
+documentation of every key. :func:`validate` reports the first problem as
+``ConfigError`` with the key's dotted path, the file and line, and for unknown
+keys the closest valid names.
 """
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import difflib
+import functools
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import MISSING, Field, dataclass, field, fields, is_dataclass
 from typing import Any
 
 from plumbing.errors import FactorRegimesError
@@ -24,14 +30,28 @@ class ConfigError(FactorRegimesError):
 
 @dataclass(frozen=True)
 class Rule:
-    """A leaf value's check: ``check(value) -> error message or None``."""
+    """A leaf value's check: ``check(value) -> error message or None``.
 
-    describe: str
+    ``kind`` is the type as documented (``integer``, ``number``, ...) and
+    ``allowed`` the values allowed (a range, the names; a callable when the
+    names come from a registry), so documentation and errors share one text.
+    """
+
+    kind: str
     check: Callable[[Any], str | None]
     nullable: bool = False
+    allowed: str | Callable[[], str] = ""
+
+    @property
+    def allowed_text(self) -> str:
+        return self.allowed() if callable(self.allowed) else self.allowed
+
+    @property
+    def describe(self) -> str:
+        return " ".join(p for p in (self.kind, self.allowed_text) if p)
 
 
-def _type(kind: type | tuple, name: str, low=None, high=None, nullable: bool = False) -> Rule:
+def _type(kind: type | tuple, name: str, short: str, low=None, high=None, nullable: bool = False) -> Rule:
     def check(value: Any) -> str | None:
         if isinstance(value, bool) and kind is not bool and bool not in (kind if isinstance(kind, tuple) else (kind,)):
             return f"expected {name}, got a boolean"
@@ -48,8 +68,11 @@ def _type(kind: type | tuple, name: str, low=None, high=None, nullable: bool = F
         if high is not None and value > high:
             return f"expected {name} <= {high}, got {value!r}"
         return None
-    bounds = "" if low is None and high is None else f" in [{low}, {high if high is not None else 'inf'}]"
-    return Rule(f"{name}{bounds}", check, nullable)
+    if low is None and high is None:
+        bounds = ""
+    else:
+        bounds = f">= {low}" if high is None else (f"<= {high}" if low is None else f"{low} to {high}")
+    return Rule(short, check, nullable, bounds)
 
 
 def number_hint(value: Any) -> str:
@@ -73,19 +96,19 @@ def _finite(value: float) -> str | None:
 
 
 def Int(low=None, high=None, nullable=False) -> Rule:  # noqa: N802 (reads like a type)
-    return _type(int, "an integer", low, high, nullable)
+    return _type(int, "an integer", "integer", low, high, nullable)
 
 
 def Num(low=None, high=None, nullable=False) -> Rule:  # noqa: N802
-    return _type((int, float), "a number", low, high, nullable)
+    return _type((int, float), "a number", "number", low, high, nullable)
 
 
 def Bool(nullable=False) -> Rule:  # noqa: N802
-    return _type(bool, "true or false", nullable=nullable)
+    return _type(bool, "true or false", "true/false", nullable=nullable)
 
 
 def Str(nullable=False) -> Rule:  # noqa: N802
-    return _type(str, "a string", nullable=nullable)
+    return _type(str, "a string", "text", nullable=nullable)
 
 
 def Choice(options: list[str] | Callable[[], list[str]], nullable=False) -> Rule:  # noqa: N802
@@ -96,7 +119,7 @@ def Choice(options: list[str] | Callable[[], list[str]], nullable=False) -> Rule
         close = difflib.get_close_matches(str(value), valid, n=3)
         hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
         return f"{value!r} is not one of {', '.join(map(str, valid))}{hint}"
-    return Rule("one of the listed names", check, nullable)
+    return Rule("one of", check, nullable, lambda: ", ".join(map(str, options() if callable(options) else options)))
 
 
 def parse_date(value: Any, end: bool = False) -> dt.date | None:
@@ -130,7 +153,7 @@ def Date(nullable=False) -> Rule:  # noqa: N802
         if parse_date(value) is not None:
             return None
         return f"expected a date YYYY-MM or YYYY-MM-DD, got {value!r} (a calendar date, years 1800-2200)"
-    return Rule("a date", check, nullable)
+    return Rule("date", check, nullable, "YYYY-MM or YYYY-MM-DD")
 
 
 def Anything(nullable=True) -> Rule:  # noqa: N802
@@ -139,12 +162,14 @@ def Anything(nullable=True) -> Rule:  # noqa: N802
 
 @dataclass(frozen=True)
 class ListOf:
-    """A list whose items follow ``item`` (a Rule or a mapping schema)."""
+    """A list whose items follow ``item``: a Rule, or a tree of keys (a dataclass, see :func:`key`)."""
 
     item: Any
     min_items: int = 0
-    #: Keys every item (a mapping) must have.
+    #: Keys every item (a mapping) must have (derived from a tree item's REQUIRED keys by :func:`rules`).
     required: tuple[str, ...] = ()
+    #: Each value may appear once.
+    unique: bool = False
 
 
 @dataclass(frozen=True)
@@ -152,6 +177,136 @@ class MapOf:
     """A free mapping (parameters): keys are not checked here, the component checks them."""
 
     nullable: bool = True
+
+
+class _Required:
+    def __repr__(self) -> str:
+        return "required"
+
+    def __deepcopy__(self, memo: dict) -> _Required:
+        return self
+
+
+#: The default of a key that has none: the config (or the component) must give it.
+REQUIRED: Any = _Required()
+
+
+def key(default: Any, rule: Rule | ListOf | MapOf, doc: str, *, file_only: bool = False) -> Any:
+    """A key of a config tree: its default (:data:`REQUIRED` when none), its rule and a one-line description.
+
+    ``file_only`` keys (``extends``) may appear in a file but are not part of the resolved config.
+    """
+    meta = {"rule": rule, "doc": doc, "file_only": file_only}
+    if isinstance(default, (list, dict)):
+        return field(default_factory=lambda: copy.deepcopy(default), metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+def section(tree: type, doc: str) -> Any:
+    """A section of a config tree: a mapping of keys described by the dataclass ``tree``."""
+    return field(default_factory=tree, metadata={"doc": doc})
+
+
+def _is_tree(item: Any) -> bool:
+    """A tree of keys (a dataclass type), not a rule (a dataclass instance)."""
+    return isinstance(item, type) and is_dataclass(item)
+
+
+def _default(f: Field) -> Any:
+    return copy.deepcopy(f.default) if f.default is not MISSING else f.default_factory()
+
+
+@functools.cache
+def rules(tree: type) -> dict[str, Any]:
+    """The mapping of rules :func:`validate` walks, from a tree of dataclasses (sections nest)."""
+    out: dict[str, Any] = {}
+    for f in fields(tree):
+        rule = f.metadata.get("rule")
+        if rule is None:
+            out[f.name] = rules(f.default_factory)
+        elif isinstance(rule, ListOf) and _is_tree(rule.item):
+            required = tuple(g.name for g in fields(rule.item) if g.default is REQUIRED)
+            out[f.name] = ListOf(rules(rule.item), rule.min_items, required, rule.unique)
+        else:
+            out[f.name] = rule
+    return out
+
+
+def defaults(tree: type) -> dict[str, Any]:
+    """The resolved defaults of a tree: every key but REQUIRED and file-only ones (items of lists are kept as
+    their defaults give them)."""
+    out: dict[str, Any] = {}
+    for f in fields(tree):
+        if "rule" not in f.metadata:
+            out[f.name] = defaults(f.default_factory)
+        elif f.default is not REQUIRED and not f.metadata["file_only"]:
+            out[f.name] = _default(f)
+    return out
+
+
+def ordered(config: Mapping, tree: type) -> dict[str, Any]:
+    """``config`` with the keys of every section in the tree's order (values unchanged)."""
+    out: dict[str, Any] = {}
+    for f in fields(tree):
+        if f.name in config:
+            value = config[f.name]
+            sub = "rule" not in f.metadata and isinstance(value, Mapping)
+            out[f.name] = ordered(value, f.default_factory) if sub else value
+    out.update({k: v for k, v in config.items() if k not in out})
+    return out
+
+
+@dataclass(frozen=True)
+class Leaf:
+    """One documented key: dotted path (``.N.`` stands for a list item), type, whether null is allowed,
+    default, allowed values, description."""
+
+    path: str
+    kind: str
+    nullable: bool
+    default: Any
+    allowed: str
+    doc: str
+
+
+def _kind(rule: Any) -> tuple[str, bool, str]:
+    if isinstance(rule, ListOf):
+        if _is_tree(rule.item):
+            kind, allowed = "list of components", ""
+        else:
+            item_kind, _, allowed = _kind(rule.item)
+            kind = f"list of {item_kind}"
+        parts = (f"at least {rule.min_items}" if rule.min_items else "", "each once" if rule.unique else "", allowed)
+        return kind, False, "; ".join(p for p in parts if p)
+    if isinstance(rule, MapOf):
+        return "mapping", rule.nullable, "the component's parameters"
+    return rule.kind, rule.nullable, rule.allowed_text
+
+
+def leaves(tree: type, path: str = "") -> list[Leaf]:
+    """Every key of a tree, sections walked, items of component lists as ``LIST.N.KEY``."""
+    out: list[Leaf] = []
+    for f in fields(tree):
+        at = f"{path}{f.name}"
+        rule = f.metadata.get("rule")
+        if rule is None:
+            out += leaves(f.default_factory, at + ".")
+            continue
+        kind, nullable, allowed = _kind(rule)
+        out.append(Leaf(at, kind, nullable, _default(f), allowed, f.metadata["doc"]))
+        if isinstance(rule, ListOf) and _is_tree(rule.item):
+            out += leaves(rule.item, at + ".N.")
+    return out
+
+
+def repeated(values: list) -> list[str]:
+    """The values that appear more than once in ``values``, in order of first repetition, as text."""
+    seen, out = [], []
+    for v in values:
+        if v in seen and v not in out:
+            out.append(v)
+        seen.append(v)
+    return [str(v) for v in out]
 
 
 Lines = Mapping[tuple, int]
@@ -219,6 +374,10 @@ def validate(config: Any, schema: Any, file: str | None = None, lines: Lines | N
             raise ConfigError(f"{where(path, file, lines)}: expected a list, got {config!r}")
         if len(config) < schema.min_items:
             raise ConfigError(f"{where(path, file, lines)}: expected at least {schema.min_items} item(s)")
+        twice = repeated(config) if schema.unique else []
+        if twice:
+            raise ConfigError(f"{where(path, file, lines)}: repeated entries: {', '.join(twice)} (each may appear "
+                              "once)")
         for i, item in enumerate(config):
             validate(item, schema.item, file, lines, (*path, i))
             missing = [k for k in schema.required if isinstance(item, Mapping) and k not in item]

@@ -30,9 +30,6 @@ from experiments.cli.common import (
 )
 from plumbing.errors import FactorRegimesError
 
-#: Defaults of ``regimes plot`` without ``--config`` (those of an experiment config).
-PLOT_DEFAULTS = {"start": "2000-01", "history_start": "1990-01", "refit_every": 12, "min_history": 60, "seed": 0}
-
 
 @cli.group()
 def regimes() -> None:
@@ -192,7 +189,8 @@ def _plot_config(detectors, params, feature_lists, end, history_start, refit_eve
     """The config a plot without ``--config`` stands for: the defaults, its detectors and schedule."""
     import yaml
 
-    from experiments.config import DEFAULTS, deep_merge
+    from experiments.config import deep_merge
+    from experiments.config_tree import tree_defaults
     from regimes.specs import DetectorSpec
 
     overrides: dict[str, dict] = {d: {} for d in detectors}
@@ -216,13 +214,13 @@ def _plot_config(detectors, params, feature_lists, end, history_start, refit_eve
     items = [{"name": d, "params": overrides[d], **({"features": feats[d]} if d in feats else {})} for d in detectors]
     for item in items:
         DetectorSpec.from_dict(item)  # unknown detector: one line naming the close matches
-    schedule = {"refit_every": refit_every or PLOT_DEFAULTS["refit_every"],
-                "min_history": min_history or PLOT_DEFAULTS["min_history"]}
-    return deep_merge(DEFAULTS, {
-        "name": "regimes_plot", "data": {"history_start": history_start or PLOT_DEFAULTS["history_start"],
-                                         "start": PLOT_DEFAULTS["start"], "end": end},
+    given = {"history_start": history_start, "refit_every": refit_every, "min_history": min_history, "seed": seed}
+    given = {k: v for k, v in given.items() if v is not None}  # the others: an experiment config's defaults
+    schedule = {k: given[k] for k in ("refit_every", "min_history") if k in given}
+    return deep_merge(tree_defaults(), {
+        "name": "regimes_plot", "data": {"end": end, **{k: given[k] for k in ("history_start",) if k in given}},
         "regimes": {"detectors": items, "schedule": schedule},
-        "evaluation": {"seed": PLOT_DEFAULTS["seed"] if seed is None else seed}})
+        "evaluation": {k: given[k] for k in ("seed",) if k in given}})
 
 
 def _crop(path, first: str, last: str | None):

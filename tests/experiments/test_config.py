@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from pathlib import Path
 
 import pytest
+import yaml
 
-from experiments.config import build_study, config_hash, load_config
+from experiments.config import build_study, config_hash, dump_config, load_config
+from experiments.config_tree import Config
 from experiments.schema import ConfigError
 from experiments.sweep import plan_sweep
 from tests import REPO
@@ -14,12 +17,32 @@ from tests import REPO
 CONFIGS = REPO / "configs"
 
 
-@pytest.mark.parametrize("path", sorted(p for p in CONFIGS.glob("*.yaml") if "sweep" not in p.name),
-                         ids=lambda p: p.name)
-def test_every_shipped_config_loads_and_builds(path: Path) -> None:
+SHIPPED = sorted(p for p in CONFIGS.rglob("*.yaml") if "sweep" not in p.name)
+
+
+def leaf_paths(value, path: str = "") -> list[str]:
+    """Dotted paths of the leaves of a resolved config (mappings walked; lists are leaves)."""
+    if isinstance(value, dict) and value:
+        return [p for k, v in value.items() for p in leaf_paths(v, f"{path}{k}.")]
+    return [path.rstrip(".")]
+
+
+def test_the_shipped_configs_include_the_replications() -> None:
+    assert any(p.parent.name == "replications" for p in SHIPPED) and len(SHIPPED) >= 8
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: str(p.relative_to(CONFIGS)))
+def test_every_shipped_config_loads_builds_and_round_trips(path: Path, tmp_path: Path) -> None:
     config = load_config(path)
     spec = build_study(config)
     assert spec.targets and config["name"]
+    written = tmp_path / "config.yaml"
+    written.write_text(dump_config(config))  # what a run writes (experiments.rundir.write_manifest)
+    again = load_config(written)
+    assert again == config and config_hash(again) == config_hash(config)
+    assert "extends" not in config and list(config) == [f.name for f in fields(Config) if f.name in config]
+    # the file states every key of every section: nothing is left to defaults that could change later
+    assert set(leaf_paths(yaml.safe_load(written.read_text()))) == set(leaf_paths(config))
 
 
 def test_shipped_sweeps_expand(tmp_path: Path) -> None:

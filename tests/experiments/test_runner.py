@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from experiments.config import config_hash, load_config
 from experiments.runner import resolve, run_config
 from tests import REPO
 from tests.experiments.test_cli import run_cli
@@ -64,6 +65,14 @@ def test_quickstart_writes_every_output(quickstart_runs) -> None:
             "rolling_sharpe_UMD.png", "weights_UMD.png", "distributions_hmm.png", "transitions.png",
             "forecasts_UMD.png", "importance_HML.png"} <= figures
     assert "quickstart" in result.stdout and "UMD/static" in result.stdout
+
+
+def test_the_written_config_loads_back_to_the_same_config_and_hash(quickstart_runs) -> None:
+    _, [(out, _), _] = quickstart_runs
+    resolved = resolve(QUICKSTART)
+    again = load_config(out / "config.yaml")
+    assert again == resolved and config_hash(again) == config_hash(resolved)
+    assert json.loads((out / "manifest.json").read_text())["config_hash"] == config_hash(again)
 
 
 def test_same_config_and_seed_give_identical_outputs(quickstart_runs) -> None:
