@@ -63,7 +63,8 @@ BENCHMARK_FORECASTER = "historical_mean"
 class StudySpec:
     """What to compare (the Python form of an experiment config)."""
 
-    targets: tuple[str, ...] = ("UMD", "HML")
+    #: The assets (factors or ETFs) forecast and allocated to (YAML key ``targets``).
+    assets: tuple[str, ...] = ("UMD", "HML")
     features: tuple[str, ...] = ("UMD", "HML", "vix", "sp500_ret")
     detectors: tuple[DetectorSpec, ...] = ()
     forecasters: tuple[dict, ...] = ({"name": "ridge"}, {"name": "regime_conditioned"}, {"name": "per_regime"})
@@ -184,7 +185,7 @@ def run_study(spec: StudySpec, source: DataSource, progress=None) -> StudyResult
     say("panel", "building monthly panel")
     data = regime_data(spec, source)
     panel = data.monthly
-    for t in (*spec.targets, *spec.benchmarks):
+    for t in (*spec.assets, *spec.benchmarks):
         if t not in panel.frame.columns:
             raise DataError(None, f"{t!r} is not a panel column ({', '.join(panel.frame.columns)})")
     daily = data.daily
@@ -214,13 +215,13 @@ def run_study(spec: StudySpec, source: DataSource, progress=None) -> StudyResult
 
     t0 = time.perf_counter()
     X = forecast_features(panel, spec.features)
-    targets = panel.targets(list(spec.targets))
+    targets = panel.forward_returns(list(spec.assets))
     models = [{"name": BENCHMARK_FORECASTER}, *spec.forecasters]
     bases = {_base_name(m) for m in spec.forecasters if _build_forecaster(m, spec.seed).uses_regimes} - {None}
     for b in sorted(bases - {m["name"] for m in models}):
         models.append({"name": b})
     forecasts: dict[tuple[str, str], ForecastResult] = {}
-    for target in spec.targets:
+    for target in spec.assets:
         for config in models:
             model = _build_forecaster(config, spec.seed)
             base = _base_name(config) if model.uses_regimes else None
@@ -275,7 +276,7 @@ def run_study(spec: StudySpec, source: DataSource, progress=None) -> StudyResult
     mcs = mcs_by_benchmark(window, benchmarks, size=spec.mcs_size, reps=spec.spa_reps, seed=spec.seed)
     pbo = pbo_cscv(window)
     fmetrics = _forecast_metrics(forecasts, spec, window.index, dates)
-    breakdown = regime_breakdown(pd.concat([window, frame[list(spec.targets)].reindex(window.index)
+    breakdown = regime_breakdown(pd.concat([window, frame[list(spec.assets)].reindex(window.index)
                                             .add_prefix("factor:")], axis=1), paths, panel.periods_per_year)
     importance = _importance(forecasts, X, paths, spec) if spec.importance_repeats else pd.DataFrame()
     timings["statistics"] = time.perf_counter() - t0
@@ -313,7 +314,7 @@ def _decisions(return_dates: pd.DatetimeIndex, dates: pd.DatetimeIndex) -> pd.Da
 def _strategies(spec: StudySpec, panel: Panel, daily: Panel | None, dates: pd.DatetimeIndex,
                 paths: dict[str, RegimePath], forecasts: dict, say, path_for):
     frame = panel.frame
-    asset_returns = frame[list(dict.fromkeys((*spec.targets, *spec.benchmarks)))]
+    asset_returns = frame[list(dict.fromkeys((*spec.assets, *spec.benchmarks)))]
     cash = frame["RF"] if spec.total_returns else None
     vol = trailing_vol(dates, asset_returns, panel.periods_per_year,
                        daily=None if daily is None else daily.frame[[t for t in asset_returns if t in daily.frame]],
@@ -331,9 +332,9 @@ def _strategies(spec: StudySpec, panel: Panel, daily: Panel | None, dates: pd.Da
         add(f"benchmark/{bench}", pd.DataFrame(1.0, index=dates, columns=[bench]),
             {"target": "benchmark", "regime_model": "none", "forecaster": "none", "allocator": "buy_and_hold"},
             f"benchmark/{bench}")
-    groups = [[t] for t in spec.targets]
+    groups = [[t] for t in spec.assets]
     if any((a.get("params") or {}).get("assets") == "all" or a.get("assets") == "all" for a in spec.allocators):
-        groups.append(list(spec.targets))
+        groups.append(list(spec.assets))
     for assets in groups:
         tag = "+".join(assets)
         static = f"{tag}/static"
@@ -367,7 +368,7 @@ def _strategies(spec: StudySpec, panel: Panel, daily: Panel | None, dates: pd.Da
                     name = f"{tag}/{alabel}" + (f"/{fc}" if fc else "") + (f"@{det}" if det and not fdet else "")
                     if fc == BENCHMARK_FORECASTER and not config.get("include_benchmark_forecaster"):
                         continue
-                    add(name, allocator.targets(inputs),
+                    add(name, allocator.weights(inputs),
                         {"target": tag, "regime_model": regime or "none", "forecaster": (fc or "none").split("@")[0],
                          "allocator": alabel}, static)
     return pd.DataFrame.from_dict(rows, orient="index").rename_axis("strategy"), backtests, benchmarks

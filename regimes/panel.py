@@ -4,7 +4,7 @@ Timing convention (``shared/docs/design.md``): the row dated t holds what is
 known at the close of period t (the VIX close of t, the S&P 500 return over
 period t, factor returns over period t, realized volatility within t, ...).
 A *target* for decision date t is a return over period t+1:
-:meth:`Panel.targets` shifts returns back one row, and nothing else in the
+:meth:`Panel.forward_returns` shifts returns back one row, and nothing else in the
 framework shifts data backwards.
 
 Missing-value policy (:class:`MissingPolicy`), reported in
@@ -102,7 +102,7 @@ class Panel:
     def periods_per_year(self) -> int:
         return {"monthly": 12, "weekly": 52}.get(self.frequency, TRADING_DAYS)
 
-    def targets(self, columns: list[str] | tuple[str, ...]) -> pd.DataFrame:
+    def forward_returns(self, columns: list[str] | tuple[str, ...]) -> pd.DataFrame:
         """Returns over period t+1, indexed by decision date t.
 
         The last row is NaN (its target is not yet realized).

@@ -1,4 +1,4 @@
-"""Allocator contract: targets at each decision date from information dated <= t."""
+"""Allocator contract: target weights at each decision date from information dated <= t."""
 
 from __future__ import annotations
 
@@ -56,14 +56,14 @@ class AllocationInputs:
 
 
 class Allocator(BaseEstimator):
-    """Maps inputs to target weights; subclasses implement ``_row`` or override ``targets``."""
+    """Maps inputs to target weights; subclasses implement ``_row`` or override ``weights``."""
 
     #: Whether the allocator reads forecasts (False: static, risk parity, vol target).
     uses_forecasts: bool = True
     #: Whether it reads regime probabilities.
     uses_regimes: bool = False
 
-    def targets(self, inputs: AllocationInputs) -> pd.DataFrame:
+    def weights(self, inputs: AllocationInputs) -> pd.DataFrame:
         """Target weights, shape ``(n_dates, n_assets)``; row t uses inputs dated <= t only."""
         rows = [self._row(inputs, i) for i in range(len(inputs.dates))]
         return pd.DataFrame(np.vstack(rows) if rows else np.empty((0, len(inputs.assets))),

@@ -40,10 +40,10 @@ def write_figures(result, folder: Path) -> dict[str, Path]:
         if names:
             out[f"weights_{key}"] = save(weights_figure({n: result.backtests[n].weights for n in names}, names),
                                          folder / f"weights_{key}.png")
-    factors = panel.frame[list(result.spec.targets)].reindex(returns.index)
+    factors = panel.frame[list(result.spec.assets)].reindex(returns.index)
     for label, path in paths.items():
         out[f"distributions_{label}"] = save(distributions_figure(factors, path), folder / f"distributions_{label}.png")
-    for target in result.spec.targets:
+    for target in result.spec.assets:
         models = [label for (t, label) in result.forecasts if t == target][:4]
         out[f"forecasts_{target}"] = save(forecast_figure(result.forecasts, target, models),
                                           folder / f"forecasts_{target}.png")

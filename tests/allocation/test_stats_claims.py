@@ -284,7 +284,7 @@ def small_study(local_source):
     """A small study on the real data (one detector, three forecasters, two allocators)."""
     from experiments.study import StudySpec, run_study
     from regimes.specs import DetectorSpec
-    spec = StudySpec(targets=("UMD", "HML"), features=("UMD", "HML", "vix"),
+    spec = StudySpec(assets=("UMD", "HML"), features=("UMD", "HML", "vix"),
                      detectors=(DetectorSpec.from_dict({"name": "vix_threshold"}),),
                      forecasters=({"name": "ridge", "params": {"param_grid": {"alpha": [1.0, 100.0]}}},
                                   {"name": "regime_conditioned"}, {"name": "per_regime"}),
@@ -343,7 +343,7 @@ def test_study_forecast_metrics_and_statistics(small_study, tmp_path) -> None:
         "diebold_mariano"}
     assert fm["test_reason"].str.len().min() > 20 and fm["p_value"].between(0, 1).all()
     # the Campbell-Thompson benchmark of the run: the mean of every target realized by t, at every date
-    target = res.panel.targets(["UMD"])["UMD"]
+    target = res.panel.forward_returns(["UMD"])["UMD"]
     bench = res.forecasts[("UMD", "historical_mean")].frame["forecast"].dropna()
     for t in bench.index[::17]:
         assert bench[t] == pytest.approx(target[target.index < t].dropna().mean(), rel=1e-12)

@@ -19,7 +19,7 @@ CONFIGS = REPO / "configs"
 def test_every_shipped_config_loads_and_builds(path: Path) -> None:
     config = load_config(path)
     spec = build_study(config)
-    assert spec.targets and config["name"]
+    assert spec.assets and config["name"]
 
 
 def test_shipped_sweeps_expand(tmp_path: Path) -> None:
