@@ -26,7 +26,7 @@ from regimes.pipeline import risk_off_table
 FLOAT = "%.10g"
 PACKAGES = ("factor-regimes", "numpy", "pandas", "scipy", "scikit-learn", "statsmodels", "hmmlearn", "ruptures",
             "arch", "matplotlib", "pyyaml")
-METRIC_COLUMNS = ["target", "regime_model", "forecaster", "allocator", "ann_return", "ann_vol", "sharpe", "sortino",
+METRIC_COLUMNS = ["target", "regime_model", "forecaster", "base", "allocator", "ann_return", "ann_vol", "sharpe", "sortino",
                   "max_drawdown", "calmar", "turnover", "psr", "dsr", "sharpe_diff", "sharpe_diff_p",
                   "sharpe_diff_block", "sharpe_diff_p_hac", "spa_consistent",
                   "reality_check", "alpha_static", "alpha_static_t", "hlz_pass", "ir_static", "alpha_ff",
@@ -149,7 +149,8 @@ def write_manifest(result: StudyResult | None, config: dict, run_dir: Path, star
         "name": config["name"], "config_hash": config_hash, "source": source,
         "sample_data": source == "sample", "seed": config["evaluation"]["seed"],
         "started": started, "finished": finished, "seconds_by_stage": {k: round(v, 3) for k, v in timings.items()},
-        "evaluation_window": list(result.window) if result is not None else None, "versions": versions(),
+        "evaluation_window": list(result.window) if result is not None else None,
+        "periods_per_year": panel.periods_per_year, "versions": versions(),
         "decision_dates": None if result is None else decision_range(result.spec, result.panel.frame.index),
         "git_commit": git_commit(),
         "data_files": [r.to_dict() for r in records],

@@ -48,6 +48,7 @@ from allocation.forecasting import (
 from allocation.importance import native_importance, permutation_importance
 from allocation.risk import trailing_vol
 from allocation.stats import pbo_cscv
+from experiments.strategy_key import BUY_AND_HOLD, STATIC, StrategyKey
 from plumbing.errors import DataError, FactorRegimesError
 from regimes.data.sources import DataSource
 from regimes.features import FEATURES, build_features
@@ -107,6 +108,8 @@ class StudyResult:
     forecasts: dict[tuple[str, str], ForecastResult]
     forecast_metrics: pd.DataFrame
     strategies: pd.DataFrame
+    #: Strategy label -> its :class:`StrategyKey` (the key columns of ``strategies`` and ``metrics``).
+    keys: dict[str, StrategyKey]
     backtests: dict[str, BacktestResult]
     returns: pd.DataFrame
     metrics: pd.DataFrame
@@ -244,7 +247,7 @@ def run_study(spec: StudySpec, source: DataSource, progress=None) -> StudyResult
     timings["forecasts"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    strategies, backtests, benchmarks = _strategies(spec, panel, daily, dates, paths, forecasts, say, path_for)
+    strategies, keys, backtests, benchmarks = _strategies(spec, panel, daily, dates, paths, forecasts, say, path_for)
     timings["backtests"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
@@ -281,8 +284,8 @@ def run_study(spec: StudySpec, source: DataSource, progress=None) -> StudyResult
     importance = _importance(forecasts, X, paths, spec) if spec.importance_repeats else pd.DataFrame()
     timings["statistics"] = time.perf_counter() - t0
     return StudyResult(spec=spec, panel=panel, missing_returns=missing, regimes=paths, forecasts=forecasts,
-                       forecast_metrics=fmetrics,
-                       strategies=strategies, backtests=backtests, returns=window, metrics=metrics_table, spa=spa,
+                       forecast_metrics=fmetrics, strategies=strategies, keys=keys, backtests=backtests,
+                       returns=window, metrics=metrics_table, spa=spa,
                        pbo=pbo, breakdown=breakdown, importance=importance,
                        window=(window.index[0].date().isoformat(), window.index[-1].date().isoformat()),
                        timings=timings, stepm=stepm, mcs=mcs)
@@ -319,28 +322,24 @@ def _strategies(spec: StudySpec, panel: Panel, daily: Panel | None, dates: pd.Da
     vol = trailing_vol(dates, asset_returns, panel.periods_per_year,
                        daily=None if daily is None else daily.frame[[t for t in asset_returns if t in daily.frame]],
                        window_days=spec.vol_window_days)
-    rows, backtests, benchmarks = {}, {}, {}
+    keys, backtests, benchmarks = {}, {}, {}
 
-    def add(name: str, weights: pd.DataFrame, meta: dict, bench: str) -> None:
+    def add(key: StrategyKey, weights: pd.DataFrame) -> None:
+        name = key.label
         say("backtests", name)
         backtests[name] = run_backtest(weights, asset_returns, spec.constraints, spec.cost_bps, cash_return=cash,
                                        name=name)
-        rows[name] = meta
-        benchmarks[name] = bench
+        keys[name] = key
+        benchmarks[name] = key.static().label
 
     for bench in spec.benchmarks:
-        add(f"benchmark/{bench}", pd.DataFrame(1.0, index=dates, columns=[bench]),
-            {"target": "benchmark", "regime_model": "none", "forecaster": "none", "allocator": "buy_and_hold"},
-            f"benchmark/{bench}")
+        add(StrategyKey((bench,), BUY_AND_HOLD), pd.DataFrame(1.0, index=dates, columns=[bench]))
     groups = [[t] for t in spec.assets]
     if any((a.get("params") or {}).get("assets") == "all" or a.get("assets") == "all" for a in spec.allocators):
         groups.append(list(spec.assets))
     for assets in groups:
-        tag = "+".join(assets)
-        static = f"{tag}/static"
         w = spec.static_weight / len(assets)
-        add(static, pd.DataFrame(w, index=dates, columns=assets),
-            {"target": tag, "regime_model": "none", "forecaster": "none", "allocator": "static"}, static)
+        add(StrategyKey(tuple(assets), STATIC), pd.DataFrame(w, index=dates, columns=assets))
         for config in spec.allocators:
             multi = config.get("assets") == "all"
             if multi != (len(assets) > 1):
@@ -352,8 +351,11 @@ def _strategies(spec: StudySpec, panel: Panel, daily: Panel | None, dates: pd.Da
             fc_labels = sorted({label for (t, label) in forecasts if t == assets[0]}) if allocator.uses_forecasts \
                 else [None]
             for fc in fc_labels:
+                if fc == BENCHMARK_FORECASTER and not config.get("include_benchmark_forecaster"):
+                    continue
+                info = forecasts[(assets[0], fc)].info if fc else {}
+                fdet = None if info.get("regime_model", "none") == "none" else info["regime_model"]
                 for det in det_options:
-                    fdet = fc.split("@", 1)[1] if fc and "@" in fc else None
                     if det is not None and fdet is not None and det != fdet:
                         continue
                     regime = det or fdet
@@ -365,13 +367,10 @@ def _strategies(spec: StudySpec, panel: Panel, daily: Panel | None, dates: pd.Da
                         returns=asset_returns, vol=vol[assets],
                         regime_next=path.next_proba.reindex(dates) if path is not None else None,
                         regime_now=path.proba if path is not None else None, periods_per_year=panel.periods_per_year)
-                    name = f"{tag}/{alabel}" + (f"/{fc}" if fc else "") + (f"@{det}" if det and not fdet else "")
-                    if fc == BENCHMARK_FORECASTER and not config.get("include_benchmark_forecaster"):
-                        continue
-                    add(name, allocator.weights(inputs),
-                        {"target": tag, "regime_model": regime or "none", "forecaster": (fc or "none").split("@")[0],
-                         "allocator": alabel}, static)
-    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("strategy"), backtests, benchmarks
+                    add(StrategyKey(tuple(assets), alabel, info.get("forecaster"), info.get("base"), regime),
+                        allocator.weights(inputs))
+    strategies = pd.DataFrame.from_dict({name: key.row() for name, key in keys.items()}, orient="index")
+    return strategies.rename_axis("strategy"), keys, backtests, benchmarks
 
 
 def _importance(forecasts: dict, X: pd.DataFrame, paths: dict, spec: StudySpec) -> pd.DataFrame:

@@ -113,6 +113,36 @@ class Panel:
         return self.frame[list(columns)].shift(-1)
 
 
+#: The sampling frequencies a return series may have, in periods per year.
+PERIODS_PER_YEAR = (1, 4, 12, 52, TRADING_DAYS)
+
+
+def infer_periods_per_year(dates) -> int:
+    """Periods per year of a dated series, from the median spacing of its dates.
+
+    For data that did not record it (run directories written before the manifest held
+    ``periods_per_year``). The median gap in calendar days is matched, on a log scale, to the
+    nearest of :data:`PERIODS_PER_YEAR` (a business-day series: 252; month ends: 12).
+
+    Parameters
+    ----------
+    dates : sequence of dates, length >= 2
+
+    Raises
+    ------
+    DataError
+        Fewer than two distinct dates.
+    """
+    index = pd.DatetimeIndex(pd.to_datetime(pd.Index(dates))).unique().sort_values()
+    if len(index) < 2:
+        raise DataError(None, f"cannot infer the periods per year from {len(index)} date(s)")
+    gap_days = float(np.median((index[1:] - index[:-1]) / pd.Timedelta(days=1)))
+    observed = 365.25 / gap_days
+    if gap_days <= 1.5:  # consecutive calendar or business days: a daily series
+        return TRADING_DAYS
+    return min(PERIODS_PER_YEAR, key=lambda n: abs(np.log(n / observed)))
+
+
 def _complete_months(daily: pd.Series) -> pd.Series:
     """Drop a trailing partial month (the series stops before that month's last business day)."""
     daily = daily.dropna()

@@ -132,11 +132,11 @@ def crisis_study(ctx: AnalysisContext, windows: list | None = None, detectors: l
     strategies = pd.DataFrame(strategy_rows)
     tables = {"crisis_factors": table, "crisis_regimes": regimes}
     if len(strategies):
-        static = strategies[strategies["strategy"].str.endswith("/static")].set_index("crisis")
-        strategies["target"] = strategies["strategy"].str.split("/").str[0]
-        strategies["static_return"] = [static[static["strategy"].str.startswith(t + "/")]["return"].get(c, np.nan)
-                                       if c in static.index else np.nan
-                                       for c, t in zip(strategies["crisis"], strategies["target"])]
+        keys = ctx.result.keys
+        ret = strategies.set_index(["crisis", "strategy"])["return"]
+        strategies["target"] = [keys[s].target for s in strategies["strategy"]]
+        strategies["static_return"] = [np.nan if keys[s].is_benchmark else ret.get((c, keys[s].static().label), np.nan)
+                                       for c, s in zip(strategies["crisis"], strategies["strategy"])]
         tables["crisis_strategies"] = strategies
     figures = {"crisis_panels": _panels(daily, catalog, next(iter(paths.values()), None)),
                "crisis_heatmap": _heatmap(table, strategies)}
