@@ -173,13 +173,7 @@ class RunResult:
             comparison = Comparison(**{k: as_written(v, TABLES[k][1]) for k, v in raw.items()},
                                     statistics=json.loads(to_json(statistics)))
         names = names if names is not None else [item["name"] for item in config.get("analyses") or []]
-        results = []
-        for name, out in zip(names, analyses):
-            declared = REPORTS[name]
-            results.append(AnalysisResult(
-                name=name, title=declared.title,
-                tables={stem: as_written(t, _levels(declared.tables, stem, name)) for stem, t in out.tables.items()},
-                data=json.loads(to_json(out.data)) if declared.json_name else {}))
+        results = [analysis_result(name, out) for name, out in zip(names, analyses)]
         return cls(config=config, manifest=manifest, comparison=comparison, analyses=results)
 
     def save(self, run_dir: str | Path) -> None:
@@ -224,6 +218,15 @@ class RunResult:
             data = _read_json(run_dir / declared.json_name) if declared.json_name else {}
             analyses.append(AnalysisResult(name=item["name"], title=declared.title, tables=tables, data=data))
         return cls(config=config, manifest=manifest, comparison=comparison, analyses=analyses)
+
+
+def analysis_result(name: str, out: AnalysisOutput) -> AnalysisResult:
+    """The fresh output of the analysis registered as ``name``, as its run directory will hold it."""
+    declared = REPORTS[name]
+    return AnalysisResult(name=name, title=declared.title,
+                          tables={stem: as_written(t, _levels(declared.tables, stem, name))
+                                  for stem, t in out.tables.items()},
+                          data=json.loads(to_json(out.data)) if declared.json_name else {})
 
 
 def _levels(declared: dict[str, int], stem: str, name: str) -> int:

@@ -44,6 +44,12 @@ register("moreira_muir_2017", moreira_muir.REPORT)(moreira_muir.moreira_muir_201
 register("daniel_moskowitz_2016", daniel_moskowitz.REPORT)(daniel_moskowitz.daniel_moskowitz_2016)
 
 
+def render_section(name: str, output: AnalysisOutput) -> str:
+    """The report section of a fresh output of the analysis registered as ``name`` (as the report shows it)."""
+    from experiments.run_result import analysis_result
+    return REPORTS[name].section(analysis_result(name, output))
+
+
 def run_analysis(item: dict, context: AnalysisContext) -> AnalysisOutput:
     """Run one configured analysis (``{name, params}``); unknown parameters are named."""
     params = dict(item.get("params") or {})
@@ -56,4 +62,4 @@ def run_analysis(item: dict, context: AnalysisContext) -> AnalysisOutput:
 
 
 __all__ = ["ANALYSES", "REPORTS", "AnalysisContext", "AnalysisOutput", "AnalysisReport", "AnalysisResult",
-           "register", "run_analysis"]
+           "register", "render_section", "run_analysis"]

@@ -60,14 +60,14 @@ class AnalysisContext:
 
 @dataclass
 class AnalysisOutput:
-    """Tables (CSV), data (JSON), figures (PNG) and an HTML report section."""
+    """Tables (CSV), data (JSON) and figures (PNG); the report section comes from the registered
+    :class:`AnalysisReport`, rendered from these outputs."""
 
     name: str
     title: str
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     data: dict[str, Any] = field(default_factory=dict)
     figures: dict[str, Any] = field(default_factory=dict)
-    html: str = ""
     json_name: str | None = None
 
 
