@@ -41,7 +41,7 @@ def scaled_momentum(umd_monthly: pd.Series, umd_daily: pd.Series, target_vol: fl
         and ``plain``, ``scaled`` returns of month t (the weight chosen at t-1).
     """
     months = umd_monthly.index
-    vol = trailing_vol(months, umd_monthly.to_frame("UMD"), 12, daily=umd_daily.to_frame("UMD"),
+    vol = trailing_vol(months, umd_monthly.to_frame("UMD"), daily=umd_daily.to_frame("UMD"),
                        window_days=window_days, min_fraction=1.0)["UMD"]
     # only daily-based estimates (no monthly fallback): NaN where 126 daily returns are not available
     daily_end = umd_daily.dropna().index

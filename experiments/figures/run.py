@@ -34,7 +34,8 @@ def write_figures(result, folder: Path) -> dict[str, Path]:
         out[f"growth_{key}"] = save(growth_figure(returns, meta, target, None if first is None else first.risk_off,
                                                   "" if first is None else first.name), folder / f"growth_{key}.png")
         out[f"drawdown_{key}"] = save(drawdown_figure(returns, meta, target), folder / f"drawdown_{key}.png")
-        out[f"rolling_sharpe_{key}"] = save(rolling_sharpe_figure(returns, meta, target),
+        out[f"rolling_sharpe_{key}"] = save(rolling_sharpe_figure(returns, meta, target,
+                                                                  periods_per_year=result.panel.periods_per_year),
                                             folder / f"rolling_sharpe_{key}.png")
         names = [s for s in _selected(returns, meta, target) if not s.endswith("/static")][:4]
         if names:
