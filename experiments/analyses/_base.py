@@ -102,6 +102,9 @@ class AnalysisReport:
         ``section(AnalysisResult) -> str``: the report section's HTML from the outputs alone.
     readme : callable, optional
         ``readme(AnalysisResult, run_name) -> str``: a Markdown block for the README's Results.
+    check : callable, optional
+        ``check(params)``: validates the analysis's parameters before anything runs (raises
+        :class:`plumbing.errors.FactorRegimesError`), for the config checks.
     """
 
     title: str
@@ -110,3 +113,4 @@ class AnalysisReport:
     section: Callable[[AnalysisResult], str]
     figures: tuple[str, ...] = ()
     readme: Callable[[AnalysisResult, str], str] | None = None
+    check: Callable[[dict], None] | None = None

@@ -186,10 +186,16 @@ def readme(out: AnalysisResult, run_name: str) -> str:
             + markdown_table(table, digits=2))
 
 
+def check_params(params: dict) -> None:
+    """A configured catalog of windows is checked before the run (dates against any data range)."""
+    if params.get("windows") is not None:
+        validate_windows(params["windows"], pd.Timestamp("1800-01-01"), pd.Timestamp("2200-01-01"))
+
+
 REPORT = AnalysisReport(title="Factor behaviour in crises",
                         tables={"crisis_factors": 1, "crisis_regimes": 1, "crisis_strategies": 1},
                         json_name="crisis_study.json", figures=("crisis_panels", "crisis_heatmap"),
-                        section=section, readme=readme)
+                        section=section, readme=readme, check=check_params)
 
 
 def _panels(daily: pd.DataFrame, catalog: list[dict], path):
