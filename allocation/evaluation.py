@@ -14,7 +14,7 @@ from regimes.walkforward import RegimePath, state_names
 
 
 def strategy_statistics(returns: pd.DataFrame, benchmarks: dict[str, str], factors: pd.DataFrame | None = None,
-                        periods_per_year: int = 12, bootstrap_reps: int = 1000, seed: int = 0) -> pd.DataFrame:
+                        periods_per_year: int | None = None, bootstrap_reps: int = 1000, seed: int = 0) -> pd.DataFrame:
     """One row per strategy: metrics and tests.
 
     Parameters
@@ -25,6 +25,8 @@ def strategy_statistics(returns: pd.DataFrame, benchmarks: dict[str, str], facto
         Strategy -> the static strategy it is compared with (may be itself).
     factors : pandas.DataFrame, optional
         Factor returns for alphas and loadings (e.g. Mkt-RF, SMB, HML, UMD).
+    periods_per_year : int, optional
+        Annualization; default: inferred from the dates of ``returns``.
     bootstrap_reps : int
         Bootstrap draws for the Sharpe intervals and the Ledoit-Wolf bootstrap test (0 to skip both).
 
@@ -41,6 +43,7 @@ def strategy_statistics(returns: pd.DataFrame, benchmarks: dict[str, str], facto
         (alpha t > 3), and with factors ``alpha_ff`` (annualized),
         ``alpha_ff_t``, ``ff_r2`` and ``beta_<factor>``.
     """
+    periods_per_year = metrics.periods_per_year_of(returns, periods_per_year)
     rows = {}
     ci = stats.sharpe_ci_frame(returns, periods_per_year, reps=bootstrap_reps, seed=seed) if bootstrap_reps else None
     for name in returns.columns:
@@ -109,7 +112,8 @@ def mcs_by_benchmark(returns: pd.DataFrame, benchmarks: dict[str, str], size: fl
             for bench, group in _groups(benchmarks).items() if group}
 
 
-def regime_breakdown(returns: pd.DataFrame, paths: dict[str, RegimePath], periods_per_year: int = 12) -> pd.DataFrame:
+def regime_breakdown(returns: pd.DataFrame, paths: dict[str, RegimePath],
+                     periods_per_year: int | None = None) -> pd.DataFrame:
     """Metrics of each return series within each regime of each detector.
 
     The filtered label of ``paths[detector]`` at decision date t is matched
@@ -121,6 +125,7 @@ def regime_breakdown(returns: pd.DataFrame, paths: dict[str, RegimePath], period
     pandas.DataFrame
         Columns ``series, detector, regime, n, ann_return, ann_vol, sharpe, hit_rate, worst``.
     """
+    periods_per_year = metrics.periods_per_year_of(returns, periods_per_year)  # from every date, not a regime's
     rows = []
     for det, path in paths.items():
         lab = path.labels.dropna()

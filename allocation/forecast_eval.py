@@ -58,7 +58,7 @@ def expanding_mean_forecast(target: pd.Series, dates: pd.DatetimeIndex, min_peri
     Parameters
     ----------
     target : pandas.Series
-        Return over period t+1 indexed by t (``Panel.targets``), shape (n_rows,).
+        Return over period t+1 indexed by t (``Panel.forward_returns``), shape (n_rows,).
     dates : DatetimeIndex
         Decision dates (rows of ``target``).
     min_periods : int

@@ -85,7 +85,7 @@ def forecast_walk_forward(forecaster: Forecaster, X: pd.DataFrame, y: pd.Series,
     X : pandas.DataFrame
         Features, row t known at t, shape ``(n_rows, n_features)``.
     y : pandas.Series
-        Target over period t+1 indexed by t (``Panel.targets``); same index as ``X``.
+        Target over period t+1 indexed by t (``Panel.forward_returns``); same index as ``X``.
     dates : DatetimeIndex, optional
         Decision dates to forecast at (default every row of ``X``).
     regimes : RegimePath, optional

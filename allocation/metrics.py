@@ -2,7 +2,9 @@
 
 Conventions: ``returns`` are simple periodic returns in decimals (excess
 returns for factor strategies), shape ``(n_periods,)``; ``periods_per_year``
-annualizes (12 monthly, 252 daily). NaNs are dropped. The Sharpe ratio is
+annualizes (12 monthly, 252 daily): given, or, when None, inferred from the
+dates of a dated series (:func:`regimes.panel.infer_periods_per_year`); an
+undated series without it is an error, never a guess. NaNs are dropped. The Sharpe ratio is
 the sample mean over the sample standard deviation (ddof=1) times
 ``sqrt(periods_per_year)``, with no autocorrelation adjustment; returns are
 taken to be excess returns already.
@@ -15,19 +17,38 @@ import pandas as pd
 from scipy import stats
 
 
+def periods_per_year_of(returns, periods_per_year: int | None = None) -> int:
+    """``periods_per_year`` if given, else inferred from the dates of ``returns`` (a dated Series or DataFrame).
+
+    Raises
+    ------
+    ValueError
+        Neither given nor inferable (an undated array).
+    """
+    if periods_per_year is not None:
+        return int(periods_per_year)
+    index = getattr(returns, "index", None)
+    if isinstance(index, pd.DatetimeIndex) and len(index) > 1:
+        from regimes.panel import infer_periods_per_year
+        return infer_periods_per_year(index)
+    raise ValueError("periods_per_year is needed for returns without dates")
+
+
 def _clean(returns) -> np.ndarray:
     r = np.asarray(returns, dtype=float)
     return r[np.isfinite(r)]
 
 
-def ann_return(returns, periods_per_year: int = 12) -> float:
+def ann_return(returns, periods_per_year: int | None = None) -> float:
     """Arithmetic mean return times periods per year."""
+    periods_per_year = periods_per_year_of(returns, periods_per_year)
     r = _clean(returns)
     return float(r.mean() * periods_per_year) if len(r) else np.nan
 
 
-def cagr(returns, periods_per_year: int = 12) -> float:
+def cagr(returns, periods_per_year: int | None = None) -> float:
     """Compound annual growth rate of the growth path ``prod(1 + r)``."""
+    periods_per_year = periods_per_year_of(returns, periods_per_year)
     r = _clean(returns)
     if not len(r):
         return np.nan
@@ -35,14 +56,16 @@ def cagr(returns, periods_per_year: int = 12) -> float:
     return float(growth ** (periods_per_year / len(r)) - 1.0) if growth > 0 else -1.0
 
 
-def ann_vol(returns, periods_per_year: int = 12) -> float:
+def ann_vol(returns, periods_per_year: int | None = None) -> float:
     """Sample standard deviation (ddof=1) times ``sqrt(periods_per_year)``."""
+    periods_per_year = periods_per_year_of(returns, periods_per_year)
     r = _clean(returns)
     return float(r.std(ddof=1) * np.sqrt(periods_per_year)) if len(r) > 1 else np.nan
 
 
-def sharpe(returns, periods_per_year: int = 12) -> float:
+def sharpe(returns, periods_per_year: int | None = None) -> float:
     """Annualized Sharpe ratio of excess returns: ``mean / std(ddof=1) * sqrt(ppy)``."""
+    periods_per_year = periods_per_year_of(returns, periods_per_year)
     r = _clean(returns)
     if len(r) < 2:
         return np.nan
@@ -50,8 +73,9 @@ def sharpe(returns, periods_per_year: int = 12) -> float:
     return float(r.mean() / sd * np.sqrt(periods_per_year)) if sd > 0 else np.nan
 
 
-def sortino(returns, periods_per_year: int = 12) -> float:
+def sortino(returns, periods_per_year: int | None = None) -> float:
     """Mean over downside deviation ``sqrt(mean(min(r, 0)**2))``, annualized."""
+    periods_per_year = periods_per_year_of(returns, periods_per_year)
     r = _clean(returns)
     if len(r) < 2:
         return np.nan
@@ -77,8 +101,9 @@ def max_drawdown(returns) -> float:
     return float(drawdown(r).min()) if len(r) else np.nan
 
 
-def calmar(returns, periods_per_year: int = 12) -> float:
+def calmar(returns, periods_per_year: int | None = None) -> float:
     """CAGR over the absolute maximum drawdown."""
+    periods_per_year = periods_per_year_of(returns, periods_per_year)
     mdd = max_drawdown(returns)
     return float(cagr(returns, periods_per_year) / abs(mdd)) if mdd and mdd < 0 else np.nan
 
@@ -101,14 +126,16 @@ def hit_rate(returns) -> float:
     return float(np.mean(r > 0)) if len(r) else np.nan
 
 
-def information_ratio(returns, benchmark, periods_per_year: int = 12) -> float:
+def information_ratio(returns, benchmark, periods_per_year: int | None = None) -> float:
     """Sharpe ratio of the active return ``returns - benchmark``."""
+    periods_per_year = periods_per_year_of(returns, periods_per_year)
     a = pd.Series(np.asarray(returns, dtype=float)) - pd.Series(np.asarray(benchmark, dtype=float))
     return sharpe(a, periods_per_year)
 
 
-def summary(returns, periods_per_year: int = 12) -> dict[str, float]:
+def summary(returns, periods_per_year: int | None = None) -> dict[str, float]:
     """The headline metrics of one return series."""
+    periods_per_year = periods_per_year_of(returns, periods_per_year)
     return {
         "ann_return": ann_return(returns, periods_per_year),
         "cagr": cagr(returns, periods_per_year),

@@ -12,8 +12,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from allocation.metrics import periods_per_year_of
 
-def trailing_vol(decision_dates: pd.DatetimeIndex, periodic: pd.DataFrame, periods_per_year: int = 12,
+
+def trailing_vol(decision_dates: pd.DatetimeIndex, periodic: pd.DataFrame, periods_per_year: int | None = None,
                  daily: pd.DataFrame | None = None, window_days: int = 126, window_periods: int = 36,
                  min_fraction: float = 0.8) -> pd.DataFrame:
     """Annualized trailing volatility per asset at each decision date (uses returns dated <= t).
@@ -23,6 +25,8 @@ def trailing_vol(decision_dates: pd.DatetimeIndex, periodic: pd.DataFrame, perio
     decision_dates : DatetimeIndex
     periodic : pandas.DataFrame
         Periodic returns (e.g. monthly), indexed by period end.
+    periods_per_year : int, optional
+        Periods of ``periodic`` per year; default: inferred from its dates.
     daily : pandas.DataFrame, optional
         Daily returns of the same assets; preferred at t where the window has
         enough of them and the last one dated <= t is at most 7 days old.
@@ -34,6 +38,7 @@ def trailing_vol(decision_dates: pd.DatetimeIndex, periodic: pd.DataFrame, perio
     pandas.DataFrame
         Shape ``(n_dates, n_assets)``.
     """
+    periods_per_year = periods_per_year_of(periodic, periods_per_year)
     out = pd.DataFrame(index=decision_dates, columns=periodic.columns, dtype=float)
     per = np.sqrt(periods_per_year * (periodic ** 2).rolling(window_periods,
                                                             min_periods=int(window_periods * min_fraction)).mean())
@@ -53,8 +58,12 @@ def trailing_vol(decision_dates: pd.DatetimeIndex, periodic: pd.DataFrame, perio
 
 
 def trailing_cov(returns: pd.DataFrame, date: pd.Timestamp, window: int, weights: np.ndarray | None = None,
-                 periods_per_year: int = 12) -> np.ndarray:
-    """Annualized covariance of the last ``window`` returns dated <= ``date`` (optionally weighted)."""
+                 periods_per_year: int | None = None) -> np.ndarray:
+    """Annualized covariance of the last ``window`` returns dated <= ``date`` (optionally weighted).
+
+    ``periods_per_year`` defaults to the frequency of the dates of ``returns`` up to ``date``.
+    """
+    periods_per_year = periods_per_year_of(returns.loc[:date], periods_per_year)
     hist = returns.loc[:date].dropna().iloc[-window:]
     if len(hist) < 2:
         return np.full((returns.shape[1],) * 2, np.nan)

@@ -34,7 +34,7 @@ def _per_period_sharpe(r: np.ndarray) -> float:
     return float(r.mean() / sd) if sd > 0 else np.nan
 
 
-def sharpe_ci_frame(returns: pd.DataFrame, periods_per_year: int = 12, level: float = 0.95, reps: int = 1000,
+def sharpe_ci_frame(returns: pd.DataFrame, periods_per_year: int | None = None, level: float = 0.95, reps: int = 1000,
                     block: int | None = None, seed: int = 0) -> pd.DataFrame:
     """Stationary-bootstrap percentile intervals for the annualized Sharpe ratio of every column.
 
@@ -50,6 +50,8 @@ def sharpe_ci_frame(returns: pd.DataFrame, periods_per_year: int = 12, level: fl
     """
     from arch.bootstrap import StationaryBootstrap
 
+    from allocation.metrics import periods_per_year_of
+    periods_per_year = periods_per_year_of(returns, periods_per_year)
     data = returns.dropna()
     values = data.to_numpy(dtype=float)
     out = pd.DataFrame(np.nan, index=returns.columns, columns=["low", "high"])
@@ -70,9 +72,11 @@ def sharpe_ci_frame(returns: pd.DataFrame, periods_per_year: int = 12, level: fl
     return out
 
 
-def sharpe_ci(returns, periods_per_year: int = 12, level: float = 0.95, reps: int = 1000,
+def sharpe_ci(returns, periods_per_year: int | None = None, level: float = 0.95, reps: int = 1000,
               block: int | None = None, seed: int = 0) -> tuple[float, float]:
     """Stationary-bootstrap percentile interval for one series' annualized Sharpe ratio (NaNs dropped)."""
+    from allocation.metrics import periods_per_year_of
+    periods_per_year = periods_per_year_of(returns, periods_per_year)
     r = pd.Series(np.asarray(returns, dtype=float)).dropna()
     ci = sharpe_ci_frame(r.to_frame("r"), periods_per_year, level, reps, block, seed).loc["r"]
     return float(ci["low"]), float(ci["high"])

@@ -26,7 +26,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from experiments.strategy_key import StrategyKey
 from plumbing.errors import FactorRegimesError
+from regimes.panel import infer_periods_per_year
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -45,14 +47,15 @@ CREATE TABLE IF NOT EXISTS runs (
     best_dsr REAL,
     metrics_json TEXT,
     last_failure TEXT,
-    last_error TEXT
+    last_error TEXT,
+    periods_per_year INTEGER
 )
 """
 #: Columns added after the first release (added to older catalogs when opened).
-ADDED_COLUMNS = {"last_failure": "TEXT", "last_error": "TEXT"}
+ADDED_COLUMNS = {"last_failure": "TEXT", "last_error": "TEXT", "periods_per_year": "INTEGER"}
 DONE_COLUMNS = ("config_hash", "name", "run_dir", "status", "started", "finished", "source", "window_start",
                 "window_end", "n_strategies", "best_strategy", "best_sharpe", "best_dsr", "metrics_json",
-                "last_failure", "last_error")
+                "last_failure", "last_error", "periods_per_year")
 #: Metrics where a lower value is better (``runs best`` ranks them ascending).
 LOWER_IS_BETTER = ("ann_vol", "turnover", "sharpe_diff_p")
 KEY_METRICS = ("sharpe", "ann_return", "ann_vol", "max_drawdown", "turnover", "psr", "dsr", "sharpe_diff_p",
@@ -83,6 +86,31 @@ def verified_status(row: dict) -> str:
     if not run_dir.is_dir():
         return "missing"
     return "done" if manifest_hash(run_dir) == row["config_hash"] else "replaced"
+
+
+def periods_per_year(run_dir: str | Path, manifest: dict | None = None) -> int | None:
+    """The periods per year of a run's returns: recorded in its manifest, else inferred from the dates of
+    its ``returns.csv`` (runs written before the manifest recorded it); None for a run without returns."""
+    run_dir = Path(run_dir)
+    if manifest is None:
+        try:
+            manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            manifest = {}
+    recorded = manifest.get("periods_per_year") if isinstance(manifest, dict) else None
+    if recorded:
+        return int(recorded)
+    path = run_dir / "returns.csv"
+    if not path.is_file():
+        return None
+    dates = pd.read_csv(path, usecols=[0], index_col=0).index
+    return infer_periods_per_year(dates) if len(dates) > 1 else None
+
+
+def _target(name: str, row: pd.Series) -> str:
+    """A strategy's target from its ``metrics.csv`` row (older files without the column: from its name)."""
+    value = row.get("target")
+    return str(value) if isinstance(value, str) else StrategyKey.from_label(str(name)).target
 
 
 class Catalog:
@@ -152,7 +180,8 @@ class Catalog:
             values = (None, None, 0, None, None, None, "{}")
         else:
             best = metrics["sharpe"].idxmax()
-            per = {name: {k: _num(row.get(k)) for k in KEY_METRICS} for name, row in metrics.iterrows()}
+            per = {name: {"target": _target(name, row), **{k: _num(row.get(k)) for k in KEY_METRICS}}
+                   for name, row in metrics.iterrows()}
             values = (window[0], window[1], len(metrics), best, _num(metrics.loc[best, "sharpe"]),
                       _num(metrics.loc[best, "dsr"]), json.dumps(per))
         where = str(_absolute(run_dir))
@@ -160,7 +189,8 @@ class Catalog:
             con.execute(f"INSERT OR REPLACE INTO runs ({', '.join(DONE_COLUMNS)}) VALUES "
                         f"({', '.join('?' * len(DONE_COLUMNS))})", (
                             manifest["config_hash"], manifest["name"], where, "done", manifest["started"],
-                            manifest["finished"], manifest["source"], *values, None, None))
+                            manifest["finished"], manifest["source"], *values, None, None,
+                            periods_per_year(run_dir, manifest)))
             con.execute("UPDATE runs SET status = 'replaced' WHERE run_dir = ? AND config_hash != ? "
                         "AND status = 'done'", (where, manifest["config_hash"]))
 
@@ -248,9 +278,10 @@ class Catalog:
     def trials(self) -> pd.DataFrame:
         """Every distinct strategy tried, per target and evaluation window, across the done runs.
 
-        One row per strategy of :meth:`strategies` with ``target`` (the strategy name up to its first
-        ``/``: the target, the ``+``-joined targets, or ``benchmark``), ``window_start``, ``window_end``
-        and ``n_trials``: the number of distinct strategies with that target and window. A strategy that
+        One row per strategy of :meth:`strategies` with ``target`` (the ``target`` column of the run's
+        ``metrics.csv``: the target, the ``+``-joined targets, or ``benchmark``), ``window_start``,
+        ``window_end``, ``periods_per_year`` (:func:`periods_per_year`) and ``n_trials``: the number of
+        distinct strategies with that target, window and frequency. A strategy that
         appears in several runs with the same Sharpe ratio and length (static exposure in every run of a
         sweep, say) is one trial and one row.
         """
@@ -260,9 +291,16 @@ class Catalog:
         windows = {r["config_hash"]: (r["window_start"], r["window_end"]) for r in self._rows()}
         frame["window_start"] = frame["config_hash"].map(lambda h: windows[h][0])
         frame["window_end"] = frame["config_hash"].map(lambda h: windows[h][1])
-        frame["target"] = frame["strategy"].str.split("/", n=1).str[0]
-        frame = frame.drop_duplicates(["target", "window_start", "window_end", "strategy", "sharpe", "n_periods"])
-        frame["n_trials"] = frame.groupby(["target", "window_start", "window_end"])["strategy"].transform("size")
+        if "target" not in frame:  # catalogs recorded before the target was stored with each strategy
+            frame["target"] = None
+        frame["target"] = [t if isinstance(t, str) else StrategyKey.from_label(s).target
+                           for t, s in zip(frame["target"], frame["strategy"])]
+        rows = {r["config_hash"]: r for r in self._rows()}
+        frame["periods_per_year"] = frame["config_hash"].map(
+            lambda h: rows[h].get("periods_per_year") or periods_per_year(rows[h]["run_dir"]))
+        group = ["target", "window_start", "window_end", "periods_per_year"]
+        frame = frame.drop_duplicates([*group, "strategy", "sharpe", "n_periods"])
+        frame["n_trials"] = frame.groupby(group, dropna=False)["strategy"].transform("size")
         return frame.reset_index(drop=True)
 
     def rows(self) -> list[dict]:

@@ -198,7 +198,7 @@ def build_study(config: dict, regime_cache: Path | None = None) -> StudySpec:
         ALLOCATORS.create(a["name"], **dict(a.get("params") or {}))
     data = config["data"]
     return StudySpec(
-        targets=tuple(config["targets"]), features=tuple(config["features"]), detectors=detectors,
+        assets=tuple(config["targets"]), features=tuple(config["features"]), detectors=detectors,
         forecasters=tuple(fc["forecasters"]), allocators=tuple(al["allocators"]),
         static_weight=float(al["static_weight"]), start=str(data["start"]),
         end=None if data["end"] is None else str(data["end"]), history_start=str(data["history_start"]),

@@ -34,7 +34,8 @@ import pandas as pd
 from experiments.config import build_study, config_hash
 from experiments.figures.regimes import write_regime_figures
 from experiments.outdir import RunTargetError
-from experiments.rundir import FLOAT, write_manifest
+from experiments.run_result import FLOAT
+from experiments.rundir import write_manifest
 from experiments.runner import staged_dir
 from experiments.study import StudySpec, detect_study_regimes, regime_data
 from plumbing.atomic import atomic_write_text

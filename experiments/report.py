@@ -123,9 +123,17 @@ def _forecast_points(fm: pd.DataFrame) -> list[str]:
             f"{vs_mean['oos_r2'].max():.3f}."]
 
 
-def write_report(result, config: dict, manifest: dict, run_dir: Path, analyses: list | None = None) -> Path:
+def write_report(run, run_dir: Path) -> Path:
+    """Write ``report.html`` from a :class:`experiments.run_result.RunResult` (fresh or loaded: same report).
+
+    Every analysis the run holds contributes the section its :class:`experiments.analyses.AnalysisReport`
+    renders, in the config's order; the comparison's sections follow.
+    """
+    from experiments.analyses import REPORTS
+
     run_dir = Path(run_dir)
     figs = run_dir / "figures"
+    config, manifest, result = run.config, run.manifest, run.comparison
     window = (f" Evaluation window {result.window[0]} to {result.window[1]} (returns of the periods after each "
               f"decision date); costs {config['allocation']['cost_bps']} bps per unit of turnover."
               if result is not None else "")
@@ -138,20 +146,25 @@ def write_report(result, config: dict, manifest: dict, run_dir: Path, analyses: 
         parts.append("<div class='banner'><b>SAMPLE DATA.</b> This run uses the offline sample shipped by installed "
                      "packages (older vintages, short VIX history). It shows how the framework works; its numbers "
                      "are not research results.</div>")
-    for out in analyses or []:
-        parts += [f"<h2>{html.escape(out.title)}</h2>", out.html]
-        for name in out.figures:
+    for out in run.analyses:
+        declared = REPORTS[out.name]
+        parts += [f"<h2>{html.escape(declared.title)}</h2>", declared.section(out)]
+        for name in declared.figures:
             if (figs / f"{name}.png").exists():
                 parts.append(_img(figs / f"{name}.png", name))
     if result is not None:
-        parts += _comparison_sections(result, figs)
+        parts += _comparison_sections(result, figs, run.periods_per_year)
     parts += _provenance_sections(config, manifest)
     path = run_dir / "report.html"
     atomic_write_text(path, "\n".join(parts))
     return path
 
 
-def _comparison_sections(result, figs: Path) -> list[str]:
+#: How a sampling frequency (periods per year) is named in the report.
+FREQUENCY_WORDS = {12: "monthly", 52: "weekly", 252: "daily", 4: "quarterly", 1: "annual"}
+
+
+def _comparison_sections(result, figs: Path, periods_per_year: int) -> list[str]:
     parts = ["<h2>Summary</h2><ul class='summary'>", *[f"<li>{p}</li>" for p in summary_points(result)], "</ul>",
               "<p class='muted'>Every probability, forecast and weight at a date uses data up to that date only: "
               "filtered regime probabilities from detectors refit on past data, forecasters fit on realized "
@@ -159,7 +172,9 @@ def _comparison_sections(result, figs: Path) -> list[str]:
     head = result.metrics[[c for c in HEADLINE if c in result.metrics.columns]].sort_values(
         ["target", "sharpe"], ascending=[True, False])
     parts += ["<h2>Strategies</h2>", html_table(head, digits=3),
-              "<p class='muted'>Sharpe: mean / standard deviation of monthly net excess returns, times sqrt(12). "
+              f"<p class='muted'>Sharpe: mean / standard deviation of "
+              f"{FREQUENCY_WORDS.get(periods_per_year, 'per-period')} net excess returns, times "
+              f"sqrt({periods_per_year}). "
               "psr: probability the true Sharpe exceeds 0; dsr: the same against the expected maximum Sharpe of "
               "all strategies tried; sharpe_diff_p: Ledoit & Wolf (2008) studentized circular block bootstrap test of "
               "equal Sharpe ratios against static (two-sided; metrics.csv also has sharpe_diff_p_hac, the HAC "

@@ -8,25 +8,22 @@ Files (see the README for columns): ``config.yaml``, ``manifest.json``,
 
 from __future__ import annotations
 
-import json
 import platform
 import subprocess
 from importlib import metadata
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from experiments.config import dump_config
+from experiments.run_result import to_json
 from experiments.study import StudyResult, decision_range
 from plumbing.atomic import atomic_write_text
 from regimes.data.vintages import mixed_vintage_message, vintages
-from regimes.pipeline import risk_off_table
 
-FLOAT = "%.10g"
 PACKAGES = ("factor-regimes", "numpy", "pandas", "scipy", "scikit-learn", "statsmodels", "hmmlearn", "ruptures",
             "arch", "matplotlib", "pyyaml")
-METRIC_COLUMNS = ["target", "regime_model", "forecaster", "allocator", "ann_return", "ann_vol", "sharpe", "sortino",
+METRIC_COLUMNS = ["target", "regime_model", "forecaster", "base", "allocator", "ann_return", "ann_vol", "sharpe", "sortino",
                   "max_drawdown", "calmar", "turnover", "psr", "dsr", "sharpe_diff", "sharpe_diff_p",
                   "sharpe_diff_block", "sharpe_diff_p_hac", "spa_consistent",
                   "reality_check", "alpha_static", "alpha_static_t", "hlz_pass", "ir_static", "alpha_ff",
@@ -73,10 +70,6 @@ def git_commit() -> str | None:
     return (commit + ("-dirty" if dirty else "")) if commit else None
 
 
-def _csv(path: Path, frame: pd.DataFrame, index: bool = True) -> None:
-    atomic_write_text(path, frame.to_csv(float_format=FLOAT, index=index))
-
-
 def metrics_frame(result: StudyResult) -> pd.DataFrame:
     table = result.metrics.copy()
     cols = [c for c in METRIC_COLUMNS if c in table.columns]
@@ -85,44 +78,15 @@ def metrics_frame(result: StudyResult) -> pd.DataFrame:
 
 
 def write_tables(result: StudyResult, run_dir: Path) -> None:
-    """The CSV and JSON outputs of a run."""
-    _csv(run_dir / "metrics.csv", metrics_frame(result))
-    _csv(run_dir / "forecast_metrics.csv", result.forecast_metrics, index=False)
-    _csv(run_dir / "regimes.csv", risk_off_table(result.regimes))
-    returns = pd.DataFrame({name: bt.returns for name, bt in result.backtests.items()})
-    returns.index.name = "date"
-    _csv(run_dir / "returns.csv", returns)
-    weights = pd.concat({name: bt.weights for name, bt in result.backtests.items()}, names=["strategy", "date"])
-    weights = weights.stack(future_stack=True).rename("weight").reset_index()
-    weights.columns = ["strategy", "date", "asset", "weight"]
-    _csv(run_dir / "weights.csv", weights[["date", "strategy", "asset", "weight"]], index=False)
-    forecasts = pd.concat([fc.frame.assign(target=t, model=label) for (t, label), fc in result.forecasts.items()])
-    forecasts = forecasts.reset_index()[["date", "target", "model", "forecast", "realized"]]
-    _csv(run_dir / "forecasts.csv", forecasts, index=False)
-    _csv(run_dir / "regime_breakdown.csv", result.breakdown, index=False)
-    _csv(run_dir / "importance.csv", result.importance, index=False)
-    statistics = {"evaluation_window": list(result.window), "n_strategies": int(result.metrics.shape[0]),
-                  "pbo": result.pbo, "spa": result.spa, "stepm": result.stepm, "mcs": result.mcs,
-                  "methods": STATISTICS_METHODS}
-    atomic_write_text(run_dir / "statistics.json", json.dumps(statistics, indent=2, default=_json_default))
+    """The CSV and JSON outputs of the comparison (:meth:`experiments.run_result.RunResult.save`)."""
+    from experiments.run_result import RunResult
+    RunResult.from_study(result, {}, names=[]).save(run_dir)
 
 
-def _json_default(value):
-    if isinstance(value, (np.floating, np.integer)):
-        return value.item()
-    if isinstance(value, (pd.Timestamp,)):
-        return value.isoformat()
-    return str(value)
-
-
-def write_analyses(analyses: list, run_dir: Path, figures: bool = True) -> None:
-    """Each analysis's tables (CSV), data (JSON) and figures (PNG)."""
+def write_analysis_figures(analyses: list, run_dir: Path, figures: bool = True) -> None:
+    """Each analysis's figures (PNG; closed unsaved when ``figures`` is off)."""
     from experiments.figures.style import save
     for out in analyses:
-        for name, table in out.tables.items():
-            _csv(run_dir / f"{name}.csv", table)
-        if out.json_name:
-            atomic_write_text(run_dir / out.json_name, json.dumps(out.data, indent=2, default=_json_default))
         for name, fig in out.figures.items():
             if figures:
                 save(fig, run_dir / "figures" / f"{name}.png")
@@ -149,7 +113,8 @@ def write_manifest(result: StudyResult | None, config: dict, run_dir: Path, star
         "name": config["name"], "config_hash": config_hash, "source": source,
         "sample_data": source == "sample", "seed": config["evaluation"]["seed"],
         "started": started, "finished": finished, "seconds_by_stage": {k: round(v, 3) for k, v in timings.items()},
-        "evaluation_window": list(result.window) if result is not None else None, "versions": versions(),
+        "evaluation_window": list(result.window) if result is not None else None,
+        "periods_per_year": panel.periods_per_year, "versions": versions(),
         "decision_dates": None if result is None else decision_range(result.spec, result.panel.frame.index),
         "git_commit": git_commit(),
         "data_files": [r.to_dict() for r in records],
@@ -164,6 +129,6 @@ def write_manifest(result: StudyResult | None, config: dict, run_dir: Path, star
     }
     if outputs is not None:
         manifest["outputs"] = list(outputs)
-    atomic_write_text(run_dir / "manifest.json", json.dumps(manifest, indent=2, default=_json_default))
+    atomic_write_text(run_dir / "manifest.json", to_json(manifest))
     atomic_write_text(run_dir / "config.yaml", dump_config(config))
     return manifest

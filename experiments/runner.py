@@ -35,7 +35,8 @@ from experiments.outdir import (
     run_lock,
     target_path,
 )
-from experiments.rundir import write_analyses, write_manifest, write_tables
+from experiments.run_result import RunResult
+from experiments.rundir import write_analysis_figures, write_manifest
 from experiments.schema import ConfigError
 from experiments.study import StudyResult, run_study
 from plumbing.errors import DataError, FactorRegimesError, FactorRegimesWarning
@@ -56,6 +57,8 @@ class RunOutcome:
     result: StudyResult | None
     manifest: dict
     analyses: list[AnalysisOutput] | None = None
+    #: The run directory's contents (:class:`RunResult`; what ``RunResult.load(run_dir)`` gives back).
+    run: RunResult | None = None
 
 
 def resolve(config_path: str | Path, overrides: tuple[str, ...] = (), data_dir: str | Path | None = None,
@@ -233,9 +236,9 @@ def _compute_and_write(config: dict, run_dir: Path, tmp: Path, say: Progress, us
     try:
         t_out = time.perf_counter()
         say("outputs", "tables")
-        if result is not None:
-            write_tables(result, tmp)
-        write_analyses(analyses, tmp, figures=config["outputs"]["figures"])
+        run = RunResult.from_study(result, config, analyses)
+        run.save(tmp)
+        write_analysis_figures(analyses, tmp, figures=config["outputs"]["figures"])
         if config["outputs"]["figures"] and result is not None:
             from experiments.figures.run import write_figures
             say("outputs", "figures")
@@ -244,21 +247,22 @@ def _compute_and_write(config: dict, run_dir: Path, tmp: Path, say: Progress, us
         timings.update({f"analysis:{k}": v for k, v in analysis_seconds.items()})
         finished = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
         records = list(panel.records) + [r for r in context.records if r not in panel.records]
-        manifest = write_manifest(result, config, tmp, started, finished, timings, chash, source.name,
-                                  panel=panel, records=records)
+        run.manifest = write_manifest(result, config, tmp, started, finished, timings, chash, source.name,
+                                      panel=panel, records=records)
         if config["outputs"]["report"]:
             from experiments.report import write_report
             say("outputs", "report")
-            write_report(result, config, manifest, tmp, analyses=analyses)
+            write_report(run, tmp)
         timings["outputs"] = time.perf_counter() - t_out
         timings["total"] = time.perf_counter() - t0
         outputs = sorted(str(p.relative_to(tmp)) for p in tmp.rglob("*") if p.is_file() and p.name != "manifest.json")
         manifest = write_manifest(result, config, tmp, started, finished, timings, chash, source.name,
                                   panel=panel, records=records, outputs=outputs)
+        run.manifest = manifest
     except OSError as exc:  # read-only or full disk while writing: one line naming the folder
         raise RunTargetError(f"{run_dir.parent}: cannot write the run directory {run_dir.name} "
                              f"({exc.strerror or exc})") from exc
-    return RunOutcome(run_dir=run_dir, config=config, result=result, manifest=manifest, analyses=analyses)
+    return RunOutcome(run_dir=run_dir, config=config, result=result, manifest=manifest, analyses=analyses, run=run)
 
 
 def _remove_stale(run_dir: Path) -> None:

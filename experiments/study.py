@@ -48,6 +48,7 @@ from allocation.forecasting import (
 from allocation.importance import native_importance, permutation_importance
 from allocation.risk import trailing_vol
 from allocation.stats import pbo_cscv
+from experiments.strategy_key import BUY_AND_HOLD, STATIC, StrategyKey
 from plumbing.errors import DataError, FactorRegimesError
 from regimes.data.sources import DataSource
 from regimes.features import FEATURES, build_features
@@ -63,7 +64,8 @@ BENCHMARK_FORECASTER = "historical_mean"
 class StudySpec:
     """What to compare (the Python form of an experiment config)."""
 
-    targets: tuple[str, ...] = ("UMD", "HML")
+    #: The assets (factors or ETFs) forecast and allocated to (YAML key ``targets``).
+    assets: tuple[str, ...] = ("UMD", "HML")
     features: tuple[str, ...] = ("UMD", "HML", "vix", "sp500_ret")
     detectors: tuple[DetectorSpec, ...] = ()
     forecasters: tuple[dict, ...] = ({"name": "ridge"}, {"name": "regime_conditioned"}, {"name": "per_regime"})
@@ -106,6 +108,8 @@ class StudyResult:
     forecasts: dict[tuple[str, str], ForecastResult]
     forecast_metrics: pd.DataFrame
     strategies: pd.DataFrame
+    #: Strategy label -> its :class:`StrategyKey` (the key columns of ``strategies`` and ``metrics``).
+    keys: dict[str, StrategyKey]
     backtests: dict[str, BacktestResult]
     returns: pd.DataFrame
     metrics: pd.DataFrame
@@ -184,7 +188,7 @@ def run_study(spec: StudySpec, source: DataSource, progress=None) -> StudyResult
     say("panel", "building monthly panel")
     data = regime_data(spec, source)
     panel = data.monthly
-    for t in (*spec.targets, *spec.benchmarks):
+    for t in (*spec.assets, *spec.benchmarks):
         if t not in panel.frame.columns:
             raise DataError(None, f"{t!r} is not a panel column ({', '.join(panel.frame.columns)})")
     daily = data.daily
@@ -214,13 +218,13 @@ def run_study(spec: StudySpec, source: DataSource, progress=None) -> StudyResult
 
     t0 = time.perf_counter()
     X = forecast_features(panel, spec.features)
-    targets = panel.targets(list(spec.targets))
+    targets = panel.forward_returns(list(spec.assets))
     models = [{"name": BENCHMARK_FORECASTER}, *spec.forecasters]
     bases = {_base_name(m) for m in spec.forecasters if _build_forecaster(m, spec.seed).uses_regimes} - {None}
     for b in sorted(bases - {m["name"] for m in models}):
         models.append({"name": b})
     forecasts: dict[tuple[str, str], ForecastResult] = {}
-    for target in spec.targets:
+    for target in spec.assets:
         for config in models:
             model = _build_forecaster(config, spec.seed)
             base = _base_name(config) if model.uses_regimes else None
@@ -243,7 +247,7 @@ def run_study(spec: StudySpec, source: DataSource, progress=None) -> StudyResult
     timings["forecasts"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    strategies, backtests, benchmarks = _strategies(spec, panel, daily, dates, paths, forecasts, say, path_for)
+    strategies, keys, backtests, benchmarks = _strategies(spec, panel, daily, dates, paths, forecasts, say, path_for)
     timings["backtests"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
@@ -275,13 +279,13 @@ def run_study(spec: StudySpec, source: DataSource, progress=None) -> StudyResult
     mcs = mcs_by_benchmark(window, benchmarks, size=spec.mcs_size, reps=spec.spa_reps, seed=spec.seed)
     pbo = pbo_cscv(window)
     fmetrics = _forecast_metrics(forecasts, spec, window.index, dates)
-    breakdown = regime_breakdown(pd.concat([window, frame[list(spec.targets)].reindex(window.index)
+    breakdown = regime_breakdown(pd.concat([window, frame[list(spec.assets)].reindex(window.index)
                                             .add_prefix("factor:")], axis=1), paths, panel.periods_per_year)
     importance = _importance(forecasts, X, paths, spec) if spec.importance_repeats else pd.DataFrame()
     timings["statistics"] = time.perf_counter() - t0
     return StudyResult(spec=spec, panel=panel, missing_returns=missing, regimes=paths, forecasts=forecasts,
-                       forecast_metrics=fmetrics,
-                       strategies=strategies, backtests=backtests, returns=window, metrics=metrics_table, spa=spa,
+                       forecast_metrics=fmetrics, strategies=strategies, keys=keys, backtests=backtests,
+                       returns=window, metrics=metrics_table, spa=spa,
                        pbo=pbo, breakdown=breakdown, importance=importance,
                        window=(window.index[0].date().isoformat(), window.index[-1].date().isoformat()),
                        timings=timings, stepm=stepm, mcs=mcs)
@@ -313,33 +317,29 @@ def _decisions(return_dates: pd.DatetimeIndex, dates: pd.DatetimeIndex) -> pd.Da
 def _strategies(spec: StudySpec, panel: Panel, daily: Panel | None, dates: pd.DatetimeIndex,
                 paths: dict[str, RegimePath], forecasts: dict, say, path_for):
     frame = panel.frame
-    asset_returns = frame[list(dict.fromkeys((*spec.targets, *spec.benchmarks)))]
+    asset_returns = frame[list(dict.fromkeys((*spec.assets, *spec.benchmarks)))]
     cash = frame["RF"] if spec.total_returns else None
     vol = trailing_vol(dates, asset_returns, panel.periods_per_year,
                        daily=None if daily is None else daily.frame[[t for t in asset_returns if t in daily.frame]],
                        window_days=spec.vol_window_days)
-    rows, backtests, benchmarks = {}, {}, {}
+    keys, backtests, benchmarks = {}, {}, {}
 
-    def add(name: str, weights: pd.DataFrame, meta: dict, bench: str) -> None:
+    def add(key: StrategyKey, weights: pd.DataFrame) -> None:
+        name = key.label
         say("backtests", name)
         backtests[name] = run_backtest(weights, asset_returns, spec.constraints, spec.cost_bps, cash_return=cash,
                                        name=name)
-        rows[name] = meta
-        benchmarks[name] = bench
+        keys[name] = key
+        benchmarks[name] = key.static().label
 
     for bench in spec.benchmarks:
-        add(f"benchmark/{bench}", pd.DataFrame(1.0, index=dates, columns=[bench]),
-            {"target": "benchmark", "regime_model": "none", "forecaster": "none", "allocator": "buy_and_hold"},
-            f"benchmark/{bench}")
-    groups = [[t] for t in spec.targets]
+        add(StrategyKey((bench,), BUY_AND_HOLD), pd.DataFrame(1.0, index=dates, columns=[bench]))
+    groups = [[t] for t in spec.assets]
     if any((a.get("params") or {}).get("assets") == "all" or a.get("assets") == "all" for a in spec.allocators):
-        groups.append(list(spec.targets))
+        groups.append(list(spec.assets))
     for assets in groups:
-        tag = "+".join(assets)
-        static = f"{tag}/static"
         w = spec.static_weight / len(assets)
-        add(static, pd.DataFrame(w, index=dates, columns=assets),
-            {"target": tag, "regime_model": "none", "forecaster": "none", "allocator": "static"}, static)
+        add(StrategyKey(tuple(assets), STATIC), pd.DataFrame(w, index=dates, columns=assets))
         for config in spec.allocators:
             multi = config.get("assets") == "all"
             if multi != (len(assets) > 1):
@@ -351,8 +351,11 @@ def _strategies(spec: StudySpec, panel: Panel, daily: Panel | None, dates: pd.Da
             fc_labels = sorted({label for (t, label) in forecasts if t == assets[0]}) if allocator.uses_forecasts \
                 else [None]
             for fc in fc_labels:
+                if fc == BENCHMARK_FORECASTER and not config.get("include_benchmark_forecaster"):
+                    continue
+                info = forecasts[(assets[0], fc)].info if fc else {}
+                fdet = None if info.get("regime_model", "none") == "none" else info["regime_model"]
                 for det in det_options:
-                    fdet = fc.split("@", 1)[1] if fc and "@" in fc else None
                     if det is not None and fdet is not None and det != fdet:
                         continue
                     regime = det or fdet
@@ -364,13 +367,10 @@ def _strategies(spec: StudySpec, panel: Panel, daily: Panel | None, dates: pd.Da
                         returns=asset_returns, vol=vol[assets],
                         regime_next=path.next_proba.reindex(dates) if path is not None else None,
                         regime_now=path.proba if path is not None else None, periods_per_year=panel.periods_per_year)
-                    name = f"{tag}/{alabel}" + (f"/{fc}" if fc else "") + (f"@{det}" if det and not fdet else "")
-                    if fc == BENCHMARK_FORECASTER and not config.get("include_benchmark_forecaster"):
-                        continue
-                    add(name, allocator.targets(inputs),
-                        {"target": tag, "regime_model": regime or "none", "forecaster": (fc or "none").split("@")[0],
-                         "allocator": alabel}, static)
-    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("strategy"), backtests, benchmarks
+                    add(StrategyKey(tuple(assets), alabel, info.get("forecaster"), info.get("base"), regime),
+                        allocator.weights(inputs))
+    strategies = pd.DataFrame.from_dict({name: key.row() for name, key in keys.items()}, orient="index")
+    return strategies.rename_axis("strategy"), keys, backtests, benchmarks
 
 
 def _importance(forecasts: dict, X: pd.DataFrame, paths: dict, spec: StudySpec) -> pd.DataFrame:

@@ -4,7 +4,7 @@ Timing convention (``shared/docs/design.md``): the row dated t holds what is
 known at the close of period t (the VIX close of t, the S&P 500 return over
 period t, factor returns over period t, realized volatility within t, ...).
 A *target* for decision date t is a return over period t+1:
-:meth:`Panel.targets` shifts returns back one row, and nothing else in the
+:meth:`Panel.forward_returns` shifts returns back one row, and nothing else in the
 framework shifts data backwards.
 
 Missing-value policy (:class:`MissingPolicy`), reported in
@@ -102,7 +102,7 @@ class Panel:
     def periods_per_year(self) -> int:
         return {"monthly": 12, "weekly": 52}.get(self.frequency, TRADING_DAYS)
 
-    def targets(self, columns: list[str] | tuple[str, ...]) -> pd.DataFrame:
+    def forward_returns(self, columns: list[str] | tuple[str, ...]) -> pd.DataFrame:
         """Returns over period t+1, indexed by decision date t.
 
         The last row is NaN (its target is not yet realized).
@@ -111,6 +111,36 @@ class Panel:
         if missing:
             raise DataError(None, f"panel has no column(s) {missing}; columns are {list(self.frame.columns)}")
         return self.frame[list(columns)].shift(-1)
+
+
+#: The sampling frequencies a return series may have, in periods per year.
+PERIODS_PER_YEAR = (1, 4, 12, 52, TRADING_DAYS)
+
+
+def infer_periods_per_year(dates) -> int:
+    """Periods per year of a dated series, from the median spacing of its dates.
+
+    For data that did not record it (run directories written before the manifest held
+    ``periods_per_year``). The median gap in calendar days is matched, on a log scale, to the
+    nearest of :data:`PERIODS_PER_YEAR` (a business-day series: 252; month ends: 12).
+
+    Parameters
+    ----------
+    dates : sequence of dates, length >= 2
+
+    Raises
+    ------
+    DataError
+        Fewer than two distinct dates.
+    """
+    index = pd.DatetimeIndex(pd.to_datetime(pd.Index(dates))).unique().sort_values()
+    if len(index) < 2:
+        raise DataError(None, f"cannot infer the periods per year from {len(index)} date(s)")
+    gap_days = float(np.median((index[1:] - index[:-1]) / pd.Timedelta(days=1)))
+    observed = 365.25 / gap_days
+    if gap_days <= 1.5:  # consecutive calendar or business days: a daily series
+        return TRADING_DAYS
+    return min(PERIODS_PER_YEAR, key=lambda n: abs(np.log(n / observed)))
 
 
 def _complete_months(daily: pd.Series) -> pd.Series:

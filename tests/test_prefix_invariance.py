@@ -324,7 +324,7 @@ def test_allocator(name: str) -> None:
     outs = []
     for perturb in (False, True):
         cut, inputs = _allocation_inputs(perturb)
-        targets = ALLOCATORS.create(name, **ALLOCATOR_PARAMS.get(name, {})).targets(inputs)
+        targets = ALLOCATORS.create(name, **ALLOCATOR_PARAMS.get(name, {})).weights(inputs)
         outs.append((targets, run_backtest(targets, inputs.returns, cost_bps=10)))
     (t_short, bt_short), (t_long, bt_long) = outs
     _assert_prefix(t_short, t_long, cut, what=f"{name} targets")

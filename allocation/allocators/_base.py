@@ -1,4 +1,4 @@
-"""Allocator contract: targets at each decision date from information dated <= t."""
+"""Allocator contract: target weights at each decision date from information dated <= t."""
 
 from __future__ import annotations
 
@@ -29,7 +29,8 @@ class AllocationInputs:
     regime_now : pandas.DataFrame or None
         Filtered probabilities by date; may cover history before the first
         decision date (allocators look it up by date, never by row).
-    periods_per_year : int
+    periods_per_year : int, optional
+        Periods per year of ``returns``; default: inferred from its dates.
 
     Raises
     ------
@@ -46,9 +47,12 @@ class AllocationInputs:
     vol: pd.DataFrame
     regime_next: pd.DataFrame | None = None
     regime_now: pd.DataFrame | None = None
-    periods_per_year: int = 12
+    periods_per_year: int | None = None
 
     def __post_init__(self) -> None:
+        if self.periods_per_year is None:  # from the data, never assumed
+            from allocation.metrics import periods_per_year_of
+            self.periods_per_year = periods_per_year_of(self.returns)
         for name in ("forecasts", "vol", "regime_next"):
             frame = getattr(self, name)
             if frame is not None and not frame.index.equals(self.dates):
@@ -56,14 +60,14 @@ class AllocationInputs:
 
 
 class Allocator(BaseEstimator):
-    """Maps inputs to target weights; subclasses implement ``_row`` or override ``targets``."""
+    """Maps inputs to target weights; subclasses implement ``_row`` or override ``weights``."""
 
     #: Whether the allocator reads forecasts (False: static, risk parity, vol target).
     uses_forecasts: bool = True
     #: Whether it reads regime probabilities.
     uses_regimes: bool = False
 
-    def targets(self, inputs: AllocationInputs) -> pd.DataFrame:
+    def weights(self, inputs: AllocationInputs) -> pd.DataFrame:
         """Target weights, shape ``(n_dates, n_assets)``; row t uses inputs dated <= t only."""
         rows = [self._row(inputs, i) for i in range(len(inputs.dates))]
         return pd.DataFrame(np.vstack(rows) if rows else np.empty((0, len(inputs.assets))),

@@ -16,15 +16,18 @@ from plumbing.errors import FactorRegimesError
 
 
 class StaticAllocator(Allocator):
-    """Fixed weights. ``weights``: a number (each asset), a list, or ``{asset: weight}``."""
+    """Fixed weights. ``fixed_weights``: a number (each asset), a list, or ``{asset: weight}``.
+
+    (Named so that it does not shadow :meth:`Allocator.weights`, the method every allocator answers.)
+    """
 
     uses_forecasts = False
 
-    def __init__(self, weights=1.0):
-        self.weights = weights
+    def __init__(self, fixed_weights=1.0):
+        self.fixed_weights = fixed_weights
 
     def _row(self, inputs: AllocationInputs, i: int) -> np.ndarray:
-        return weight_vector(self.weights, inputs.assets)
+        return weight_vector(self.fixed_weights, inputs.assets)
 
 
 class BinaryAllocator(Allocator):

@@ -1,12 +1,16 @@
 """Analyses: studies that add their own tables, figures and report section to a run.
 
 A config lists them under ``analyses`` (``[{name: vol_managed_momentum, params: {...}}]``). Each is a
-registered function ``analysis(context, **params) -> AnalysisOutput``; the runner writes its tables
-as CSV, its data as ``<name>.json``, its figures under ``figures/`` and its HTML section into the report.
+registered function ``analysis(context, **params) -> AnalysisOutput`` with an :class:`AnalysisReport`
+declaring its output files and rendering its report section (and, optionally, its README block) from
+those outputs (:class:`AnalysisResult`, the same whether fresh or read back from a run directory); the
+runner writes its tables as CSV, its data as JSON and its figures under ``figures/``, and the report loops
+over the analyses a run holds.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -56,12 +60,57 @@ class AnalysisContext:
 
 @dataclass
 class AnalysisOutput:
-    """Tables (CSV), data (JSON), figures (PNG) and an HTML report section."""
+    """Tables (CSV), data (JSON) and figures (PNG); the report section comes from the registered
+    :class:`AnalysisReport`, rendered from these outputs."""
 
     name: str
     title: str
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     data: dict[str, Any] = field(default_factory=dict)
     figures: dict[str, Any] = field(default_factory=dict)
-    html: str = ""
     json_name: str | None = None
+
+
+@dataclass
+class AnalysisResult:
+    """An analysis's outputs as its run directory holds them (:mod:`experiments.run_result`).
+
+    ``tables``: file stem -> frame (``<stem>.csv``); ``data``: the JSON document (``json_name``).
+    """
+
+    name: str
+    title: str
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class AnalysisReport:
+    """What a registered analysis writes and how it is shown.
+
+    Parameters
+    ----------
+    title : str
+        The report section's heading.
+    tables : dict
+        Table file stem -> number of index columns written (``<stem>.csv``); a table may be absent.
+    json_name : str, optional
+        The JSON document of its data.
+    figures : tuple of str
+        Figure stems (``figures/<stem>.png``), embedded after the section when present.
+    section : callable
+        ``section(AnalysisResult) -> str``: the report section's HTML from the outputs alone.
+    readme : callable, optional
+        ``readme(AnalysisResult, run_name) -> str``: a Markdown block for the README's Results.
+    check : callable, optional
+        ``check(params)``: validates the analysis's parameters before anything runs (raises
+        :class:`plumbing.errors.FactorRegimesError`), for the config checks.
+    """
+
+    title: str
+    tables: dict[str, int]
+    json_name: str | None
+    section: Callable[[AnalysisResult], str]
+    figures: tuple[str, ...] = ()
+    readme: Callable[[AnalysisResult, str], str] | None = None
+    check: Callable[[dict], None] | None = None

@@ -19,8 +19,13 @@ import numpy as np
 import pandas as pd
 
 from allocation import metrics
-from experiments.analyses._base import AnalysisContext, AnalysisOutput
-from experiments.tables import html_table
+from experiments.analyses._base import (
+    AnalysisContext,
+    AnalysisOutput,
+    AnalysisReport,
+    AnalysisResult,
+)
+from experiments.tables import html_table, markdown_table
 from plumbing.errors import FactorRegimesError
 from plumbing.paths import cache_root
 from regimes.specs import DetectorSpec
@@ -132,33 +137,65 @@ def crisis_study(ctx: AnalysisContext, windows: list | None = None, detectors: l
     strategies = pd.DataFrame(strategy_rows)
     tables = {"crisis_factors": table, "crisis_regimes": regimes}
     if len(strategies):
-        static = strategies[strategies["strategy"].str.endswith("/static")].set_index("crisis")
-        strategies["target"] = strategies["strategy"].str.split("/").str[0]
-        strategies["static_return"] = [static[static["strategy"].str.startswith(t + "/")]["return"].get(c, np.nan)
-                                       if c in static.index else np.nan
-                                       for c, t in zip(strategies["crisis"], strategies["target"])]
+        keys = ctx.result.keys
+        ret = strategies.set_index(["crisis", "strategy"])["return"]
+        strategies["target"] = [keys[s].target for s in strategies["strategy"]]
+        strategies["static_return"] = [np.nan if keys[s].is_benchmark else ret.get((c, keys[s].static().label), np.nan)
+                                       for c, s in zip(strategies["crisis"], strategies["strategy"])]
         tables["crisis_strategies"] = strategies
     figures = {"crisis_panels": _panels(daily, catalog, next(iter(paths.values()), None)),
                "crisis_heatmap": _heatmap(table, strategies)}
-    share = regimes.pivot_table(index="crisis", columns="detector", values="share_risk_off") if len(regimes) else None
-    delay = regimes.pivot_table(index="crisis", columns="detector", values="delay_months") if len(regimes) else None
-    html = ("<p>Daily Fama-French factors over each window of the catalog (cumulative return, maximum drawdown, "
-            "annualized volatility, correlations), and what each detector said at the month ends inside the "
-            "window, with filtered labels from models refit on data up to each date.</p>"
-            + html_table(table.drop(columns=["start", "end"]), digits=3))
-    if share is not None:
-        html += "<h3>Share of risk-off labels</h3>" + html_table(share.reindex(table.index), digits=2)
-        html += ("<h3>Detection delay (months from the first month end in the window to the first risk-off "
-                 "label; blank: never flagged, or no output at the window's start)</h3>" + html_table(delay.reindex(table.index), digits=0))
-    if len(strategies):
-        pivot = strategies.pivot_table(index="crisis", columns="strategy", values="return")
-        html += "<h3>Strategy returns over each window (monthly, net)</h3>" + html_table(pivot, digits=3)
     data = {"windows": [{**w, "start": w["start"].date().isoformat(), "end": w["end"].date().isoformat()}
                         for w in catalog],
             "factors": table.reset_index().to_dict(orient="records"),
             "regimes": regimes.to_dict(orient="records")}
-    return AnalysisOutput(name="crisis_study", title="Factor behaviour in crises", tables=tables, data=data,
-                          figures=figures, html=html, json_name="crisis_study.json")
+    return AnalysisOutput(name="crisis_study", title=REPORT.title, tables=tables, data=data, figures=figures,
+                          json_name=REPORT.json_name)
+
+
+def section(out: AnalysisResult) -> str:
+    """The report section, from the analysis's tables."""
+    table, regimes = out.tables["crisis_factors"], out.tables["crisis_regimes"]
+    strategies = out.tables.get("crisis_strategies")
+    html = ("<p>Daily Fama-French factors over each window of the catalog (cumulative return, maximum drawdown, "
+            "annualized volatility, correlations), and what each detector said at the month ends inside the "
+            "window, with filtered labels from models refit on data up to each date.</p>"
+            + html_table(table.drop(columns=["start", "end"]), digits=3))
+    if len(regimes):
+        share = regimes.pivot_table(index="crisis", columns="detector", values="share_risk_off")
+        delay = regimes.pivot_table(index="crisis", columns="detector", values="delay_months")
+        html += "<h3>Share of risk-off labels</h3>" + html_table(share.reindex(table.index), digits=2)
+        html += ("<h3>Detection delay (months from the first month end in the window to the first risk-off "
+                 "label; blank: never flagged, or no output at the window's start)</h3>"
+                 + html_table(delay.reindex(table.index), digits=0))
+    if strategies is not None and len(strategies):
+        pivot = strategies.pivot_table(index="crisis", columns="strategy", values="return")
+        html += "<h3>Strategy returns over each window (monthly, net)</h3>" + html_table(pivot, digits=3)
+    return html
+
+
+def readme(out: AnalysisResult, run_name: str) -> str:
+    """The README block: factor returns and each detector's delay in every crisis."""
+    factors, regimes = out.tables["crisis_factors"], out.tables["crisis_regimes"]
+    cols = ["Market return", "UMD return", "HML return", "UMD max drawdown", "corr UMD-Market"]
+    table = factors[cols]
+    delay = regimes.pivot_table(index="crisis", columns="detector", values="delay_months").reindex(table.index)
+    table = table.join(delay.add_prefix("delay "))
+    return ("**Factor behaviour in crises** (`" + run_name + "`; delays in months to the first filtered risk-off "
+            "label; blank when never flagged or when the detector had no output at the window's start):\n\n"
+            + markdown_table(table, digits=2))
+
+
+def check_params(params: dict) -> None:
+    """A configured catalog of windows is checked before the run (dates against any data range)."""
+    if params.get("windows") is not None:
+        validate_windows(params["windows"], pd.Timestamp("1800-01-01"), pd.Timestamp("2200-01-01"))
+
+
+REPORT = AnalysisReport(title="Factor behaviour in crises",
+                        tables={"crisis_factors": 1, "crisis_regimes": 1, "crisis_strategies": 1},
+                        json_name="crisis_study.json", figures=("crisis_panels", "crisis_heatmap"),
+                        section=section, readme=readme, check=check_params)
 
 
 def _panels(daily: pd.DataFrame, catalog: list[dict], path):

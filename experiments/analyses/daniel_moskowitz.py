@@ -22,7 +22,12 @@ from allocation import metrics
 from allocation.evaluation import strategy_statistics
 from allocation.stats import sharpe_difference_bootstrap
 from experiments.analyses import dm_model
-from experiments.analyses._base import AnalysisContext, AnalysisOutput
+from experiments.analyses._base import (
+    AnalysisContext,
+    AnalysisOutput,
+    AnalysisReport,
+    AnalysisResult,
+)
 from experiments.analyses.scoreboard import (
     check_paper_spec,
     scoreboard_frame,
@@ -105,13 +110,19 @@ def daniel_moskowitz_2016(ctx: AnalysisContext, end: str = "2013-03", target_vol
             "scoreboard": rows, "method": __doc__.strip() + "\n\n" + dm_model.__doc__.strip()}
     series = pd.concat({"in_sample": ins, "out_of_sample": oos}, axis=1)
     series.columns = [f"{a}:{b}" for a, b in series.columns]
-    html = _html(summary, stats_table, rows, (paper or {}).get("source", "the paper"), ins_info, target_vol,
-                 int(refit_months))
-    return AnalysisOutput(name=STUDY, title="Momentum crashes: dynamic momentum (Daniel & Moskowitz 2016)",
+    return AnalysisOutput(name=STUDY, title=REPORT.title,
                           tables={STUDY: summary, f"{STUDY}_statistics": stats_table,
                                   f"{STUDY}_scoreboard": scoreboard_frame(rows), f"{STUDY}_series": series,
                                   f"{STUDY}_oos_forecasts": forecasts},
-                          data=data, html=html, json_name=f"{STUDY}.json")
+                          data=data, json_name=REPORT.json_name)
+
+
+def section(out: AnalysisResult) -> str:
+    """The report section, from the analysis's tables and JSON data."""
+    data = out.data
+    return _html(out.tables[STUDY], out.tables[f"{STUDY}_statistics"], data["scoreboard"],
+                 data.get("paper_source") or "the paper", data["in_sample"]["models"], data["target_vol"],
+                 int(data["out_of_sample"]["refit_months"]))
 
 
 def _html(summary, stats_table, rows, source, ins_info, target_vol, refit_months) -> str:
@@ -144,3 +155,9 @@ def _verdict(summary: pd.DataFrame) -> str:
                      f"and {row['sharpe_wml']:.3f} plain, a gain of {row['gain_dynamic_vs_cvol']:+.3f} "
                      f"(Ledoit-Wolf bootstrap p = {row['gain_p_value']:.3f}, {verdict})")
     return "<p>" + "; ".join(parts) + ".</p>"
+
+
+REPORT = AnalysisReport(title="Momentum crashes: dynamic momentum (Daniel & Moskowitz 2016)",
+                        tables={STUDY: 1, f"{STUDY}_statistics": 2, f"{STUDY}_scoreboard": 1, f"{STUDY}_series": 1,
+                                f"{STUDY}_oos_forecasts": 1},
+                        json_name=f"{STUDY}.json", section=section)

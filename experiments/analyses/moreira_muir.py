@@ -28,7 +28,12 @@ import statsmodels.api as sm
 from allocation import metrics
 from allocation.evaluation import strategy_statistics
 from allocation.stats import newey_west_lags
-from experiments.analyses._base import AnalysisContext, AnalysisOutput
+from experiments.analyses._base import (
+    AnalysisContext,
+    AnalysisOutput,
+    AnalysisReport,
+    AnalysisResult,
+)
 from experiments.analyses.scoreboard import (
     check_paper_spec,
     scoreboard_frame,
@@ -185,12 +190,17 @@ def moreira_muir_2017(ctx: AnalysisContext, start: str = "1926-07", end: str = "
             "method": __doc__.strip()}
     monthly_series = pd.concat(series, axis=1)
     monthly_series.columns = [f"{a}:{b}" for a, b in monthly_series.columns]
-    html = _html(table, stats_table, rows, spec.get("source") or "the paper", not_covered,
-                 [f for f in results if f not in by_factor])
-    return AnalysisOutput(name=STUDY, title="Volatility-managed factors (Moreira & Muir 2017)",
+    return AnalysisOutput(name=STUDY, title=REPORT.title,
                           tables={STUDY: table, f"{STUDY}_statistics": stats_table,
                                   f"{STUDY}_scoreboard": scoreboard_frame(rows), f"{STUDY}_series": monthly_series},
-                          data=data, html=html, json_name=f"{STUDY}.json")
+                          data=data, json_name=REPORT.json_name)
+
+
+def section(out: AnalysisResult) -> str:
+    """The report section, from the analysis's tables and JSON data."""
+    data = out.data
+    return _html(out.tables[STUDY], out.tables[f"{STUDY}_statistics"], data["scoreboard"],
+                 data.get("paper_source") or "the paper", data["not_covered"], data["unverified_paper_figures"])
 
 
 def _html(table, stats_table, rows, source, not_covered, unverified) -> str:
@@ -222,3 +232,8 @@ def _verdict(stats_table: pd.DataFrame) -> str:
         sign = "higher" if row["sharpe_diff"] > 0 else "lower"
         parts.append(f"{factor}: managed Sharpe {sign} (p = {p:.3f}{', significant at 5 %' if p < 0.05 else ''})")
     return "<p>Managed against unmanaged, Ledoit-Wolf bootstrap test of equal Sharpe ratios: " + "; ".join(parts) + ".</p>"
+
+
+REPORT = AnalysisReport(title="Volatility-managed factors (Moreira & Muir 2017)",
+                        tables={STUDY: 1, f"{STUDY}_statistics": 2, f"{STUDY}_scoreboard": 1, f"{STUDY}_series": 1},
+                        json_name=f"{STUDY}.json", section=section)

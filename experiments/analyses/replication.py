@@ -38,8 +38,14 @@ from sklearn.model_selection import GridSearchCV, KFold
 
 from allocation.forecasters import make_forecaster
 from allocation.forecasting import ForecastSchedule, forecast_walk_forward
-from experiments.analyses._base import AnalysisContext, AnalysisOutput
-from experiments.analyses.replication_report import report_html, tables
+from experiments.analyses._base import (
+    AnalysisContext,
+    AnalysisOutput,
+    AnalysisReport,
+    AnalysisResult,
+)
+from experiments.analyses.replication_report import gap_sentences, report_html, tables
+from experiments.tables import markdown_table
 from plumbing.errors import DataError, FactorRegimesError
 from plumbing.paths import cache_root
 from regimes.data.french import read_french
@@ -296,5 +302,20 @@ def replicate_aliyev2025(ctx: AnalysisContext, start: str = "2000-01", end: str 
                        "momentum_vintage": _file_vintage(ctx, "mom_monthly"),
                        "factors_vintage": _file_vintage(ctx, "ff3_monthly"),
                        "features": [f"{f}_lag1" for f in FEATURES], "window": [start, end]}}
-    return AnalysisOutput(name="replication", title="Replication of Aliyev (2025)", tables=tables(result),
-                          data=result, html=report_html(result), json_name="replication.json")
+    return AnalysisOutput(name="replication", title=REPORT.title, tables=tables(result), data=result,
+                          json_name=REPORT.json_name)
+
+
+def readme(out: AnalysisResult, run_name: str) -> str:
+    """The README block: the as-published figures, every other protocol and the gaps (from the JSON data)."""
+    data = out.data
+    t = tables(data)
+    variants = t["replication_variants"].drop(columns=["months", "share_invested"])
+    return ("**Replication of Aliyev (2025)** (`" + run_name + "`). As published: "
+            f"{data['as_published']['model']}, backtested on {data['as_published']['sample']}:\n\n"
+            + markdown_table(t["replication"], digits=4) + "\n\nEvery other protocol, with its model and sample:\n\n"
+            + markdown_table(variants, digits=4) + "\n\n" + "\n".join(f"- {s}" for s in gap_sentences(data)))
+
+
+REPORT = AnalysisReport(title="Replication of Aliyev (2025)", tables={"replication": 1, "replication_variants": 1},
+                        json_name="replication.json", section=lambda out: report_html(out.data), readme=readme)

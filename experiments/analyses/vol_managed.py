@@ -17,8 +17,13 @@ import pandas as pd
 
 from allocation import metrics
 from allocation.risk import trailing_vol
-from experiments.analyses._base import AnalysisContext, AnalysisOutput
-from experiments.tables import html_table
+from experiments.analyses._base import (
+    AnalysisContext,
+    AnalysisOutput,
+    AnalysisReport,
+    AnalysisResult,
+)
+from experiments.tables import html_table, markdown_table
 from plumbing.errors import FactorRegimesError
 
 PUBLISHED = {"period": "1927-03..2011-12", "sharpe_plain": 0.53, "sharpe_scaled": 0.97,
@@ -36,7 +41,7 @@ def scaled_momentum(umd_monthly: pd.Series, umd_daily: pd.Series, target_vol: fl
         and ``plain``, ``scaled`` returns of month t (the weight chosen at t-1).
     """
     months = umd_monthly.index
-    vol = trailing_vol(months, umd_monthly.to_frame("UMD"), 12, daily=umd_daily.to_frame("UMD"),
+    vol = trailing_vol(months, umd_monthly.to_frame("UMD"), daily=umd_daily.to_frame("UMD"),
                        window_days=window_days, min_fraction=1.0)["UMD"]
     # only daily-based estimates (no monthly fallback): NaN where 126 daily returns are not available
     daily_end = umd_daily.dropna().index
@@ -77,19 +82,44 @@ def vol_managed_momentum(ctx: AnalysisContext, periods: list[list[str]] | None =
             rows.append({"period": key, "series": kind, **_row(both[kind])})
     table = pd.DataFrame(rows).set_index(["period", "series"])
     fig = _figure(series, periods)
-    text = (f"<p>UMD scaled to a {target_vol:.0%} annual volatility target by the realized volatility of the "
-            f"previous {window_days} daily momentum returns (Barroso &amp; Santa-Clara 2015). Weights are chosen at "
-            "each month end from daily returns up to that day and earn the next month's return.</p>"
-            + html_table(table, digits=3)
-            + f"<p>Published (their momentum series, {PUBLISHED['period']}): Sharpe {PUBLISHED['sharpe_plain']} plain "
-              f"against {PUBLISHED['sharpe_scaled']} scaled; excess kurtosis {PUBLISHED['excess_kurtosis_plain']} "
-              f"against {PUBLISHED['excess_kurtosis_scaled']}. Gaps come from the data: the Ken French momentum "
+    return AnalysisOutput(name="vol_managed_momentum", title=REPORT.title,
+                          tables={"vol_managed_momentum": table, "vol_managed_series": series},
+                          data=data, figures={"vol_managed_momentum": fig}, json_name=REPORT.json_name)
+
+
+def section(out: AnalysisResult) -> str:
+    """The report section, from the period table and the JSON data."""
+    data = out.data
+    pub = data["published"]
+    return (f"<p>UMD scaled to a {data['target_vol']:.0%} annual volatility target by the realized volatility of "
+            f"the previous {data['window_days']} daily momentum returns (Barroso &amp; Santa-Clara 2015). Weights are "
+            "chosen at each month end from daily returns up to that day and earn the next month's return.</p>"
+            + html_table(out.tables["vol_managed_momentum"], digits=3)
+            + f"<p>Published (their momentum series, {pub['period']}): Sharpe {pub['sharpe_plain']} plain "
+              f"against {pub['sharpe_scaled']} scaled; excess kurtosis {pub['excess_kurtosis_plain']} "
+              f"against {pub['excess_kurtosis_scaled']}. Gaps come from the data: the Ken French momentum "
               "factor here is the 2025-revised vintage, not the paper's own decile-based series, and the daily "
               "momentum factor used for the volatility estimate is formed daily (see PROVENANCE).</p>")
-    return AnalysisOutput(name="vol_managed_momentum", title="Volatility-managed momentum",
-                          tables={"vol_managed_momentum": table, "vol_managed_series": series},
-                          data=data, figures={"vol_managed_momentum": fig}, html=text,
-                          json_name="vol_managed_momentum.json")
+
+
+def readme(out: AnalysisResult, run_name: str) -> str:
+    """The README block: each period's Sharpe, kurtosis and worst month, plain and scaled, beside the paper's."""
+    data = out.data
+    pub = data["published"]
+    rows = [{"period": f"{pub['period']} (paper)", "Sharpe plain": pub["sharpe_plain"],
+             "Sharpe scaled": pub["sharpe_scaled"], "excess kurtosis plain": pub["excess_kurtosis_plain"],
+             "excess kurtosis scaled": pub["excess_kurtosis_scaled"], "worst month plain": None,
+             "worst month scaled": None}]
+    for period, s in data["periods"].items():
+        rows.append({"period": period, "Sharpe plain": s["plain"]["sharpe"], "Sharpe scaled": s["scaled"]["sharpe"],
+                     "excess kurtosis plain": s["plain"]["excess_kurtosis"],
+                     "excess kurtosis scaled": s["scaled"]["excess_kurtosis"],
+                     "worst month plain": s["plain"]["worst_month"], "worst month scaled": s["scaled"]["worst_month"]})
+    table = pd.DataFrame(rows).set_index("period")
+    return ("**Volatility-managed momentum** (Barroso & Santa-Clara 2015; `" + run_name + "`):\n\n"
+            + markdown_table(table, digits=3) +
+            "\n\nGap: the paper's momentum is its own series; here it is the Ken French UMD (2025 vintage), with "
+            "volatility estimated from the daily UMD factor, which is formed daily.")
 
 
 def _figure(series: pd.DataFrame, periods):
@@ -108,3 +138,9 @@ def _figure(series: pd.DataFrame, periods):
             date_axis(ax)
         axes[0, 0].set_ylabel("growth of 1 (log scale)")
     return fig
+
+
+REPORT = AnalysisReport(title="Volatility-managed momentum",
+                        tables={"vol_managed_momentum": 2, "vol_managed_series": 1},
+                        json_name="vol_managed_momentum.json", figures=("vol_managed_momentum",),
+                        section=section, readme=readme)

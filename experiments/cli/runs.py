@@ -131,25 +131,32 @@ def runs_best(runs_dir: Path, metric: str, top: int) -> None:
     console.print(table)
 
 
-def deflate_across_trials(frame, periods_per_year: int = 12):
+def deflate_across_trials(frame):
     """Add ``expected_max_sharpe`` (annualized) and ``dsr_trials`` to :meth:`Catalog.trials` rows.
 
-    Per (target, window): ``n_trials`` strategies and the variance of their per-period Sharpe ratios give
-    the expected maximum Sharpe by luck (Bailey & Lopez de Prado 2014); the DSR is the probability that
-    the true Sharpe exceeds it, with normal returns assumed (the catalog keeps no moments).
+    Per (target, window, periods per year): ``n_trials`` strategies and the variance of their per-period
+    Sharpe ratios give the expected maximum Sharpe by luck (Bailey & Lopez de Prado 2014); the DSR is the
+    probability that the true Sharpe exceeds it, with normal returns assumed (the catalog keeps no moments).
+    Annualized Sharpe ratios are turned into per-period ones with each run's own ``periods_per_year``
+    (recorded in its manifest, or inferred from its dates for older runs), never an assumed frequency.
     """
     import numpy as np
 
     from allocation.stats import deflated_sharpe, expected_max_sharpe
 
     frame = frame.copy()
-    per_period = frame["sharpe"] / periods_per_year ** 0.5
+    if frame["periods_per_year"].isna().any():
+        missing = frame.loc[frame["periods_per_year"].isna(), "run"].unique()
+        raise FactorRegimesError(f"runs {', '.join(map(str, missing))}: no periods per year recorded nor "
+                                 "returns.csv to infer it from")
+    ppy = frame["periods_per_year"].astype(float)
+    per_period = frame["sharpe"] / np.sqrt(ppy)
     frame["expected_max_sharpe"] = np.nan
     frame["dsr_trials"] = np.nan
-    for _, idx in frame.groupby(["target", "window_start", "window_end"]).groups.items():
+    for _, idx in frame.groupby(["target", "window_start", "window_end", "periods_per_year"]).groups.items():
         sr = per_period.loc[idx]
         var = float(sr.var(ddof=1)) if len(sr) > 1 else 0.0
-        frame.loc[idx, "expected_max_sharpe"] = expected_max_sharpe(len(sr), var) * periods_per_year ** 0.5
+        frame.loc[idx, "expected_max_sharpe"] = expected_max_sharpe(len(sr), var) * np.sqrt(ppy.loc[idx])
         frame.loc[idx, "dsr_trials"] = [deflated_sharpe(s, int(n), len(sr), var) if np.isfinite(s) and n else np.nan
                                         for s, n in zip(sr, frame.loc[idx, "n_periods"].fillna(0))]
     return frame

@@ -8,8 +8,17 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from experiments.figures.style import (RECESSION, RISK_OFF, WIDTH, date_axis, finite, log_price_axis, save, shade,
-                                       style)
+from experiments.figures.style import (
+    RECESSION,
+    RISK_OFF,
+    WIDTH,
+    date_axis,
+    finite,
+    log_price_axis,
+    save,
+    shade,
+    style,
+)
 from regimes.panel import Panel
 from regimes.walkforward import RegimePath
 

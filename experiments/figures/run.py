@@ -34,16 +34,17 @@ def write_figures(result, folder: Path) -> dict[str, Path]:
         out[f"growth_{key}"] = save(growth_figure(returns, meta, target, None if first is None else first.risk_off,
                                                   "" if first is None else first.name), folder / f"growth_{key}.png")
         out[f"drawdown_{key}"] = save(drawdown_figure(returns, meta, target), folder / f"drawdown_{key}.png")
-        out[f"rolling_sharpe_{key}"] = save(rolling_sharpe_figure(returns, meta, target),
+        out[f"rolling_sharpe_{key}"] = save(rolling_sharpe_figure(returns, meta, target,
+                                                                  periods_per_year=result.panel.periods_per_year),
                                             folder / f"rolling_sharpe_{key}.png")
         names = [s for s in _selected(returns, meta, target) if not s.endswith("/static")][:4]
         if names:
             out[f"weights_{key}"] = save(weights_figure({n: result.backtests[n].weights for n in names}, names),
                                          folder / f"weights_{key}.png")
-    factors = panel.frame[list(result.spec.targets)].reindex(returns.index)
+    factors = panel.frame[list(result.spec.assets)].reindex(returns.index)
     for label, path in paths.items():
         out[f"distributions_{label}"] = save(distributions_figure(factors, path), folder / f"distributions_{label}.png")
-    for target in result.spec.targets:
+    for target in result.spec.assets:
         models = [label for (t, label) in result.forecasts if t == target][:4]
         out[f"forecasts_{target}"] = save(forecast_figure(result.forecasts, target, models),
                                           folder / f"forecasts_{target}.png")

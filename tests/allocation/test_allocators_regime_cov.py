@@ -36,7 +36,7 @@ def test_regime_covariance_uses_only_periods_with_a_probability_and_is_not_live_
     inputs = _inputs()
     window = 40
     allocator = MeanVarianceAllocator(window=window, regime_specific=True, shrinkage=0.0, cap=100.0)
-    weights = allocator.targets(inputs)
+    weights = allocator.weights(inputs)
     assert weights.iloc[:5].isna().all().all()  # no next-period probability: not live
     for i in (5, 6, 20, len(inputs.dates) - 1):
         date = inputs.dates[i]

@@ -62,15 +62,28 @@ def test_constraints() -> None:
 def test_metrics_against_independent_computation() -> None:
     rng = np.random.default_rng(0)
     r = rng.normal(0.01, 0.05, 240)
-    assert metrics.sharpe(r) == pytest.approx(np.mean(r) / np.std(r, ddof=1) * np.sqrt(12))
-    assert metrics.ann_vol(r) == pytest.approx(np.std(r, ddof=1) * np.sqrt(12))
-    assert metrics.cagr(r) == pytest.approx(np.prod(1 + r) ** (12 / 240) - 1)
+    assert metrics.sharpe(r, 12) == pytest.approx(np.mean(r) / np.std(r, ddof=1) * np.sqrt(12))
+    assert metrics.ann_vol(r, 12) == pytest.approx(np.std(r, ddof=1) * np.sqrt(12))
+    assert metrics.cagr(r, 12) == pytest.approx(np.prod(1 + r) ** (12 / 240) - 1)
     downside = np.sqrt(np.mean(np.minimum(r, 0) ** 2))
-    assert metrics.sortino(r) == pytest.approx(np.mean(r) / downside * np.sqrt(12))
+    assert metrics.sortino(r, 12) == pytest.approx(np.mean(r) / downside * np.sqrt(12))
     path = [0.10, -0.50, 0.20, 0.50]  # growth 1.1, 0.55, 0.66, 0.99: trough 0.55 from peak 1.1
     assert metrics.max_drawdown(path) == pytest.approx(-0.5)
     assert metrics.max_drawdown([-0.1, 0.05]) == pytest.approx(-0.1)  # the start counts as a peak
     assert metrics.hit_rate([0.1, -0.1, 0.0, 0.2]) == 0.5
+
+
+def test_metrics_annualize_with_the_frequency_of_the_dates() -> None:
+    """Without periods_per_year, a dated series is annualized by its own frequency; an undated one is refused."""
+    rng = np.random.default_rng(1)
+    r = rng.normal(0.002, 0.02, 520)
+    weekly = pd.Series(r, index=pd.date_range("2000-01-07", periods=520, freq="W-FRI"))
+    monthly = pd.Series(r, index=pd.date_range("2000-01-31", periods=520, freq="ME"))
+    assert metrics.sharpe(weekly) == pytest.approx(np.mean(r) / np.std(r, ddof=1) * np.sqrt(52))
+    assert metrics.ann_return(monthly) == pytest.approx(np.mean(r) * 12)
+    assert metrics.summary(weekly)["ann_vol"] == pytest.approx(np.std(r, ddof=1) * np.sqrt(52))
+    with pytest.raises(ValueError, match="periods_per_year"):
+        metrics.sharpe(r)
 
 
 def test_a_missing_return_is_never_zero() -> None:

@@ -30,10 +30,10 @@ def test_psr_against_formula() -> None:
 def test_sharpe_ci_covers_the_estimate_and_is_seeded() -> None:
     rng = np.random.default_rng(2)
     r = rng.normal(0.008, 0.04, 300)
-    low, high = stats.sharpe_ci(r, reps=300, seed=3)
+    low, high = stats.sharpe_ci(r, 12, reps=300, seed=3)
     sample = r.mean() / r.std(ddof=1) * np.sqrt(12)
     assert low < sample < high
-    assert stats.sharpe_ci(r, reps=300, seed=3) == (low, high)
+    assert stats.sharpe_ci(r, 12, reps=300, seed=3) == (low, high)
 
 
 def test_sharpe_difference_test_null_and_alternative() -> None:

@@ -284,7 +284,7 @@ def small_study(local_source):
     """A small study on the real data (one detector, three forecasters, two allocators)."""
     from experiments.study import StudySpec, run_study
     from regimes.specs import DetectorSpec
-    spec = StudySpec(targets=("UMD", "HML"), features=("UMD", "HML", "vix"),
+    spec = StudySpec(assets=("UMD", "HML"), features=("UMD", "HML", "vix"),
                      detectors=(DetectorSpec.from_dict({"name": "vix_threshold"}),),
                      forecasters=({"name": "ridge", "params": {"param_grid": {"alpha": [1.0, 100.0]}}},
                                   {"name": "regime_conditioned"}, {"name": "per_regime"}),
@@ -343,7 +343,7 @@ def test_study_forecast_metrics_and_statistics(small_study, tmp_path) -> None:
         "diebold_mariano"}
     assert fm["test_reason"].str.len().min() > 20 and fm["p_value"].between(0, 1).all()
     # the Campbell-Thompson benchmark of the run: the mean of every target realized by t, at every date
-    target = res.panel.targets(["UMD"])["UMD"]
+    target = res.panel.forward_returns(["UMD"])["UMD"]
     bench = res.forecasts[("UMD", "historical_mean")].frame["forecast"].dropna()
     for t in bench.index[::17]:
         assert bench[t] == pytest.approx(target[target.index < t].dropna().mean(), rel=1e-12)
@@ -380,14 +380,57 @@ def test_study_forecast_metrics_and_statistics(small_study, tmp_path) -> None:
 # --------------------------------------------------------------------------- sweep-wide DSR trials
 
 
-def _record(catalog, name: str, window: tuple[str, str], sharpes: dict[str, float], n: int = 180) -> None:
+def _record(catalog, name: str, window: tuple[str, str], sharpes: dict[str, float], n: int = 180,
+            periods_per_year: int | None = 12, return_dates: pd.DatetimeIndex | None = None) -> None:
+    """A finished run in ``catalog``; ``periods_per_year=None`` is a run from before manifests recorded it
+    (with ``return_dates``, its returns.csv holds those dates)."""
     metrics = pd.DataFrame({"sharpe": sharpes, "dsr": 0.5, "n_periods": n})
     metrics.index.name = "strategy"
     manifest = {"config_hash": name * 3, "name": name, "started": "s", "finished": name, "source": "local"}
+    if periods_per_year is not None:
+        manifest["periods_per_year"] = periods_per_year
     run_dir = catalog.path.parent / name  # a record counts as done only when its directory's manifest agrees
     run_dir.mkdir()
     (run_dir / "manifest.json").write_text(json.dumps(manifest))
+    if return_dates is not None:
+        pd.DataFrame({s: 0.0 for s in sharpes}, index=return_dates.rename("date")).to_csv(run_dir / "returns.csv")
     catalog.record_values(run_dir, manifest, metrics, window)
+
+
+def test_dsr_trials_use_each_runs_own_periods_per_year(tmp_path) -> None:
+    """Weekly runs annualize with sqrt(52): recorded in the manifest, or inferred from the dates of an older
+    run's returns.csv; runs of another frequency are other trials."""
+    from experiments.catalog import Catalog
+    from experiments.cli.runs import deflate_across_trials
+    cat = Catalog(tmp_path)
+    w = ("2005-01-07", "2020-12-25")
+    _record(cat, "a", w, {"UMD/static": 0.30, "UMD/binary/x": 0.55}, n=800, periods_per_year=52)
+    _record(cat, "b", w, {"UMD/binary/y": 0.80}, n=800, periods_per_year=None,
+            return_dates=pd.date_range("2005-01-07", periods=800, freq="W-FRI"))
+    _record(cat, "c", w, {"UMD/binary/z": 0.90}, n=800)  # monthly: not a trial of the weekly runs
+    trials = cat.trials().set_index("strategy")
+    assert trials["periods_per_year"].to_dict() == {"UMD/static": 52, "UMD/binary/x": 52, "UMD/binary/y": 52,
+                                                    "UMD/binary/z": 12}
+    assert trials.loc["UMD/binary/x", "n_trials"] == 3 and trials.loc["UMD/binary/z", "n_trials"] == 1
+    out = deflate_across_trials(trials.reset_index()).set_index("strategy")
+    sr = np.array([0.30, 0.55, 0.80]) / np.sqrt(52)
+    v = sr.var(ddof=1)
+    gamma = 0.5772156649015329
+    e_max = np.sqrt(v) * ((1 - gamma) * st.norm.ppf(1 - 1 / 3) + gamma * st.norm.ppf(1 - 1 / (3 * np.e)))
+    assert out.loc["UMD/binary/y", "expected_max_sharpe"] == pytest.approx(e_max * np.sqrt(52), rel=1e-10)
+    best = 0.80 / np.sqrt(52)
+    dsr = st.norm.cdf((best - e_max) * np.sqrt(799) / np.sqrt(1 + best ** 2 / 2))
+    assert out.loc["UMD/binary/y", "dsr_trials"] == pytest.approx(dsr, rel=1e-10)
+
+
+def test_periods_per_year_is_inferred_from_dates() -> None:
+    from regimes.panel import infer_periods_per_year
+    assert infer_periods_per_year(pd.date_range("2000-01-31", periods=30, freq="ME")) == 12
+    assert infer_periods_per_year(pd.bdate_range("2000-01-03", periods=30)) == 252
+    assert infer_periods_per_year(pd.date_range("2000-01-07", periods=30, freq="W-FRI")) == 52
+    assert infer_periods_per_year(pd.date_range("2000-03-31", periods=8, freq="QE")) == 4
+    with pytest.raises(Exception, match="periods per year"):
+        infer_periods_per_year(["2000-01-31"])
 
 
 def test_dsr_trial_count_spans_the_sweep_for_the_same_target_and_window(tmp_path) -> None:

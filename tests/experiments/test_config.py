@@ -35,7 +35,7 @@ def test_the_shipped_configs_include_the_replications() -> None:
 def test_every_shipped_config_loads_builds_and_round_trips(path: Path, tmp_path: Path) -> None:
     config = load_config(path)
     spec = build_study(config)
-    assert spec.targets and config["name"]
+    assert spec.assets and config["name"]
     written = tmp_path / "config.yaml"
     written.write_text(dump_config(config))  # what a run writes (experiments.rundir.write_manifest)
     again = load_config(written)

@@ -15,7 +15,7 @@ from sklearn.linear_model import Ridge
 from sklearn.metrics import mean_squared_error, r2_score
 from sklearn.model_selection import GridSearchCV, KFold
 
-from experiments.analyses import AnalysisContext
+from experiments.analyses import AnalysisContext, render_section
 from experiments.analyses.replication import paper_dataset, replicate_aliyev2025
 from experiments.config import load_config
 from experiments.results import render
@@ -176,7 +176,7 @@ def test_every_variant_labelled_with_model_and_sample(replication) -> None:
     assert variants["test_only_alpha1"]["sample"].startswith("2020-01..2024-12, 60 test months")
     walk = variants["walk_forward_ridge"]
     assert walk["sample"].startswith("2000-03..2024-12, 298 months")  # the same target months as the paper
-    text = replication.html
+    text = render_section("replicate_aliyev2025", replication)
     for phrase in ("Data revision, measured", "Data revision, not measurable here", "Protocol:", "0.0028"):
         assert phrase in text, phrase
 
@@ -186,6 +186,8 @@ def test_results_markdown_shows_paper_figures_and_gaps(tmp_path: Path, replicati
     run.mkdir()
     (run / "manifest.json").write_text(json.dumps({"name": "replicate_aliyev2025", "sample_data": False}))
     (run / "replication.json").write_text(json.dumps(replication.data))
+    # the analyses a run directory holds are those its config.yaml lists
+    (run / "config.yaml").write_text("name: replicate_aliyev2025\nanalyses: [{name: replicate_aliyev2025}]\n")
     text = render([run])
     ours = replication.data["as_published"]
     assert "| Sharpe dynamic (alpha=1, every row) | 0.3550 | " + f"{ours['sharpe_dynamic']:.4f}" in text

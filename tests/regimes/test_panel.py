@@ -53,11 +53,11 @@ def test_realized_vol_back_to_1926_from_french_daily(monthly_panel) -> None:
 
 
 def test_targets_are_next_period_returns(monthly_panel) -> None:
-    targets = monthly_panel.targets(["UMD", "HML"])
+    targets = monthly_panel.forward_returns(["UMD", "HML"])
     assert targets.loc["2009-03-31", "UMD"] == monthly_panel.frame.loc["2009-04-30", "UMD"]
     assert np.isnan(targets.iloc[-1]["UMD"])
     with pytest.raises(DataError, match="no column"):
-        monthly_panel.targets(["XYZ"])
+        monthly_panel.forward_returns(["XYZ"])
 
 
 def test_sample_panel_is_labelled(tmp_path: Path) -> None:

@@ -99,7 +99,7 @@ def test_a_column_used_directly_as_detector_feature_forecast_feature_and_target(
     assert ((risk_off > 0.5) == (ref > 0.5)).mean() > 0.85
     X = forecast_features(panel, ("stress", "vix"))
     pd.testing.assert_series_equal(X["stress"], panel.frame["stress"])
-    np.testing.assert_array_equal(panel.targets(["my_factor"])["my_factor"].to_numpy()[:-1],
+    np.testing.assert_array_equal(panel.forward_returns(["my_factor"])["my_factor"].to_numpy()[:-1],
                                   own["my_factor"].to_numpy()[1:])
     with pytest.raises(FactorRegimesError, match="nor is it a column of this panel"):
         build_features(panel, ["stres"])
