@@ -19,24 +19,26 @@ from allocation.allocators import ALLOCATORS
 from allocation.backtest import Constraints
 from allocation.forecasters import FORECASTERS
 from allocation.forecasting import ForecastSchedule
+from experiments import addressing, yamlload
+from experiments.config_checks import check_config
 from experiments.schema import (
     Bool,
     Choice,
     ConfigError,
     Date,
     Int,
+    Length,
     ListOf,
     MapOf,
     Num,
     Str,
     validate,
 )
-from experiments import addressing, yamlload
-from experiments.config_checks import check_config
 from experiments.study import StudySpec
 from regimes.detectors import DETECTORS
 from regimes.specs import DetectorSpec
 from regimes.walkforward import Schedule
+
 
 def _analysis_names() -> list[str]:
     from experiments.analyses import ANALYSES
@@ -49,6 +51,8 @@ MAX_EXTENDS = 20
 MAX_REPS = 1_000_000
 #: Largest cost a config may state, in basis points of the value traded (10,000 bps: the whole amount).
 MAX_COST_BPS = 10_000
+#: Longest trading delay a config may state, in periods.
+MAX_DELAY = 1000
 #: Largest absolute static exposure (times capital) a config may state.
 MAX_LEVERAGE = 10
 
@@ -63,20 +67,21 @@ SCHEMA: dict[str, Any] = {
     "data": {"source": Choice(["local", "download", "sample", "csv"]), "dir": Str(nullable=True),
              "path": Str(nullable=True),
              "start": Date(), "end": Date(nullable=True), "history_start": Date(),
-             "frequency": Choice(["monthly"]), "extra_csv": ListOf(Str())},
+             "frequency": Choice(["monthly", "weekly", "daily"]), "extra_csv": ListOf(Str())},
     "targets": ListOf(Str(), min_items=1),
     "benchmarks": ListOf(Str()),
     "total_returns": Bool(),
     "features": ListOf(Str(), min_items=1),
-    "regimes": {"schedule": {"refit_every": Int(1), "window": Choice(["expanding", "rolling"]),
-                             "window_length": Int(2, nullable=True), "min_history": Int(2),
+    "regimes": {"schedule": {"refit_every": Length(1), "window": Choice(["expanding", "rolling"]),
+                             "window_length": Length(2, nullable=True), "min_history": Length(2),
                              "align_labels": Bool(), "align_override": Num(0)},
                 "detectors": ListOf(DETECTOR_ITEM, required=("name",)), "cache": Bool(), "share": Bool()},
-    "forecasting": {"schedule": {"refit_every": Int(1), "window": Choice(["expanding", "rolling"]),
-                                 "window_length": Int(2, nullable=True), "min_train": Int(2)},
+    "forecasting": {"schedule": {"refit_every": Length(1), "window": Choice(["expanding", "rolling"]),
+                                 "window_length": Length(2, nullable=True), "min_train": Length(2)},
                     "forecasters": ListOf({"name": Choice(FORECASTERS.names), **COMPONENT},
                                                    required=("name",))},
     "allocation": {"static_weight": Num(-MAX_LEVERAGE, MAX_LEVERAGE), "cost_bps": Num(0, MAX_COST_BPS),
+                   "trading_delay": Int(0, MAX_DELAY),
                    "allocators": ListOf({"name": Choice(ALLOCATORS.names), "assets": Choice(["each", "all"]),
                                          **COMPONENT}, required=("name",)),
                    "constraints": {"long_only": Bool(), "max_weight": Num(0, nullable=True),
@@ -103,7 +108,7 @@ DEFAULTS: dict[str, Any] = {
                 "detectors": [{"name": "hmm"}, {"name": "jump"}], "cache": True, "share": True},
     "forecasting": {"schedule": {"refit_every": 12, "window": "expanding", "window_length": None, "min_train": 60},
                     "forecasters": [{"name": "ridge"}, {"name": "regime_conditioned"}, {"name": "per_regime"}]},
-    "allocation": {"static_weight": 1.0, "cost_bps": 10.0, "allocators": [{"name": "binary"}],
+    "allocation": {"static_weight": 1.0, "cost_bps": 10.0, "trading_delay": 0, "allocators": [{"name": "binary"}],
                    "constraints": {"long_only": False, "max_weight": None, "max_gross": None,
                                    "fully_invested": False, "max_turnover": None, "adjustment": 1.0},
                    "vol_window_days": 126},
@@ -274,7 +279,8 @@ def build_study(config: dict, regime_cache: Path | None = None) -> StudySpec:
         static_weight=float(al["static_weight"]), start=str(data["start"]),
         end=None if data["end"] is None else str(data["end"]), history_start=str(data["history_start"]),
         regime_schedule=Schedule(**reg["schedule"]), forecast_schedule=ForecastSchedule(**fc["schedule"]),
-        cost_bps=float(al["cost_bps"]), constraints=Constraints(**al["constraints"]),
+        cost_bps=float(al["cost_bps"]), trading_delay=int(al.get("trading_delay") or 0),
+        frequency=str(data.get("frequency") or "monthly"), constraints=Constraints(**al["constraints"]),
         vol_window_days=int(al["vol_window_days"]), extra_csv=tuple(data.get("extra_csv") or ()),
         benchmarks=tuple(config.get("benchmarks") or ()), total_returns=bool(config.get("total_returns")),
         seed=int(ev["seed"]), bootstrap_reps=int(ev["bootstrap_reps"]),
