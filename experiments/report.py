@@ -127,7 +127,10 @@ def write_report(result, config: dict, manifest: dict, run_dir: Path, analyses: 
     run_dir = Path(run_dir)
     figs = run_dir / "figures"
     window = (f" Evaluation window {result.window[0]} to {result.window[1]} (returns of the periods after each "
-              f"decision date); costs {config['allocation']['cost_bps']} bps per unit of turnover."
+              f"decision date); {result.panel.frequency} decisions; costs {config['allocation']['cost_bps']} bps per "
+              "unit of one-way turnover"
+              + (f"; trading delay {result.spec.trading_delay} period(s): weights decided at the close of t earn "
+                 f"the returns from t+{1 + result.spec.trading_delay}" if result.spec.trading_delay else "") + "."
               if result is not None else "")
     parts = [f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(config['name'])}</title>"
              f"<style>{CSS}</style></head><body>",
@@ -159,7 +162,8 @@ def _comparison_sections(result, figs: Path) -> list[str]:
     head = result.metrics[[c for c in HEADLINE if c in result.metrics.columns]].sort_values(
         ["target", "sharpe"], ascending=[True, False])
     parts += ["<h2>Strategies</h2>", html_table(head, digits=3),
-              "<p class='muted'>Sharpe: mean / standard deviation of monthly net excess returns, times sqrt(12). "
+              f"<p class='muted'>Sharpe: mean / standard deviation of {result.panel.frequency} net excess returns, "
+              f"times sqrt({result.panel.periods_per_year}). "
               "psr: probability the true Sharpe exceeds 0; dsr: the same against the expected maximum Sharpe of "
               "all strategies tried; sharpe_diff_p: Ledoit & Wolf (2008) studentized circular block bootstrap test of "
               "equal Sharpe ratios against static (two-sided; metrics.csv also has sharpe_diff_p_hac, the HAC "
