@@ -6,7 +6,8 @@ a new entry is tested automatically; an entry the test cannot build fast enough 
 ``FAST_*`` tables below, never an exemption. Detectors are tested twice: fitted (their filter) and through
 the walk-forward engine on real data, at a t between refits and at a t that is a refit date. Besides the
 registries: the panel (monthly and daily), the one-step-ahead ``next_proba`` of every detector, the daily
-branch of ``trailing_vol``, ``extra_csv`` columns and a whole ``run_study``.
+branch of ``trailing_vol``, ``extra_csv`` columns and a whole ``run_study``, monthly and daily (calendar-span
+schedules, a one-day trading delay).
 
 "Stops at t" is :class:`regimes.data.sources.TruncatedSource`; "continues with perturbed values" is
 :class:`_Perturbed`, the same files with every value dated after t multiplied by a random factor in
@@ -462,3 +463,38 @@ def test_run_study(sources) -> None:
         _assert_prefix(bt.turnover, other.turnover, what=f"turnover {name}")
         _assert_prefix(bt.returns, other.returns, what=f"returns {name}")
         assert bt.returns.loc[:CUT].notna().sum() > 24, name
+
+
+def test_run_study_daily(sources) -> None:
+    """A whole daily comparison (``data.frequency: daily``): schedules in calendar spans, the S&P 500 timed 0/1 by
+    regime with a one-day trading delay, total returns with cash at the daily risk-free rate."""
+    results = {}
+    for kind, end in (("cut", str(CUT.date())), ("perturbed", LATER)):
+        spec = StudySpec(targets=("sp500_ret",), features=("vix", "sp500_ret"), total_returns=True, frequency="daily",
+                         detectors=(DetectorSpec.from_dict({"name": "vix_threshold"}),
+                                    DetectorSpec.from_dict({"name": "jump", "params": _JUMP})),
+                         forecasters=({"name": "ridge"}, {"name": "regime_conditioned"}),
+                         allocators=({"name": "binary"}, {"name": "regime_switch"}, {"name": "vol_target"}),
+                         history_start="2004-01-02", start="2006-06", end=end,
+                         regime_schedule=Schedule(refit_every="1Y", min_history="2Y"),
+                         forecast_schedule=ForecastSchedule(refit_every="1Y", min_train="2Y"), trading_delay=1,
+                         bootstrap_reps=20, spa_reps=20, importance_repeats=0, regime_cache=None)
+        results[kind] = run_study(spec, sources[kind])
+    short, long = results["cut"], results["perturbed"]
+    assert short.panel.frequency == "daily" and short.panel.periods_per_year == 252
+    assert set(short.backtests) == set(long.backtests) and len(short.backtests) >= 6
+    for label, path in short.regimes.items():
+        assert len(long.regimes[label].refit_dates) > len(path.refit_dates)  # the long run refits after t
+        _assert_prefix(path.proba, long.regimes[label].proba, what=f"daily regimes {label}")
+        _assert_prefix(path.next_proba, long.regimes[label].next_proba, what=f"daily next_proba {label}")
+    for key, fc in short.forecasts.items():
+        _assert_prefix(fc.frame["forecast"], long.forecasts[key].frame["forecast"], what=f"daily forecast {key}")
+    for name, bt in short.backtests.items():
+        other = long.backtests[name]
+        _assert_prefix(bt.weights, other.weights, what=f"daily weights {name}")
+        _assert_prefix(bt.turnover, other.turnover, what=f"daily turnover {name}")
+        _assert_prefix(bt.returns, other.returns, what=f"daily returns {name}")
+        assert bt.returns.loc[:CUT].notna().sum() > 100, name  # 100+ trading days live before t
+    # the perturbation reaches the run: after t the static position earns the perturbed index returns
+    full = build_panel(sources["full"], "daily", start="2004-01-02").frame["sp500_ret"]
+    _assert_changed_after(long.backtests["sp500_ret/static"].returns, full, what="daily static returns")
