@@ -118,6 +118,9 @@ def preflight(config: dict, config_path: str | Path, located: dict | None = None
         raise ConfigError(f"{where('data', 'source')}: data.source: {exc.message}") from None
     try:
         frequency = str(data.get("frequency") or "monthly")
+        if frequency == "weekly" and data["source"] != "csv":
+            raise ConfigError(f"{where('data', 'frequency')}: data.frequency: weekly needs the user's own weekly panel "
+                              "(data.source: csv); the published files give monthly or daily panels")
         panel = build_panel(source, frequency, start=str(data["history_start"]),
                             extra_csv=data.get("extra_csv") or ())
     except DataError as exc:
@@ -160,9 +163,13 @@ def preflight(config: dict, config_path: str | Path, located: dict | None = None
                               f"and {end or 'the end of the data'} (the data hold {span})")
     for i, item in enumerate(config["regimes"]["detectors"]):
         det = DetectorSpec.from_dict(item)
-        if frequency != "monthly":  # every detector reads the decision panel (regimes.pipeline.RegimeData)
-            det = replace(det, frequency=frequency)
         here = f"{where('regimes', 'detectors', i)}: regimes.detectors.{i}"
+        if frequency != "monthly":  # every detector reads the decision panel (regimes.pipeline.RegimeData)
+            if item.get("frequency") not in (None, frequency):
+                raise ConfigError(f"{here}.frequency: {item['frequency']} features with {frequency} decisions; "
+                                  f"at daily and weekly decisions every detector reads the decision panel (drop "
+                                  "the key)")
+            det = replace(det, frequency=frequency)
         try:
             det, det_panel = resolve_panel(det, panels)  # as the pipeline will (the user's own panel included)
         except FactorRegimesError:
@@ -223,7 +230,7 @@ def _compute_and_write(config: dict, run_dir: Path, tmp: Path, say: Progress, us
         source = make_source(data["source"], data_dir=data.get("dir"), path=data.get("path"))
     spec = build_study(config, regime_cache=cache_root() if use_cache else None)
     result = run_study(spec, source, progress=say) if config.get("comparison", True) else None
-    panel = result.panel if result is not None else build_panel(source, "monthly", start=spec.history_start)
+    panel = result.panel if result is not None else build_panel(source, spec.frequency, start=spec.history_start)
     context = AnalysisContext(config=config, source=source, panel=panel, result=result)
     analyses = []
     analysis_seconds: dict[str, float] = {}
