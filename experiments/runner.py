@@ -118,9 +118,6 @@ def preflight(config: dict, config_path: str | Path, located: dict | None = None
         raise ConfigError(f"{where('data', 'source')}: data.source: {exc.message}") from None
     try:
         frequency = str(data.get("frequency") or "monthly")
-        if frequency == "weekly" and data["source"] != "csv":
-            raise ConfigError(f"{where('data', 'frequency')}: data.frequency: weekly needs the user's own weekly panel "
-                              "(data.source: csv); the published files give monthly or daily panels")
         panel = build_panel(source, frequency, start=str(data["history_start"]),
                             extra_csv=data.get("extra_csv") or ())
     except DataError as exc:
@@ -165,10 +162,6 @@ def preflight(config: dict, config_path: str | Path, located: dict | None = None
         det = DetectorSpec.from_dict(item)
         here = f"{where('regimes', 'detectors', i)}: regimes.detectors.{i}"
         if frequency != "monthly":  # every detector reads the decision panel (regimes.pipeline.RegimeData)
-            if item.get("frequency") not in (None, frequency):
-                raise ConfigError(f"{here}.frequency: {item['frequency']} features with {frequency} decisions; "
-                                  f"at daily and weekly decisions every detector reads the decision panel (drop "
-                                  "the key)")
             det = replace(det, frequency=frequency)
         try:
             det, det_panel = resolve_panel(det, panels)  # as the pipeline will (the user's own panel included)

@@ -157,3 +157,38 @@ outputs: {{figures: false, report: true}}
     assert table.index.equals(pd.read_csv(csv, index_col="date", parse_dates=True).index.rename("date"))
     assert table.loc["2006-01-03":].notna().all().all() and table.loc[:"2005-12-30"].isna().any().all()
     assert outcome.manifest["decision_dates"]["frequency"] == "daily"
+
+
+@pytest.mark.parametrize("text, message", [
+    ("data: {frequency: weekly}\n", r"line 2: data\.frequency: weekly needs the user's own weekly panel"),
+    ("data: {frequency: hourly}\n", r"line 2: data\.frequency: 'hourly' is not one of monthly, weekly, daily"),
+    ("data: {frequency: daily}\nregimes:\n  detectors:\n    - {name: hmm, frequency: monthly}\n",
+     r"line 5: regimes\.detectors\.0\.frequency: monthly features with daily decisions"),
+    ("regimes:\n  schedule: {refit_every: 12X}\n", r"line 3: regimes\.schedule\.refit_every: expected an integer "
+                                                   r"\(periods\) or a span such as 1Y"),
+    ("forecasting:\n  schedule: {min_train: 0Y}\n", r"line 3: forecasting\.schedule\.min_train: expected a span of "
+                                                    r"at least 1 unit"),
+    ("allocation: {trading_delay: -1}\n", r"line 2: allocation\.trading_delay: expected an integer >= 0"),
+])
+def test_frequency_and_schedule_faults_name_the_key_and_line(tmp_path: Path, text: str, message: str) -> None:
+    from experiments.config import load_config
+    from experiments.schema import ConfigError
+
+    path = tmp_path / "c.yaml"
+    path.write_text("name: x\n" + text)
+    with pytest.raises(ConfigError, match=message):
+        load_config(path)
+
+
+def test_spans_and_delay_reach_the_study(tmp_path: Path) -> None:
+    from experiments.config import build_study, load_config
+
+    path = tmp_path / "c.yaml"
+    path.write_text("name: x\ndata: {source: sample, frequency: daily}\nregimes:\n  schedule: {refit_every: 1Y, "
+                    "min_history: 5Y, window: rolling, window_length: 10Y}\nforecasting:\n  schedule: "
+                    "{refit_every: 3M, min_train: 63D}\nallocation: {trading_delay: 1}\n")
+    spec = build_study(load_config(path))
+    assert spec.frequency == "daily" and spec.trading_delay == 1
+    assert (spec.regime_schedule.refit_every, spec.regime_schedule.min_history,
+            spec.regime_schedule.window_length) == ("1Y", "5Y", "10Y")
+    assert (spec.forecast_schedule.refit_every, spec.forecast_schedule.min_train) == ("3M", "63D")
