@@ -69,12 +69,9 @@ def _check_dates(config: dict, at: Locate) -> None:
 
 
 def _check_frequency(config: dict, at: Locate) -> None:
-    """Weekly decisions need the user's weekly CSV; at daily or weekly decisions every detector reads the
-    decision panel, so a detector's ``frequency`` may only repeat it."""
+    """At daily or weekly decisions every detector reads the decision panel, so a detector's ``frequency`` may
+    only repeat it."""
     frequency = config["data"].get("frequency") or "monthly"
-    if frequency == "weekly" and config["data"]["source"] != "csv":
-        raise ConfigError(f"{at('data', 'frequency')}: weekly needs the user's own weekly panel "
-                          "(data.source: csv); the published files give monthly or daily panels")
     if frequency == "monthly":
         return
     for i, item in enumerate(config["regimes"]["detectors"]):

@@ -147,19 +147,23 @@ def test_the_harness_catches_look_ahead(panels) -> None:
 
 @pytest.mark.parametrize(("frequency", "cut"), [("monthly", "2008-10-31"), ("monthly", "2020-03-31"),
                                                 ("monthly", "2008-10-15"), ("daily", "2008-10-10"),
-                                                ("daily", "2020-03-16")])
+                                                ("daily", "2020-03-16"), ("weekly", "2008-10-10"),
+                                                ("weekly", "2020-03-18")])
 def test_panel(local_source: LocalSource, panels, frequency: str, cut: str) -> None:
-    """Every column of the monthly and daily panels; with data stopping inside a month, a monthly panel has no
-    row for that month (its values are not known yet)."""
+    """Every column of the monthly, weekly and daily panels; with data stopping inside a month (a week), a
+    monthly (weekly) panel has no row for that month (week): its values are not known yet."""
     t = pd.Timestamp(cut)
     if t == CUT:
         short, long = panels["cut"][frequency].frame, panels["perturbed"][frequency].frame
     else:
         short = build_panel(TruncatedSource(local_source, t), frequency, start="1990-01").frame
         long = build_panel(_Perturbed(local_source, t), frequency, start="1990-01").frame
-    assert short.index[-1] == (t if frequency == "daily" or t.is_month_end else t - pd.offsets.MonthEnd(1))
+    last = {"daily": t, "monthly": t if t.is_month_end else t - pd.offsets.MonthEnd(1),
+            "weekly": t if t.day_of_week == 4 else t - pd.offsets.Week(weekday=4)}[frequency]
+    assert short.index[-1] == last
     _assert_prefix(short, long[short.columns], t, what=f"{frequency} panel")
-    full = panels["full"][frequency].frame
+    full = (panels["full"][frequency] if frequency in panels["full"]
+            else build_panel(local_source, frequency, start="1990-01")).frame
     _assert_changed_after(long[["UMD", "vix"]], full[["UMD", "vix"]], t, what=frequency)
 
 

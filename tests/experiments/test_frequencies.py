@@ -160,7 +160,6 @@ outputs: {{figures: false, report: true}}
 
 
 @pytest.mark.parametrize("text, message", [
-    ("data: {frequency: weekly}\n", r"line 2: data\.frequency: weekly needs the user's own weekly panel"),
     ("data: {frequency: hourly}\n", r"line 2: data\.frequency: 'hourly' is not one of monthly, weekly, daily"),
     ("data: {frequency: daily}\nregimes:\n  detectors:\n    - {name: hmm, frequency: monthly}\n",
      r"line 5: regimes\.detectors\.0\.frequency: monthly features with daily decisions"),
