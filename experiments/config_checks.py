@@ -76,8 +76,9 @@ def _check_frequency(config: dict, at: Locate) -> None:
         return
     for i, item in enumerate(config["regimes"]["detectors"]):
         if item.get("frequency") not in (None, frequency):
-            raise ConfigError(f"{at('regimes', 'detectors', i, 'frequency')}: {item['frequency']} features with {frequency} decisions; at daily and weekly "
-                              "decisions every detector reads the decision panel (remove the key)")
+            raise ConfigError(f"{at('regimes', 'detectors', i, 'frequency')}: {item['frequency']} features with "
+                              f"{frequency} decisions; at daily and weekly decisions every detector reads the "
+                              "decision panel (remove the key)")
 
 
 def _check_schedules(config: dict, at: Locate) -> None:
