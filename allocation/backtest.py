@@ -6,8 +6,9 @@ At each decision date t:
    returns since: ``w_i (1 + r_i) / (1 + sum_j w_j r_j)``;
 2. the allocator's target is passed through the constraints
    (:class:`Constraints`), which may cap the trade or move only part way;
-3. turnover is ``sum |w_new - w_drifted|``; the cost ``cost_bps / 1e4 *
-   turnover`` is charged in period t+1;
+3. turnover is ``sum |w_new - w_drifted|`` (one-way: buying 1 unit of
+   an asset from cash is turnover 1); the cost ``cost_bps / 1e4 *
+   turnover`` is charged in period t+1, at any data frequency;
 4. the period t+1 return is ``sum w_new * r_{t+1} - cost`` (plus the
    risk-free rate on the cash weight when ``cash_return`` is given, for
    fully-invested assets that earn total returns).
@@ -15,6 +16,10 @@ At each decision date t:
 Factor returns are excess returns, so cash earns zero excess return by
 default. The returned series are indexed by the END of the period they
 cover (t+1); weights by their decision date t.
+
+With a trading delay d (``delay``), the target chosen at t is traded at
+t+d and earns period t+1+d (Shu, Yu & Mulvey's one-day delay is d = 1 on
+daily data).
 
 A missing value is never read as a zero return. Where any of the strategy's
 assets (or the cash rate, when one is given) has no return for period t+1,
@@ -125,7 +130,8 @@ class BacktestResult:
 
 
 def run_backtest(targets: pd.DataFrame, asset_returns: pd.DataFrame, constraints: Constraints | None = None,
-                 cost_bps: float = 0.0, cash_return: pd.Series | None = None, name: str = "") -> BacktestResult:
+                 cost_bps: float = 0.0, cash_return: pd.Series | None = None, name: str = "",
+                 delay: int = 0) -> BacktestResult:
     """Hold constrained targets chosen at t over period t+1.
 
     Parameters
@@ -147,6 +153,12 @@ def run_backtest(targets: pd.DataFrame, asset_returns: pd.DataFrame, constraints
     cash_return : pandas.Series, optional
         Return of cash per period (index like ``asset_returns``); default 0
         (factor returns are excess returns).
+    delay : int
+        Trading delay in periods (``allocation.trading_delay``): the target chosen at the close of t is
+        traded at the close of t + ``delay`` and earns the returns from period t+1+``delay`` on. It is
+        applied by moving each target ``delay`` rows later along ``targets.index`` (the decision dates,
+        one per period); the first ``delay`` rows then have no target (not live, NaN return). The
+        returned weights and turnover are dated when the trade happens.
     """
     constraints = constraints or Constraints()
     constraints.validate()
@@ -155,6 +167,10 @@ def run_backtest(targets: pd.DataFrame, asset_returns: pd.DataFrame, constraints
         raise FactorRegimesError(f"backtest: no returns for asset(s) {missing}")
     if cost_bps < 0:
         raise FactorRegimesError(f"backtest: cost_bps must be >= 0, not {cost_bps}")
+    if isinstance(delay, bool) or not isinstance(delay, (int, np.integer)) or delay < 0:
+        raise FactorRegimesError(f"backtest: trading delay must be a whole number of periods >= 0, not {delay!r}")
+    if delay:
+        targets = targets.shift(int(delay))
     dates = targets.index
     future = asset_returns.index.searchsorted(dates, side="right")  # first return period after t
     n, k = targets.shape

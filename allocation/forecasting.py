@@ -22,25 +22,39 @@ from sklearn.base import clone
 from allocation.forecasters import Forecaster, RegimeInputs
 from plumbing.errors import FactorRegimesError
 from plumbing.threads import capped
+from regimes import calendar
 from regimes.walkforward import RegimePath
 
 
 @dataclass(frozen=True)
 class ForecastSchedule:
-    """Refit schedule of the forecasting engine (in decision periods)."""
+    """Refit schedule of the forecasting engine.
 
-    refit_every: int = 12
+    Each length is a number of decision periods or training pairs (integers, as before) or a calendar
+    span (``"1Y"``, ``"3M"``, ``"63D"``; :mod:`regimes.calendar`) meaning the same at every frequency:
+    ``refit_every: 1Y`` refits yearly, ``min_train: 5Y`` needs training pairs spanning five years
+    (t on or after the first usable pair's date + 5 years, and at least 2 pairs), a rolling
+    ``window_length: 10Y`` keeps the pairs dated after ``t - 10 years``.
+    """
+
+    refit_every: int | str = 12
     window: str = "expanding"
-    window_length: int | None = None
-    min_train: int = 60
+    window_length: int | str | None = None
+    min_train: int | str = 60
 
     def validate(self) -> None:
-        if self.refit_every < 1 or self.min_train < 2:
+        every = calendar.parse(self.refit_every, "forecast schedule: refit_every")
+        least = calendar.parse(self.min_train, "forecast schedule: min_train")
+        length = calendar.parse(self.window_length, "forecast schedule: window_length")
+        if (isinstance(every, int) and every < 1) or (isinstance(least, int) and least < 2):
             raise FactorRegimesError("forecast schedule: refit_every >= 1 and min_train >= 2 are required")
         if self.window not in ("expanding", "rolling"):
             raise FactorRegimesError(f"forecast schedule: window must be expanding or rolling, not {self.window!r}")
-        if self.window == "rolling" and (self.window_length or 0) < self.min_train:
-            raise FactorRegimesError("forecast schedule: a rolling window needs window_length >= min_train")
+        if self.window == "rolling":
+            if length is None:
+                raise FactorRegimesError("forecast schedule: a rolling window needs window_length")
+            if isinstance(length, int) and isinstance(least, int) and length < least:
+                raise FactorRegimesError("forecast schedule: a rolling window needs window_length >= min_train")
 
 
 @dataclass
@@ -112,16 +126,25 @@ def forecast_walk_forward(forecaster: Forecaster, X: pd.DataFrame, y: pd.Series,
         raise FactorRegimesError("forecast: decision dates must be rows of the feature frame")
     # training pairs available at t: rows u < t (their targets are realized by t)
     n_train = np.cumsum(np.concatenate([[0], usable[:-1]]))
-    eligible = [i for i, p in enumerate(pos) if n_train[p] >= schedule.min_train and predictable[p]]
+    least = calendar.parse(schedule.min_train)
+    if isinstance(least, calendar.Span):
+        first = index[np.argmax(usable)] if usable.any() else index[-1] + pd.offsets.Day(1)
+        enough = calendar.reached(first, index, least) & (n_train >= 2)
+    else:
+        enough = n_train >= least
+    eligible = [i for i, p in enumerate(pos) if enough[p] and predictable[p]]
+    starts = calendar.block_starts(dates[eligible], schedule.refit_every)
+    length = calendar.parse(schedule.window_length)
     forecast = np.full(len(dates), np.nan)
     fits = []
     started = time.perf_counter()
-    for block_start in range(0, len(eligible), schedule.refit_every):
-        block = eligible[block_start: block_start + schedule.refit_every]
+    for block_start, block_stop in zip(starts, [*starts[1:], len(eligible)]):
+        block = eligible[block_start: block_stop]
         cut = pos[block[0]]
         rows = np.flatnonzero(usable[:cut])
         if schedule.window == "rolling":
-            rows = rows[-schedule.window_length:]
+            rows = (rows[-length:] if isinstance(length, int)
+                    else rows[index[rows] > index[cut] - length.offset()])
         model = clone(forecaster).fit(xv[rows], yv[rows], reg.take(rows) if reg is not None else None)
         at = pos[block]
         forecast[block] = model.predict(xv[at], reg.take(at) if reg is not None else None)

@@ -40,6 +40,7 @@ def check_config(config: dict, file: str, lines: Lines) -> None:
         return where(tuple(path), file, lines)
 
     _check_dates(config, at)
+    _check_frequency(config, at)
     _check_lists(config, at)
     _check_schedules(config, at)
     _check_detectors(config, at)
@@ -65,6 +66,19 @@ def _check_dates(config: dict, at: Locate) -> None:
     if data.get("dir") is not None and data["source"] != "local":
         raise ConfigError(f"{at('data', 'dir')}: data.dir is read only by source 'local', but data.source is "
                           f"{data['source']!r} (remove dir, or set source: local)")
+
+
+def _check_frequency(config: dict, at: Locate) -> None:
+    """At daily or weekly decisions every detector reads the decision panel, so a detector's ``frequency`` may
+    only repeat it."""
+    frequency = config["data"].get("frequency") or "monthly"
+    if frequency == "monthly":
+        return
+    for i, item in enumerate(config["regimes"]["detectors"]):
+        if item.get("frequency") not in (None, frequency):
+            raise ConfigError(f"{at('regimes', 'detectors', i, 'frequency')}: {item['frequency']} features with "
+                              f"{frequency} decisions; at daily and weekly decisions every detector reads the "
+                              "decision panel (remove the key)")
 
 
 def _check_schedules(config: dict, at: Locate) -> None:

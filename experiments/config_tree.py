@@ -29,6 +29,7 @@ from experiments.schema import (
     Choice,
     Date,
     Int,
+    Length,
     ListOf,
     MapOf,
     Num,
@@ -42,13 +43,15 @@ from regimes.detectors import DETECTORS
 MAX_REPS = 1_000_000
 #: Largest cost a config may state, in basis points of the value traded (10,000 bps: the whole amount).
 MAX_COST_BPS = 10_000
+#: Longest trading delay a config may state, in periods.
+MAX_DELAY = 1000
 #: Largest absolute static exposure (times capital) a config may state.
 MAX_LEVERAGE = 10
 
 #: Where a run's data come from (:func:`regimes.data.sources.make_source`).
 SOURCES = ("local", "download", "sample", "csv")
 #: Decision frequencies a run supports (``data.frequency``).
-FREQUENCIES = ("monthly",)
+FREQUENCIES = ("monthly", "weekly", "daily")
 #: Panels a detector's features may come from (a detector item's ``frequency``).
 PANEL_FREQUENCIES = ("monthly", "daily")
 #: Training windows of a walk-forward schedule.
@@ -82,11 +85,11 @@ class Data:
 
 @dataclass
 class RegimeSchedule:
-    refit_every: int = key(12, Int(1), "decision dates between refits of each detector (12: yearly)")
+    refit_every: int | str = key(12, Length(1), "decision dates between refits of each detector (an integer: periods; or a calendar span: 1Y, 3M, 4W, 63D)")
     window: str = key("expanding", Choice(WINDOWS), "fit on all rows so far, or on the last window_length rows")
-    window_length: int | None = key(None, Int(2, nullable=True), "feature rows in a rolling window (required by "
+    window_length: int | str | None = key(None, Length(2, nullable=True), "feature rows (or a span, 10Y) in a rolling window (required by "
                                     "window: rolling)")
-    min_history: int = key(60, Int(2), "feature rows needed before the first fit")
+    min_history: int | str = key(60, Length(2), "feature rows (or a span, 5Y) needed before the first fit")
     align_labels: bool = key(True, Bool(), "align each refit's states to the previous model's on their common "
                              "history (false: each fit's own risk order)")
     align_override: float = key(0.5, Num(0), "risk contrast above which the risk order, not continuity, decides the "
@@ -118,11 +121,11 @@ class Regimes:
 
 @dataclass
 class ForecastingSchedule:
-    refit_every: int = key(12, Int(1), "decision dates between refits of each forecaster")
+    refit_every: int | str = key(12, Length(1), "decision dates between refits of each forecaster (or a span: 1Y)")
     window: str = key("expanding", Choice(WINDOWS), "train on all periods so far, or on the last window_length")
-    window_length: int | None = key(None, Int(2, nullable=True), "periods in a rolling window (required by window: "
+    window_length: int | str | None = key(None, Length(2, nullable=True), "periods (or a span) in a rolling window (required by window: "
                                     "rolling; at least min_train)")
-    min_train: int = key(60, Int(2), "periods with a realized target needed before the first fit")
+    min_train: int | str = key(60, Length(2), "periods (or a span, 5Y) with a realized target needed before the first fit")
 
 
 @dataclass
@@ -166,7 +169,10 @@ class WeightConstraints:
 class Allocation:
     static_weight: float = key(1.0, Num(-MAX_LEVERAGE, MAX_LEVERAGE), "exposure of the static benchmark strategy "
                                "(split equally over a portfolio's assets)")
-    cost_bps: float = key(10.0, Num(0, MAX_COST_BPS), "trading cost in basis points of the value traded")
+    cost_bps: float = key(10.0, Num(0, MAX_COST_BPS), "trading cost in basis points of the value traded (one-way "
+                          "turnover, at every frequency)")
+    trading_delay: int = key(0, Int(0, MAX_DELAY), "periods between a decision and the returns it earns: weights "
+                             "decided at the close of t earn the returns from t+1+delay")
     allocators: list[dict] = key([{"name": "binary"}], ListOf(AllocatorItem), "rules turning forecasts and regimes "
                                  "into weights")
     constraints: WeightConstraints = section(WeightConstraints, "constraints applied to every strategy's weights, "

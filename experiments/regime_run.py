@@ -41,12 +41,14 @@ from experiments.study import StudySpec, detect_study_regimes, regime_data
 from plumbing.atomic import atomic_write_text
 from plumbing.paths import cache_root
 from plumbing.threads import capped
+from regimes import calendar
 from regimes.data import DataSource, make_source
 from regimes.evaluation import evaluation_table
 from regimes.pipeline import RegimeData, risk_off_table
 from regimes.walkforward import RegimePath
 
 Progress = Callable[[str, str], None]
+_PERIOD = {"monthly": "month", "weekly": "week", "daily": "day"}
 
 
 @dataclass
@@ -80,7 +82,7 @@ def regime_stage(config: dict, source: DataSource | None = None, use_cache: bool
     spec = build_study(config, regime_cache=cache_root() if use_cache else None)
     source = source or config_source(config)
     t0 = time.perf_counter()
-    say("panel", "building monthly panel")
+    say("panel", f"building {spec.frequency} panel")
     data = regime_data(spec, source)
     timings = {"panel": time.perf_counter() - t0}
     t0 = time.perf_counter()
@@ -146,11 +148,13 @@ def _write_outputs(config: dict, stage: RegimeStage, table: pd.DataFrame, timing
     figures: dict[str, Path] = {}
     if config["outputs"]["figures"]:
         say("outputs", "figures")
-        figures = write_regime_figures(stage.paths, stage.data.monthly, tmp / "figures")
+        figures = write_regime_figures(stage.paths, stage.data.panel, tmp / "figures")
     dates = stage.data.dates
     extra = {"kind": "regimes", "decision_dates": {"first": dates[0].date().isoformat(),
                                                    "last": dates[-1].date().isoformat(), "n": len(dates),
-                                                   "rule": "every month from data.history_start to data.end"},
+                                                   "frequency": stage.data.frequency,
+                                                   "rule": f"every {_PERIOD[stage.data.frequency]} from "
+                                                           "data.history_start to data.end"},
              "regime_cache": {label: p.info.get("cache", "off") for label, p in stage.paths.items()},
              "detectors": _detectors(stage)}
     finished = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
@@ -169,7 +173,7 @@ def _write_outputs(config: dict, stage: RegimeStage, table: pd.DataFrame, timing
 
 def _manifest(config, folder, started, finished, timings, source, stage, extra) -> dict:
     manifest = write_manifest(None, config, folder, started, finished, timings, config_hash(config), source.name,
-                              panel=stage.data.monthly, records=stage.data.records)
+                              panel=stage.data.panel, records=stage.data.records)
     manifest.update(extra)
     atomic_write_text(folder / "manifest.json", json.dumps(manifest, indent=2, default=str))
     return manifest
@@ -192,9 +196,10 @@ def write_regime_report(config: dict, manifest: dict, table: pd.DataFrame, figur
         parts.append("<div class='banner'><b>SAMPLE DATA.</b> Older vintages shipped by installed packages; these "
                      "paths show how the framework works, not research results.</div>")
     parts += [f"<p>Every detector is refit walk-forward ({_schedule_text(config)}) on data from "
-              f"{html.escape(str(config['data']['history_start']))}; the probability at each month end "
+              f"{html.escape(str(config['data']['history_start']))}; the probability at each "
+              f"{_PERIOD[dates.get('frequency', 'monthly')]} end "
               f"{dates['first']}..{dates['last']} ({dates['n']} dates) is filtered, from a model fit on data dated "
-              "up to that month end. <code>regimes.csv</code> holds the risk-off probabilities.</p>",
+              "up to that date. <code>regimes.csv</code> holds the risk-off probabilities.</p>",
               "<h2>Regime evaluation</h2>", html_table(table, digits=3),
               "<p class='muted'>Labels: risk-off when the filtered probability exceeds 0.5. switches_per_year, "
               "mean_duration (periods per run of equal labels; the sample cuts the first and last), share_risk_off "
@@ -213,6 +218,8 @@ def write_regime_report(config: dict, manifest: dict, table: pd.DataFrame, figur
 
 def _schedule_text(config: dict) -> str:
     s = config["regimes"]["schedule"]
-    window = "expanding window" if s["window"] == "expanding" else f"rolling window of {s['window_length']} periods"
-    return (f"every {s['refit_every']} decision dates, {window}, first fit after {s['min_history']} periods, "
+    window = ("expanding window" if s["window"] == "expanding"
+              else f"rolling window of {calendar.describe(s['window_length'])}")
+    return (f"every {calendar.describe(s['refit_every'], 'decision dates')}, {window}, first fit after "
+            f"{calendar.describe(s['min_history'])}, "
             f"labels {'aligned' if s['align_labels'] else 'not aligned'} across refits")

@@ -17,7 +17,7 @@ import time
 import warnings
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pandas as pd
@@ -120,14 +120,15 @@ def preflight(config: dict, config_path: str | Path, located: dict | None = None
             raise  # names the data folder
         raise ConfigError(f"{where('data', 'source')}: data.source: {exc.message}") from None
     try:
-        panel = build_panel(source, "monthly", start=str(data["history_start"]),
+        frequency = str(data.get("frequency") or "monthly")
+        panel = build_panel(source, frequency, start=str(data["history_start"]),
                             extra_csv=data.get("extra_csv") or ())
     except DataError as exc:
         if exc.path is not None:
             raise  # names the file at fault
         raise ConfigError(f"{where('data', 'history_start')}: data.history_start: {exc.message}") from None
-    panels = {"monthly": panel}
-    if source.has("ff3_daily") and source.has("mom_daily"):
+    panels = {frequency: panel}
+    if frequency == "monthly" and source.has("ff3_daily") and source.has("mom_daily"):
         panels["daily"] = build_panel(source, "daily", start=str(data["history_start"]))
     if not config.get("comparison", True):
         return source  # targets, features and detectors serve only the comparison
@@ -163,6 +164,8 @@ def preflight(config: dict, config_path: str | Path, located: dict | None = None
     for i, item in enumerate(config["regimes"]["detectors"]):
         det = DetectorSpec.from_dict(item)
         here = f"{where('regimes', 'detectors', i)}: regimes.detectors.{i}"
+        if frequency != "monthly":  # every detector reads the decision panel (regimes.pipeline.RegimeData)
+            det = replace(det, frequency=frequency)
         try:
             det, det_panel = resolve_panel(det, panels)  # as the pipeline will (the user's own panel included)
         except FactorRegimesError:
@@ -223,7 +226,7 @@ def _compute_and_write(config: dict, run_dir: Path, tmp: Path, say: Progress, us
         source = make_source(data["source"], data_dir=data.get("dir"), path=data.get("path"))
     spec = build_study(config, regime_cache=cache_root() if use_cache else None)
     result = run_study(spec, source, progress=say) if config.get("comparison", True) else None
-    panel = result.panel if result is not None else build_panel(source, "monthly", start=spec.history_start)
+    panel = result.panel if result is not None else build_panel(source, spec.frequency, start=spec.history_start)
     context = AnalysisContext(config=config, source=source, panel=panel, result=result)
     analyses = []
     analysis_seconds: dict[str, float] = {}

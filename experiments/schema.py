@@ -111,6 +111,24 @@ def Str(nullable=False) -> Rule:  # noqa: N802
     return _type(str, "a string", "text", nullable=nullable)
 
 
+def Length(low: int = 1, nullable=False) -> Rule:  # noqa: N802
+    """A schedule length: an integer >= ``low`` (periods) or a calendar span such as 1Y, 3M, 4W, 63D."""
+    from regimes.calendar import is_span
+
+    def check(value: Any) -> str | None:
+        if isinstance(value, str) and is_span(value):
+            if int(value.strip()[:-1]) < 1:
+                return f"expected a span of at least 1 unit, got {value!r}"
+            return None
+        if isinstance(value, bool) or not isinstance(value, int):
+            return (f"expected an integer (periods) or a span such as 1Y, 3M, 4W or 63D (D business days, "
+                    f"W weeks, M months, Y years), got {type(value).__name__} {value!r}")
+        if value < low:
+            return f"expected an integer >= {low} or a span such as 1Y, got {value!r}"
+        return None
+    return Rule("integer or span", check, nullable, f">= {low}, or a span: 1Y, 3M, 4W, 63D")
+
+
 def Choice(options: list[str] | Callable[[], list[str]], nullable=False) -> Rule:  # noqa: N802
     def check(value: Any) -> str | None:
         valid = options() if callable(options) else options

@@ -77,6 +77,10 @@ class StudySpec:
     regime_schedule: Schedule = Schedule(refit_every=12, min_history=60)
     forecast_schedule: ForecastSchedule = ForecastSchedule(refit_every=12, min_train=60)
     cost_bps: float = 10.0
+    #: Periods between a decision (close of t) and its trade: weights earn the returns from t+1+delay.
+    trading_delay: int = 0
+    #: Decision frequency (``data.frequency``): the panel every stage reads, and its periods per year.
+    frequency: str = "monthly"
     constraints: Constraints = Constraints()
     vol_window_days: int = 126
     extra_csv: tuple[str, ...] = ()
@@ -167,7 +171,7 @@ def _build_forecaster(config: dict, seed: int):
 
 def regime_data(spec: StudySpec, source: DataSource) -> RegimeData:
     """The panels and decision dates every regime path of ``spec`` is computed from (:mod:`regimes.pipeline`)."""
-    return RegimeData.load(source, spec.history_start, spec.end, spec.extra_csv)
+    return RegimeData.load(source, spec.history_start, spec.end, spec.extra_csv, frequency=spec.frequency)
 
 
 def detect_study_regimes(spec: StudySpec, data: RegimeData, progress=None) -> dict[str, RegimePath]:
@@ -185,9 +189,9 @@ def run_study(spec: StudySpec, source: DataSource, progress=None) -> StudyResult
     say = progress or (lambda stage, detail="": None)
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
-    say("panel", "building monthly panel")
+    say("panel", f"building {spec.frequency} panel")
     data = regime_data(spec, source)
-    panel = data.monthly
+    panel = data.panel
     for t in (*spec.assets, *spec.benchmarks):
         if t not in panel.frame.columns:
             raise DataError(None, f"{t!r} is not a panel column ({', '.join(panel.frame.columns)})")
@@ -328,7 +332,7 @@ def _strategies(spec: StudySpec, panel: Panel, daily: Panel | None, dates: pd.Da
         name = key.label
         say("backtests", name)
         backtests[name] = run_backtest(weights, asset_returns, spec.constraints, spec.cost_bps, cash_return=cash,
-                                       name=name)
+                                       name=name, delay=spec.trading_delay)
         keys[name] = key
         benchmarks[name] = key.static().label
 

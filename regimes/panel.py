@@ -278,7 +278,8 @@ def build_panel(source: DataSource, frequency: str | None = "monthly", start: st
         and ``mom_daily`` (daily); uses ``ff5_monthly``, ``vix`` (or
         ``vixcls``), ``sp500``, ``ff3_daily``, the FRED spreads and ``usrec``
         when the source has them.
-    frequency : {"monthly", "daily"}
+    frequency : {"monthly", "weekly", "daily"}
+        ``weekly`` aggregates the daily panel (:mod:`regimes.weekly`).
     start, end : str, optional
         First and last decision dates kept (``YYYY-MM`` or ``YYYY-MM-DD``);
         must lie inside the factors' coverage.
@@ -313,10 +314,16 @@ def build_panel(source: DataSource, frequency: str | None = "monthly", start: st
             raise DataError(None, "data.extra_csv is for the published-data sources; with source csv put every "
                                   "column in the panel CSV itself")
         return csv_panel(source, frequency, start=start, end=end)
-    if frequency not in ("monthly", "daily"):
-        raise DataError(None, f"frequency must be 'monthly' or 'daily', not {frequency!r}")
+    if frequency not in ("monthly", "weekly", "daily"):
+        raise DataError(None, f"frequency must be 'monthly', 'weekly' or 'daily', not {frequency!r}")
     b = _Builder(source, policy or MissingPolicy())
-    frame = _monthly(b) if frequency == "monthly" else _daily(b)
+    if frequency == "weekly":  # from the daily panel (regimes.weekly)
+        from regimes.weekly import weekly_frame
+        frame = weekly_frame(_daily(b))
+        b.notes.append("weekly rows from the daily files: returns compounded over each week's trading days (no "
+                       "value if a day is missing), levels at the week's last trading day (regimes.weekly)")
+    else:
+        frame = _monthly(b) if frequency == "monthly" else _daily(b)
     for path in extra_csv:
         _add_user_csv(b, frame, Path(path), frequency)
     frame = _clip(frame, start, end, frequency)

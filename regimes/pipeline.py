@@ -4,10 +4,11 @@ Every entry point that draws regimes (a run, ``regimes run``, ``regimes
 plot``, the analyses) goes through this module, so one config gives one set
 of paths wherever they are computed:
 
-* :class:`RegimeData` holds the panels a detector may read (monthly, and the
-  daily one when the source has it, both from the same first date) and the
-  **decision dates of every regime path: every month of the panel from its
-  first date (``history_start``) to the config's end**. A path never starts
+* :class:`RegimeData` holds the panels a detector may read (the decision
+  panel at ``data.frequency``, and with monthly decisions the daily one when
+  the source has it, both from the same first date) and the **decision dates
+  of every regime path: every period of the decision panel from its first
+  date (``history_start``) to the config's end**. A path never starts
   at the first *displayed* or first *traded* date: its refit dates are fixed
   by the data's first date, the schedule and ``min_history`` alone, so a
   month's probability does not depend on the window someone looks at, and
@@ -79,8 +80,9 @@ def detect(spec: DetectorSpec, panels: Mapping[str, Panel], decision_dates: pd.D
         Shape ``(n_dates,)``; use :func:`history_dates` (or :attr:`RegimeData.dates`)
         so that every entry point walks the same dates.
     schedule : Schedule
-        In decision periods; with daily features and monthly decisions,
-        ``min_history`` and ``window_length`` are scaled by :data:`DAYS_PER_MONTH`.
+        Integers in decision periods (with daily features and monthly decisions,
+        integer ``min_history`` and ``window_length`` are scaled by :data:`DAYS_PER_MONTH`),
+        or calendar spans (:mod:`regimes.calendar`), used as they are.
     seed : int, optional
         Default ``random_state`` of the detector.
     cache_dir : path, optional
@@ -95,9 +97,11 @@ def detect(spec: DetectorSpec, panels: Mapping[str, Panel], decision_dates: pd.D
     spec, panel = resolve_panel(spec, panels)
     features = build_features(panel, spec.features)
     if panel.frequency == "daily" and len(decision_dates) > 1 and (decision_dates[1] - decision_dates[0]).days > 20:
-        schedule = replace(schedule, window_length=None if schedule.window_length is None
-                           else schedule.window_length * DAYS_PER_MONTH,
-                           min_history=schedule.min_history * DAYS_PER_MONTH)
+        # integer lengths count decision periods (months) here; calendar spans mean the same at any frequency
+        def rows(value):
+            return value * DAYS_PER_MONTH if isinstance(value, int) and not isinstance(value, bool) else value
+        schedule = replace(schedule, window_length=rows(schedule.window_length),
+                           min_history=rows(schedule.min_history))
     return walk_forward(spec.build(seed), features, decision_dates, schedule, name=spec.label, cache_dir=cache_dir)
 
 
@@ -112,33 +116,53 @@ class RegimeData:
         First date of data the detectors may learn from (``data.history_start``).
     end : str or None
         Last decision date (``data.end``; None: the end of the data).
-    monthly : Panel
-        Monthly panel from ``history_start``.
+    panel : Panel
+        The decision panel from ``history_start``, at ``frequency``.
+    frequency : {"monthly", "weekly", "daily"}
+        Decision frequency (``data.frequency``). Monthly decisions read monthly features, or daily
+        ones for detectors whose spec says ``frequency: daily`` (:attr:`daily`). At daily and weekly
+        decisions every detector reads the decision panel (its features computed at that frequency,
+        with that frequency's defaults: :func:`regimes.specs.resolve_panel`).
     dates : pandas.DatetimeIndex
-        Decision dates of every regime path (:func:`history_dates`).
+        Decision dates of every regime path (:func:`history_dates`): every row of :attr:`panel`.
     """
 
     source: DataSource
     history_start: str
     end: str | None
-    monthly: Panel
+    panel: Panel
+    frequency: str = "monthly"
     dates: pd.DatetimeIndex = field(init=False)
     _daily: Panel | None = field(default=None, init=False, repr=False)
     _daily_built: bool = field(default=False, init=False, repr=False)
 
     def __post_init__(self) -> None:
-        self.dates = history_dates(self.monthly, self.end)
+        if self.panel.frequency != self.frequency:
+            raise FactorRegimesError(f"expected a {self.frequency} panel, got a {self.panel.frequency} one")
+        self.dates = history_dates(self.panel, self.end)
 
     @classmethod
     def load(cls, source: DataSource, history_start: str, end: str | None = None,
-             extra_csv: Sequence[str | Path] = ()) -> RegimeData:
-        """Build the monthly panel from ``history_start`` (with the user's extra CSV columns)."""
+             extra_csv: Sequence[str | Path] = (), frequency: str = "monthly") -> RegimeData:
+        """Build the decision panel at ``frequency`` from ``history_start`` (with the user's extra CSV columns)."""
         return cls(source, str(history_start), None if end is None else str(end),
-                   build_panel(source, "monthly", start=str(history_start), extra_csv=tuple(extra_csv)))
+                   build_panel(source, frequency, start=str(history_start), extra_csv=tuple(extra_csv)), frequency)
+
+    @property
+    def monthly(self) -> Panel:
+        """The monthly decision panel (only when decisions are monthly)."""
+        if self.frequency != "monthly":
+            raise FactorRegimesError(f"decisions are {self.frequency}: there is no monthly decision panel")
+        return self.panel
 
     @property
     def daily(self) -> Panel | None:
-        """Daily panel from ``history_start`` (built once, on first use); None if the source has no daily factors."""
+        """Daily panel from ``history_start`` (built once, on first use); None if the source has no daily factors.
+
+        At daily decisions it is the decision panel itself.
+        """
+        if self.frequency == "daily":
+            return self.panel
         if not self._daily_built:
             if self.source.has("ff3_daily") and self.source.has("mom_daily"):
                 self._daily = build_panel(self.source, "daily", start=self.history_start)
@@ -147,19 +171,29 @@ class RegimeData:
 
     @property
     def records(self) -> list:
-        """Data files read so far (monthly panel, and the daily one once built)."""
-        return [*self.monthly.records, *([] if self._daily is None else self._daily.records)]
+        """Data files read so far (decision panel, and the daily one once built)."""
+        return [*self.panel.records, *([] if self._daily is None else self._daily.records)]
 
     def panels(self, frequencies: Iterable[str] = ("monthly",)) -> dict[str, Panel]:
-        """``{"monthly": ..., "daily": ...}`` with the daily panel only if asked for and available."""
-        out = {"monthly": self.monthly}
+        """``{"monthly": ..., "daily": ...}`` with the daily panel only if asked for and available.
+
+        At daily or weekly decisions: ``{frequency: decision panel}`` alone.
+        """
+        if self.frequency != "monthly":
+            return {self.frequency: self.panel}
+        out = {"monthly": self.panel}
         if "daily" in set(frequencies) and self.daily is not None:
             out["daily"] = self.daily
         return out
 
+    def resolve(self, spec: DetectorSpec) -> DetectorSpec:
+        """``spec`` as this data runs it: at daily or weekly decisions, on the decision panel's frequency."""
+        return spec if self.frequency == "monthly" else replace(spec, frequency=self.frequency)
+
     def detect(self, spec: DetectorSpec, schedule: Schedule, seed: int | None = 0,
                cache_dir: str | Path | None = None) -> RegimePath:
         """:func:`detect` at :attr:`dates`."""
+        spec = self.resolve(spec)
         return detect(spec, self.panels([spec.frequency]), self.dates, schedule, seed=seed, cache_dir=cache_dir)
 
     def detect_all(self, specs: Sequence[DetectorSpec], schedule: Schedule, seed: int | None = 0,

@@ -41,8 +41,8 @@ from sklearn.preprocessing import StandardScaler
 from plumbing.errors import FactorRegimesError
 from plumbing.threads import capped
 from regimes import alignment as alignment_module
+from regimes import calendar, regime_cache
 from regimes import persistence as persistence_module
-from regimes import regime_cache
 from regimes.alignment import Alignment, PermutedDetector, align_states, aligns
 from regimes.detectors._base import RegimeDetector
 
@@ -56,13 +56,16 @@ class Schedule:
 
     Attributes
     ----------
-    refit_every : int
-        Decision dates between refits (12 = yearly for monthly decisions).
+    refit_every : int or str
+        Decision dates between refits (12 = yearly for monthly decisions), or a
+        calendar span (``"1Y"``, ``"3M"``, ``"63D"``: :mod:`regimes.calendar`),
+        the same at every frequency.
     window : {"expanding", "rolling"}
-    window_length : int or None
-        Feature rows in a rolling window.
-    min_history : int
-        Feature rows needed before the first fit.
+    window_length : int or str or None
+        Feature rows in a rolling window, or a span (rows dated after ``r - span``).
+    min_history : int or str
+        Feature rows needed before the first fit, or a span (a decision date t is
+        eligible once ``t >= first feature date + span``).
     align_labels : bool
         Align each refit's states to the previous model's on their common
         history (:mod:`regimes.alignment`); False keeps each fit's own risk
@@ -72,21 +75,24 @@ class Schedule:
         risk-off state (:func:`regimes.alignment.align_states`).
     """
 
-    refit_every: int = 12
+    refit_every: int | str = 12
     window: str = "expanding"
-    window_length: int | None = None
-    min_history: int = 60
+    window_length: int | str | None = None
+    min_history: int | str = 60
     align_labels: bool = True
     align_override: float = 0.5
 
     def validate(self) -> None:
-        if self.refit_every < 1:
+        every = calendar.parse(self.refit_every, "schedule: refit_every")
+        if isinstance(every, int) and every < 1:
             raise FactorRegimesError(f"schedule: refit_every must be >= 1, not {self.refit_every}")
         if self.window not in ("expanding", "rolling"):
             raise FactorRegimesError(f"schedule: window must be 'expanding' or 'rolling', not {self.window!r}")
-        if self.window == "rolling" and (self.window_length is None or self.window_length < 2):
-            raise FactorRegimesError("schedule: a rolling window needs window_length >= 2")
-        if self.min_history < 2:
+        length = calendar.parse(self.window_length, "schedule: window_length")
+        if self.window == "rolling" and (length is None or (isinstance(length, int) and length < 2)):
+            raise FactorRegimesError("schedule: a rolling window needs window_length >= 2 (or a span such as 10Y)")
+        history = calendar.parse(self.min_history, "schedule: min_history")
+        if isinstance(history, int) and history < 2:
             raise FactorRegimesError(f"schedule: min_history must be >= 2, not {self.min_history}")
         if not self.align_override >= 0:
             raise FactorRegimesError(f"schedule: align_override must be >= 0, not {self.align_override}")
@@ -208,7 +214,7 @@ def code_version(detector: RegimeDetector) -> str | None:
     try:
         _source_files(detector, files)
         engine = (inspect.getsource(_run) + inspect.getsource(alignment_module)
-                  + inspect.getsource(persistence_module))
+                  + inspect.getsource(persistence_module) + inspect.getsource(calendar))
     except (OSError, TypeError):
         return None
     if "" in files:
@@ -357,7 +363,11 @@ def _run(template: RegimeDetector, feats: pd.DataFrame, dates: pd.DatetimeIndex,
     fresh = pos >= 0
     previous = np.concatenate([[-1], pos[:-1]])
     fresh &= pos > previous  # a row dated after the previous decision date
-    eligible = np.flatnonzero(fresh & (pos + 1 >= schedule.min_history))
+    history = calendar.parse(schedule.min_history)
+    enough = (calendar.reached(feats.index[0], dates, history) if isinstance(history, calendar.Span)
+              else pos + 1 >= history)
+    eligible = np.flatnonzero(fresh & enough)
+    starts = calendar.block_starts(dates[eligible], schedule.refit_every)
     proba: np.ndarray | None = None
     next_proba: np.ndarray | None = None
     refits: list[pd.Timestamp] = []
@@ -367,10 +377,11 @@ def _run(template: RegimeDetector, feats: pd.DataFrame, dates: pd.DatetimeIndex,
     records: list[Alignment] = []
     selected: dict[str, dict] = {}  # refit date -> parameters chosen in-fold / feature weights
     align = schedule.align_labels and aligns(template)
-    for block_start in range(0, len(eligible), schedule.refit_every):
-        block = eligible[block_start: block_start + schedule.refit_every]
+    for block_start, block_stop in zip(starts, [*starts[1:], len(eligible)]):
+        block = eligible[block_start: block_stop]
         train_end = pos[block[0]]
-        train_start = 0 if schedule.window == "expanding" else max(0, train_end + 1 - schedule.window_length)
+        train_start = 0 if schedule.window == "expanding" else calendar.window_start(feats.index, train_end,
+                                                                                     schedule.window_length)
         scaler = (StandardScaler() if scale else _Identity()).fit(values[train_start: train_end + 1])
         fitted = clone(template) if fitted is None else copy.deepcopy(fitted)
         fitted.fit(scaler.transform(values[train_start: train_end + 1]))

@@ -6,7 +6,8 @@ a new entry is tested automatically; an entry the test cannot build fast enough 
 ``FAST_*`` tables below, never an exemption. Detectors are tested twice: fitted (their filter) and through
 the walk-forward engine on real data, at a t between refits and at a t that is a refit date. Besides the
 registries: the panel (monthly and daily), the one-step-ahead ``next_proba`` of every detector, the daily
-branch of ``trailing_vol``, ``extra_csv`` columns and a whole ``run_study``.
+branch of ``trailing_vol``, ``extra_csv`` columns and a whole ``run_study``, monthly and daily (calendar-span
+schedules, a one-day trading delay).
 
 "Stops at t" is :class:`regimes.data.sources.TruncatedSource`; "continues with perturbed values" is
 :class:`_Perturbed`, the same files with every value dated after t multiplied by a random factor in
@@ -146,19 +147,23 @@ def test_the_harness_catches_look_ahead(panels) -> None:
 
 @pytest.mark.parametrize(("frequency", "cut"), [("monthly", "2008-10-31"), ("monthly", "2020-03-31"),
                                                 ("monthly", "2008-10-15"), ("daily", "2008-10-10"),
-                                                ("daily", "2020-03-16")])
+                                                ("daily", "2020-03-16"), ("weekly", "2008-10-10"),
+                                                ("weekly", "2020-03-18")])
 def test_panel(local_source: LocalSource, panels, frequency: str, cut: str) -> None:
-    """Every column of the monthly and daily panels; with data stopping inside a month, a monthly panel has no
-    row for that month (its values are not known yet)."""
+    """Every column of the monthly, weekly and daily panels; with data stopping inside a month (a week), a
+    monthly (weekly) panel has no row for that month (week): its values are not known yet."""
     t = pd.Timestamp(cut)
     if t == CUT:
         short, long = panels["cut"][frequency].frame, panels["perturbed"][frequency].frame
     else:
         short = build_panel(TruncatedSource(local_source, t), frequency, start="1990-01").frame
         long = build_panel(_Perturbed(local_source, t), frequency, start="1990-01").frame
-    assert short.index[-1] == (t if frequency == "daily" or t.is_month_end else t - pd.offsets.MonthEnd(1))
+    last = {"daily": t, "monthly": t if t.is_month_end else t - pd.offsets.MonthEnd(1),
+            "weekly": t if t.day_of_week == 4 else t - pd.offsets.Week(weekday=4)}[frequency]
+    assert short.index[-1] == last
     _assert_prefix(short, long[short.columns], t, what=f"{frequency} panel")
-    full = panels["full"][frequency].frame
+    full = (panels["full"][frequency] if frequency in panels["full"]
+            else build_panel(local_source, frequency, start="1990-01")).frame
     _assert_changed_after(long[["UMD", "vix"]], full[["UMD", "vix"]], t, what=frequency)
 
 
@@ -462,3 +467,38 @@ def test_run_study(sources) -> None:
         _assert_prefix(bt.turnover, other.turnover, what=f"turnover {name}")
         _assert_prefix(bt.returns, other.returns, what=f"returns {name}")
         assert bt.returns.loc[:CUT].notna().sum() > 24, name
+
+
+def test_run_study_daily(sources) -> None:
+    """A whole daily comparison (``data.frequency: daily``): schedules in calendar spans, the S&P 500 timed 0/1 by
+    regime with a one-day trading delay, total returns with cash at the daily risk-free rate."""
+    results = {}
+    for kind, end in (("cut", str(CUT.date())), ("perturbed", LATER)):
+        spec = StudySpec(targets=("sp500_ret",), features=("vix", "sp500_ret"), total_returns=True, frequency="daily",
+                         detectors=(DetectorSpec.from_dict({"name": "vix_threshold"}),
+                                    DetectorSpec.from_dict({"name": "jump", "params": _JUMP})),
+                         forecasters=({"name": "ridge"}, {"name": "regime_conditioned"}),
+                         allocators=({"name": "binary"}, {"name": "regime_switch"}, {"name": "vol_target"}),
+                         history_start="2004-01-02", start="2006-06", end=end,
+                         regime_schedule=Schedule(refit_every="1Y", min_history="2Y"),
+                         forecast_schedule=ForecastSchedule(refit_every="1Y", min_train="2Y"), trading_delay=1,
+                         bootstrap_reps=20, spa_reps=20, importance_repeats=0, regime_cache=None)
+        results[kind] = run_study(spec, sources[kind])
+    short, long = results["cut"], results["perturbed"]
+    assert short.panel.frequency == "daily" and short.panel.periods_per_year == 252
+    assert set(short.backtests) == set(long.backtests) and len(short.backtests) >= 6
+    for label, path in short.regimes.items():
+        assert len(long.regimes[label].refit_dates) > len(path.refit_dates)  # the long run refits after t
+        _assert_prefix(path.proba, long.regimes[label].proba, what=f"daily regimes {label}")
+        _assert_prefix(path.next_proba, long.regimes[label].next_proba, what=f"daily next_proba {label}")
+    for key, fc in short.forecasts.items():
+        _assert_prefix(fc.frame["forecast"], long.forecasts[key].frame["forecast"], what=f"daily forecast {key}")
+    for name, bt in short.backtests.items():
+        other = long.backtests[name]
+        _assert_prefix(bt.weights, other.weights, what=f"daily weights {name}")
+        _assert_prefix(bt.turnover, other.turnover, what=f"daily turnover {name}")
+        _assert_prefix(bt.returns, other.returns, what=f"daily returns {name}")
+        assert bt.returns.loc[:CUT].notna().sum() > 100, name  # 100+ trading days live before t
+    # the perturbation reaches the run: after t the static position earns the perturbed index returns
+    full = build_panel(sources["full"], "daily", start="2004-01-02").frame["sp500_ret"]
+    _assert_changed_after(long.backtests["sp500_ret/static"].returns, full, what="daily static returns")

@@ -5,11 +5,13 @@
 * ``sign`` - long when positive, short when negative.
 * ``proportional`` - ``forecast / variance`` (a one-asset mean-variance rule), scaled and capped.
 * ``regime_tilt`` - fixed weights per regime, mixed by next-period regime probabilities.
+* ``regime_switch`` - 0/1 timing: one set of weights when risk-on at t, another (cash) when risk-off.
 """
 
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from allocation.allocators._base import AllocationInputs, Allocator, weight_vector
 from plumbing.errors import FactorRegimesError
@@ -93,3 +95,34 @@ class RegimeTiltAllocator(Allocator):
             raise FactorRegimesError(f"regime_tilt: {len(table)} weight sets for {len(p)} regimes")
         w = np.vstack([weight_vector(t, inputs.assets) for t in table])
         return p @ w if np.isfinite(p).all() else np.full(len(inputs.assets), np.nan)
+
+
+class RegimeSwitchAllocator(Allocator):
+    """0/1 regime timing: ``risk_on`` weights while the filtered risk-off probability at t is at most
+    ``threshold``, ``risk_off`` weights (default 0: cash, or the risk-free rate for total-return assets)
+    when it is above.
+
+    The state is the one inferred at the close of t from data dated <= t (``regime_now``, looked up by
+    date), as in Shu, Yu & Mulvey's (2024) jump-model timing of the S&P 500; a date without a regime
+    probability has no target (not live). ``risk_on`` and ``risk_off``: a number, list or ``{asset: weight}``.
+    """
+
+    uses_forecasts = False
+    uses_regimes = True
+
+    def __init__(self, risk_on=1.0, risk_off=0.0, threshold: float = 0.5):
+        self.risk_on = risk_on
+        self.risk_off = risk_off
+        self.threshold = threshold
+
+    def targets(self, inputs: AllocationInputs) -> pd.DataFrame:
+        if inputs.regime_now is None:
+            raise FactorRegimesError("regime_switch needs a regime detector")
+        if not 0.0 <= float(self.threshold) <= 1.0:
+            raise FactorRegimesError(f"regime_switch: threshold must be in [0, 1], not {self.threshold}")
+        p = inputs.regime_now.iloc[:, -1].reindex(inputs.dates).to_numpy(dtype=float)
+        on = weight_vector(self.risk_on, inputs.assets)
+        off = weight_vector(self.risk_off, inputs.assets)
+        w = np.where((p > self.threshold)[:, None], off[None, :], on[None, :])
+        w[~np.isfinite(p)] = np.nan
+        return pd.DataFrame(w, index=inputs.dates, columns=inputs.assets)

@@ -40,7 +40,7 @@ class AnalysisContext:
         """
         end = self.config["data"].get("end")
         return RegimeData(self.source, str(self.config["data"]["history_start"]), None if end is None else str(end),
-                          self.panel)
+                          self.panel, self.panel.frequency)
 
     def regime_schedule(self, **changes) -> Schedule:
         """The config's ``regimes.schedule``, with ``changes`` (None values ignored)."""

@@ -130,7 +130,8 @@ def data_fetch(series: tuple[str, ...], cache_dir: Path | None, timeout: float, 
 @click.option("--csv", "csv_path", type=click.Path(path_type=Path), default=None,
               help="Check the user's own panel CSV (date + columns) instead of the published files.")
 @click.option("--frequency", type=click.Choice(["monthly", "weekly", "daily"]), default=None,
-              help="Panel frequency [default: monthly; with --csv, inferred from the file]; weekly only with --csv.")
+              help="Panel frequency [default: monthly; with --csv, inferred from the file]; weekly rows aggregate "
+                   "the daily files.")
 @click.option("--start", default=None, help="First decision date (YYYY-MM or YYYY-MM-DD).")
 @click.option("--end", default=None, help="Last decision date.")
 @click.option("--out", type=click.Path(path_type=Path), default=None,

@@ -261,7 +261,7 @@ def _draw(paths: dict, stage, config: dict, src, out: Path, first: str, last: st
 
     specs = {s.label: s for s in stage.spec.detectors}
     stems = {label: plot_stem(specs[label], config, src.describe()) for label in paths}
-    panel = stage.data.monthly
+    panel = stage.data.panel
     dates = next(iter(paths.values())).proba.index
     table = Table(title=f"Walk-forward regimes drawn {dates[0].date()}..{dates[-1].date()} (walked from "
                         f"{stage.data.dates[0].date()}; {escape(src.describe())})", title_justify="left")

@@ -10,7 +10,7 @@ from experiments.figures.style import PALETTE, RISK_OFF, RISK_ON, WIDTH, style
 from regimes.walkforward import RegimePath, state_names
 
 
-def distributions_figure(factors: pd.DataFrame, path: RegimePath):
+def distributions_figure(factors: pd.DataFrame, path: RegimePath, frequency: str = "monthly"):
     """Histograms of each factor's next-period return by the filtered regime at the start of the period."""
     names = state_names(path.proba.shape[1])
     label_at_start = path.labels.reindex(factors.index.union(path.labels.index)).shift(1).reindex(factors.index)
@@ -25,7 +25,7 @@ def distributions_figure(factors: pd.DataFrame, path: RegimePath):
                 if len(values):
                     ax.hist(values, bins=bins, alpha=0.55, density=True, color=colors[k % len(colors)],
                             label=f"{name} (n={len(values)}, mean {values.mean():.2%})")
-            ax.set_title(f"{col} monthly return by regime ({path.name})")
+            ax.set_title(f"{col} {frequency} return by regime ({path.name})")
             ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
             ax.legend()
         fig.tight_layout()

@@ -56,8 +56,14 @@ def drawdown_figure(returns: pd.DataFrame, meta: pd.DataFrame, target: str):
     return fig
 
 
+#: Name of one period at each number of periods per year (axis labels).
+PERIOD_NAME = {12: "month", 52: "week", 252: "day"}
+
+
 def rolling_sharpe_figure(returns: pd.DataFrame, meta: pd.DataFrame, target: str, window: int = 36,
                           periods_per_year: int = 12):
+    """Rolling Sharpe ratio over ``window`` periods (three years: 36 months, 156 weeks, 756 days)."""
+    period = PERIOD_NAME.get(periods_per_year, "period")
     cols = _selected(returns, meta, target)
     with style():
         fig, ax = plt.subplots(figsize=(WIDTH, 3.6))
@@ -66,8 +72,8 @@ def rolling_sharpe_figure(returns: pd.DataFrame, meta: pd.DataFrame, target: str
             roll = r.rolling(window).mean() / r.rolling(window).std() * np.sqrt(periods_per_year)
             ax.plot(roll, lw=1.1, color="black" if c.endswith("/static") else None, label=c)
         ax.axhline(0, color="black", lw=0.6)
-        ax.set_ylabel(f"rolling {window}-month Sharpe")
-        ax.set_title(f"{target}: rolling {window}-month Sharpe ratio")
+        ax.set_ylabel(f"rolling {window}-{period} Sharpe")
+        ax.set_title(f"{target}: rolling {window}-{period} Sharpe ratio")
         ax.legend(loc="lower left", ncol=2)
         date_axis(ax)
     return fig

@@ -35,7 +35,8 @@ def write_figures(result, folder: Path) -> dict[str, Path]:
                                                   "" if first is None else first.name), folder / f"growth_{key}.png")
         out[f"drawdown_{key}"] = save(drawdown_figure(returns, meta, target), folder / f"drawdown_{key}.png")
         out[f"rolling_sharpe_{key}"] = save(rolling_sharpe_figure(returns, meta, target,
-                                                                  periods_per_year=result.panel.periods_per_year),
+                                                                  window=3 * panel.periods_per_year,
+                                                                  periods_per_year=panel.periods_per_year),
                                             folder / f"rolling_sharpe_{key}.png")
         names = [s for s in _selected(returns, meta, target) if not s.endswith("/static")][:4]
         if names:
@@ -43,7 +44,7 @@ def write_figures(result, folder: Path) -> dict[str, Path]:
                                          folder / f"weights_{key}.png")
     factors = panel.frame[list(result.spec.assets)].reindex(returns.index)
     for label, path in paths.items():
-        out[f"distributions_{label}"] = save(distributions_figure(factors, path), folder / f"distributions_{label}.png")
+        out[f"distributions_{label}"] = save(distributions_figure(factors, path, panel.frequency), folder / f"distributions_{label}.png")
     for target in result.spec.assets:
         models = [label for (t, label) in result.forecasts if t == target][:4]
         out[f"forecasts_{target}"] = save(forecast_figure(result.forecasts, target, models),

@@ -75,7 +75,7 @@ def test_coverage_errors(local_source: LocalSource) -> None:
     with pytest.raises(DataError, match="is after end"):
         build_panel(local_source, "monthly", start="2010-01", end="2000-01")
     with pytest.raises(DataError, match="frequency must be"):
-        build_panel(local_source, "weekly")
+        build_panel(local_source, "hourly")
 
 
 def _synthetic_frames(vix_gap: slice | None = None, vix_end: str | None = None) -> dict[str, pd.DataFrame]:
