@@ -134,11 +134,12 @@ def write_report(run, run_dir: Path) -> Path:
     run_dir = Path(run_dir)
     figs = run_dir / "figures"
     config, manifest, result = run.config, run.manifest, run.comparison
+    delay = int(config["allocation"].get("trading_delay") or 0)
     window = (f" Evaluation window {result.window[0]} to {result.window[1]} (returns of the periods after each "
-              f"decision date); {result.panel.frequency} decisions; costs {config['allocation']['cost_bps']} bps per "
-              "unit of one-way turnover"
-              + (f"; trading delay {result.spec.trading_delay} period(s): weights decided at the close of t earn "
-                 f"the returns from t+{1 + result.spec.trading_delay}" if result.spec.trading_delay else "") + "."
+              f"decision date); {config['data']['frequency']} decisions; costs {config['allocation']['cost_bps']} bps "
+              "per unit of one-way turnover"
+              + (f"; trading delay {delay} period(s): weights decided at the close of t earn the returns from "
+                 f"t+{1 + delay}" if delay else "") + "."
               if result is not None else "")
     parts = [f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(config['name'])}</title>"
              f"<style>{CSS}</style></head><body>",

@@ -115,7 +115,7 @@ class RegimeSwitchAllocator(Allocator):
         self.risk_off = risk_off
         self.threshold = threshold
 
-    def targets(self, inputs: AllocationInputs) -> pd.DataFrame:
+    def weights(self, inputs: AllocationInputs) -> pd.DataFrame:
         if inputs.regime_now is None:
             raise FactorRegimesError("regime_switch needs a regime detector")
         if not 0.0 <= float(self.threshold) <= 1.0:
