@@ -25,10 +25,25 @@ def _risky_columns(p: np.ndarray) -> np.ndarray:
     return p[:, 1:]
 
 
+#: the checks that cannot apply to a model that needs at least one feature column before its regime block
+_NEEDS_A_FEATURE = "per_regime needs at least one feature column before its n_states=2 regime columns; this check fits on 2-column data"
+NEEDS_A_FEATURE: dict[str, str] = {name: _NEEDS_A_FEATURE for name in (
+    "check_estimators_overwrite_params", "check_estimators_fit_returns_self", "check_readonly_memmap_input",
+    "check_fit_idempotent", "check_fit_check_is_fitted", "check_n_features_in")}
+
+
+def _weights_tags(tags):
+    # the regime block is used as weights, which must be >= 0; scikit-learn's tag covers all of X (the
+    # features may be negative: the checks then shift all their data to be non-negative, which is harmless)
+    tags.input_tags.positive_only = True
+    return tags
+
+
 def _weights(block: np.ndarray, who: str) -> np.ndarray:
     """Regime probabilities used as weights: they must not be negative."""
     if (block < 0).any():
-        raise EstimatorInputError(f"{who}: the regime-probability columns (the last n_states of X) must be >= 0")
+        raise EstimatorInputError(f"{who}: Negative values in data passed to the regime-probability columns (the last "
+                                  "n_states of X); they are weights and must be >= 0")
     return block
 
 
@@ -98,6 +113,14 @@ class PerRegime(RegimeAware):
 
     regime_input = "target"
     min_features = 1
+    expected_failed_checks: dict[str, str] = NEEDS_A_FEATURE
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # its forecast mixes the per-regime forecasts by the regime columns, which scikit-learn's checks fill
+        # with arbitrary non-negative numbers (not probabilities summing to 1)
+        tags.regressor_tags.poor_score = True
+        return _weights_tags(tags)
 
     def __init__(self, base=None, weighting: str = "proba", min_weight: float = 24.0, n_states: int = 2):
         self.base = base
@@ -159,7 +182,7 @@ class RegimeOnly(RegimeAware):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.regressor_tags.poor_score = True  # it ignores the features by design
-        return tags
+        return _weights_tags(tags)
 
     def fit(self, X, y) -> RegimeOnly:
         """Learn the probability-weighted mean target of each regime."""

@@ -85,8 +85,8 @@ class TimeSeriesMLP(RegressorMixin, BaseEstimator):
             raise ValueError(f"mlp: validation_fraction must be in (0, 1), not {self.validation_fraction!r}")
         n_val = max(1, int(round(self.validation_fraction * len(X))))
         if len(X) - n_val < 2:
-            raise ValueError(f"mlp: {len(X)} rows are too few to hold out the last {n_val} for early stopping "
-                             "(n_samples must be at least 3)")
+            raise ValueError(f"mlp: n_samples={len(X)} rows are too few to hold out the last {n_val} for early "
+                             "stopping (it needs at least 3)")
         fit_rows, val_rows = slice(0, len(X) - n_val), slice(len(X) - n_val, len(X))
         w = None if sample_weight is None else np.asarray(sample_weight, dtype=float)
         # the target is standardized with the early-stopping training rows' statistics (returns are ~1e-2, so
