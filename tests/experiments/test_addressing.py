@@ -192,7 +192,7 @@ def test_sweep_over_labelled_keys(tmp_path: Path, capsys, monkeypatch) -> None:
         detectors, forecasters = run.config["regimes"]["detectors"], run.config["forecasting"]["forecasters"]
         assert detectors == [{"name": "jump", "features": ["log_rv", "sp500_ret_1m"],
                               "params": {"jump_penalty": penalty}}]
-        assert forecasters == [{"name": "ridge", "params": {"param_grid": {}, "params": {"alpha": alpha}}},
+        assert forecasters == [{"name": "ridge", "params": {"param_grid": {}, "alpha": alpha}},
                                {"name": "per_regime", "params": {"base": "ridge"}}]
         assert run.config["name"] == f"quickstart,jump.jump_penalty={penalty},ridge.alpha={alpha}"
         assert run.run_dir.name == f"{run.config['name']}-{config_hash(run.config)}"
