@@ -24,7 +24,11 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.ensemble import HistGradientBoostingRegressor, RandomForestRegressor
 from sklearn.linear_model import ElasticNet, Lasso, Ridge
 from sklearn.neural_network import MLPRegressor
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_is_fitted,
+    validate_data,
+)
 
 from plumbing.errors import FactorRegimesError
 
@@ -81,6 +85,11 @@ class TimeSeriesMLP(RegressorMixin, BaseEstimator):
     def fit(self, X, y, sample_weight=None) -> TimeSeriesMLP:
         """Train epoch by epoch on the first rows; keep the epoch with the lowest loss on the last rows."""
         X, y = validate_data(self, X, y, y_numeric=True, dtype=float)
+        if sample_weight is not None:
+            # rows of weight 0 carry nothing (and a minibatch made only of them has no loss to average)
+            sample_weight = _check_sample_weight(sample_weight, X, ensure_non_negative=True)
+            keep = sample_weight > 0
+            X, y, sample_weight = X[keep], y[keep], sample_weight[keep]
         if not 0 < self.validation_fraction < 1:
             raise ValueError(f"mlp: validation_fraction must be in (0, 1), not {self.validation_fraction!r}")
         n_val = max(1, int(round(self.validation_fraction * len(X))))
