@@ -18,12 +18,14 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
+from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.ensemble import HistGradientBoostingRegressor, RandomForestRegressor
 from sklearn.linear_model import ElasticNet, Lasso, Ridge
 from sklearn.neural_network import MLPRegressor
+from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import (
     _check_sample_weight,
     check_is_fitted,
@@ -69,6 +71,18 @@ class TimeSeriesMLP(RegressorMixin, BaseEstimator):
     training window, so early stopping sees nothing after it.
     """
 
+    _parameter_constraints: dict = {
+        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "random_state": ["random_state"],
+    }
+
     def __init__(self, hidden_layer_sizes: tuple = (16,), alpha: float = 1e-3, learning_rate_init: float = 1e-2,
                  batch_size: int = 32, max_iter: int = 200, validation_fraction: float = 0.2,
                  n_iter_no_change: int = 10, tol: float = 1e-4, random_state: int = 0):
@@ -84,14 +98,13 @@ class TimeSeriesMLP(RegressorMixin, BaseEstimator):
 
     def fit(self, X, y, sample_weight=None) -> TimeSeriesMLP:
         """Train epoch by epoch on the first rows; keep the epoch with the lowest loss on the last rows."""
+        self._validate_params()
         X, y = validate_data(self, X, y, y_numeric=True, dtype=float)
         if sample_weight is not None:
             # rows of weight 0 carry nothing (and a minibatch made only of them has no loss to average)
             sample_weight = _check_sample_weight(sample_weight, X, ensure_non_negative=True)
             keep = sample_weight > 0
             X, y, sample_weight = X[keep], y[keep], sample_weight[keep]
-        if not 0 < self.validation_fraction < 1:
-            raise ValueError(f"mlp: validation_fraction must be in (0, 1), not {self.validation_fraction!r}")
         n_val = max(1, int(round(self.validation_fraction * len(X))))
         if len(X) - n_val < 2:
             raise ValueError(f"mlp: n_samples={len(X)} rows are too few to hold out the last {n_val} for early "
