@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone
 
-from allocation.forecasters import Forecaster, RegimeInputs
+from allocation.forecasters import Forecaster, RegimeInputs, design
 from plumbing.errors import FactorRegimesError
 from plumbing.threads import capped
 from regimes import calendar
@@ -115,6 +115,9 @@ def forecast_walk_forward(forecaster: Forecaster, X: pd.DataFrame, y: pd.Series,
     xv = X.to_numpy(dtype=float)
     yv = y.to_numpy(dtype=float)
     reg = regime_inputs(regimes, index) if regimes is not None else None
+    if forecaster.uses_regimes:
+        # the regime block is the last n_states columns of the model's input (allocation.forecasters._base)
+        forecaster = clone(forecaster).set_params(n_states=reg.now.shape[1])
     usable = np.isfinite(xv).all(axis=1) & np.isfinite(yv)
     if reg is not None and forecaster.uses_regimes:
         usable &= np.isfinite(reg.now).all(axis=1) & np.isfinite(reg.realized).all(axis=1)
@@ -145,9 +148,10 @@ def forecast_walk_forward(forecaster: Forecaster, X: pd.DataFrame, y: pd.Series,
         if schedule.window == "rolling":
             rows = (rows[-length:] if isinstance(length, int)
                     else rows[index[rows] > index[cut] - length.offset()])
-        model = clone(forecaster).fit(xv[rows], yv[rows], reg.take(rows) if reg is not None else None)
+        model = clone(forecaster).fit(design(forecaster, xv[rows], reg.take(rows) if reg is not None else None, True),
+                                      yv[rows])
         at = pos[block]
-        forecast[block] = model.predict(xv[at], reg.take(at) if reg is not None else None)
+        forecast[block] = model.predict(design(forecaster, xv[at], reg.take(at) if reg is not None else None, False))
         fits.append((dates[block[0]], model, dates[block[0]], dates[block[-1]]))
     frame = pd.DataFrame({"forecast": forecast, "realized": yv[pos]}, index=dates)
     frame.index.name = "date"

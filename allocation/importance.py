@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from allocation.forecasters import design
 from allocation.forecasting import ForecastResult, regime_inputs
 from regimes.walkforward import RegimePath
 
@@ -76,7 +77,7 @@ def permutation_importance(result: ForecastResult, X: pd.DataFrame, regimes: Reg
         rows = np.flatnonzero(owner == k)
         if len(rows):
             idx = (np.arange(v)[:, None] * n + rows[None, :]).ravel()
-            pred[idx] = model.predict(big_x[idx], big_r.take(idx) if big_r is not None else None)
+            pred[idx] = model.predict(design(model, big_x[idx], big_r.take(idx) if big_r is not None else None, False))
     mse = ((pred.reshape(v, n) - y[None, :]) ** 2).mean(axis=1)
     increases: dict[str, list[float]] = {name: [] for name in names}
     for (name, _), value in zip(keys[1:], mse[1:]):

@@ -77,3 +77,11 @@ class FactorRegimesWarning(UserWarning):
 
 class DataWarning(FactorRegimesWarning):
     """Data were read as published but something about them must be stated (for example rows dropped)."""
+
+
+class EstimatorInputError(FactorRegimesError, ValueError):
+    """Bad data or parameters given to an estimator (a detector or forecaster).
+
+    A ``ValueError`` too, as scikit-learn's conventions ask of an estimator's
+    input errors, so the estimators compose with scikit-learn's tools.
+    """

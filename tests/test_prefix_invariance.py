@@ -65,8 +65,8 @@ FAST_DETECTORS: dict[str, dict] = {
 FAST_FORECASTERS: dict[str, dict] = {
     "lasso": {"param_grid": {"alpha": [1e-3, 1e-2]}, "cv_splits": 3},
     "elastic_net": {"param_grid": {"alpha": [1e-3, 1e-2], "l1_ratio": [0.5]}, "cv_splits": 3},
-    "random_forest": {"params": {"n_estimators": 10, "max_depth": 3}},
-    "gradient_boosting": {"params": {"max_iter": 10}},
+    "random_forest": {"n_estimators": 10, "max_depth": 3},
+    "gradient_boosting": {"max_iter": 10},
     "ensemble": {"members": ["ridge", "historical_mean"]},
 }
 ALLOCATOR_PARAMS: dict[str, dict] = {  # parameters an allocator needs to do anything regime-specific

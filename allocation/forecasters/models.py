@@ -12,24 +12,40 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-from sklearn.ensemble import HistGradientBoostingRegressor, RandomForestRegressor
+from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.linear_model import ElasticNet, Lasso, Ridge
 from sklearn.model_selection import GridSearchCV, TimeSeriesSplit
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted
 
-from allocation.forecasters._base import Forecaster, RegimeInputs
+from allocation.forecasters._base import Forecaster
+from allocation.forecasters.regressors import make_regressor
+from plumbing.errors import EstimatorInputError
 
 
 class HistoricalMean(Forecaster):
     """The expanding mean of the target (Campbell & Thompson 2008's benchmark)."""
 
-    def fit(self, X, y, regimes: RegimeInputs | None = None) -> HistoricalMean:
+    expected_failed_checks: dict[str, str] = {
+        "check_estimators_empty_data_messages": "it accepts X with no columns (it ignores the features, and the "
+                                                "study fits the benchmark forecaster on none)"}
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.regressor_tags.poor_score = True  # it ignores the features by design
+        return tags
+
+    def fit(self, X, y) -> HistoricalMean:
+        """Learn the mean of ``y``; ``X`` (any number of columns, even none) is validated and ignored."""
+        _, y = self._check(X, y, min_features=0)
         self.mean_ = float(np.mean(y))
         return self
 
-    def predict(self, X, regimes: RegimeInputs | None = None) -> np.ndarray:
+    def predict(self, X) -> np.ndarray:
+        """The training mean for every row, shape ``(n_rows,)``; uses the training targets only."""
+        check_is_fitted(self)
+        X = self._check(X, reset=False, min_features=0)
         return np.full(len(X), self.mean_)
 
 
@@ -39,9 +55,10 @@ class SklearnForecaster(Forecaster):
     Parameters
     ----------
     model : str
-        ``ridge``, ``lasso``, ``elastic_net``, ``random_forest`` or ``gradient_boosting``.
+        One of :data:`allocation.forecasters.regressors.REGRESSORS` (``ridge``, ``lasso``, ``elastic_net``,
+        ``random_forest``, ``gradient_boosting``, ``lightgbm``, ``mlp``).
     params : dict, optional
-        Fixed parameters of the regressor.
+        Fixed parameters of the regressor (in YAML they sit directly under the forecaster's ``params``).
     param_grid : dict, optional
         Grid searched by inner CV (keys are regressor parameters); default
         per model (:data:`DEFAULT_GRIDS`).
@@ -50,6 +67,11 @@ class SklearnForecaster(Forecaster):
         Periods between each CV training fold and its validation fold.
     random_state : int, default 0
     """
+
+    expected_failed_checks: dict[str, str] = {
+        "check_sample_weight_equivalence_on_dense_data": "sample weights reach the regressor only: the scaler and "
+        "the time-series CV folds (defined by row positions) see each row once, so a weight of 2 is not a "
+        "repeated row"}
 
     def __init__(self, model: str = "ridge", params: dict | None = None, param_grid: dict | None = None,
                  cv_splits: int = 5, gap: int = 1, random_state: int = 0):
@@ -61,21 +83,13 @@ class SklearnForecaster(Forecaster):
         self.random_state = random_state
 
     def _estimator(self):
-        params = dict(self.params or {})
-        if self.model in ("random_forest", "gradient_boosting", "lasso", "elastic_net"):
-            params.setdefault("random_state", self.random_state)
-        return {
-            "ridge": Ridge,
-            "lasso": Lasso,
-            "elastic_net": ElasticNet,
-            "random_forest": lambda **p: RandomForestRegressor(**{"n_estimators": 200, "max_depth": 3,
-                                                                   "min_samples_leaf": 10, "n_jobs": 1, **p}),
-            "gradient_boosting": lambda **p: HistGradientBoostingRegressor(**{"max_iter": 100, "learning_rate": 0.05,
-                                                                             "max_depth": 3, "min_samples_leaf": 10,
-                                                                             "early_stopping": False, **p}),
-        }[self.model](**params)
+        return make_regressor(self.model, self.params, self.random_state)
 
-    def fit(self, X, y, regimes: RegimeInputs | None = None, sample_weight: np.ndarray | None = None):
+    def fit(self, X, y, sample_weight: np.ndarray | None = None) -> SklearnForecaster:
+        """Tune (inner time-series CV on these rows) and fit; ``sample_weight`` reaches the regressor only."""
+        X, y = self._check(X, y)
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(sample_weight, X)
         pipe = Pipeline([("scale", StandardScaler()), ("model", self._estimator())])
         grid = DEFAULT_GRIDS.get(self.model, {}) if self.param_grid is None else self.param_grid
         fit_params = {} if sample_weight is None else {"model__sample_weight": sample_weight}
@@ -104,8 +118,10 @@ class SklearnForecaster(Forecaster):
                 self.best_params_ = {}
         return self
 
-    def predict(self, X, regimes: RegimeInputs | None = None) -> np.ndarray:
-        return self.pipeline_.predict(X)
+    def predict(self, X) -> np.ndarray:
+        """Forecasts, shape ``(n_rows,)``; each row uses its own features and the fitted model only."""
+        check_is_fitted(self)
+        return self.pipeline_.predict(self._check(X, reset=False))
 
     def feature_importances(self, feature_names: list[str]) -> dict[str, float] | None:
         if not hasattr(self.pipeline_, "named_steps"):
@@ -174,23 +190,51 @@ DEFAULT_GRIDS: dict[str, dict[str, list]] = {
     "ridge": {"alpha": [0.1, 1.0, 10.0, 100.0, 1000.0]},
     "lasso": {"alpha": [1e-4, 1e-3, 3e-3, 1e-2]},
     "elastic_net": {"alpha": [1e-4, 1e-3, 1e-2], "l1_ratio": [0.2, 0.5, 0.8]},
+    "lightgbm": {"learning_rate": [0.02, 0.1]},
+    "mlp": {"alpha": [1e-3, 1e-1]},
 }
 
 
 class EnsembleForecaster(Forecaster):
-    """Average of member forecasters' predictions."""
+    """Average of member forecasters' predictions.
 
-    def __init__(self, members: list | None = None):
+    Parameters
+    ----------
+    members : list of Forecaster
+    n_states : int, default 2
+        Width of the regime block when a member is regime-aware (the regime-aware
+        members must read the same block; the others get the features only).
+    """
+
+    def __init__(self, members: list | None = None, n_states: int = 2):
         self.members = members
+        self.n_states = n_states
 
     @property
-    def uses_regimes(self) -> bool:  # type: ignore[override]
-        return any(getattr(m, "uses_regimes", False) for m in self.members or [])
+    def regime_input(self) -> str | None:  # type: ignore[override]
+        kinds = {getattr(m, "regime_input", None) for m in self.members or []} - {None}
+        if len(kinds) > 1:
+            raise EstimatorInputError("ensemble: regime-aware members must read the same regime probabilities "
+                                      f"(found {', '.join(sorted(kinds))})")
+        return kinds.pop() if kinds else None
 
-    def fit(self, X, y, regimes: RegimeInputs | None = None) -> EnsembleForecaster:
-        from sklearn.base import clone
-        self.members_ = [clone(m).fit(X, y, regimes) for m in self.members]
+    def _parts(self, X: np.ndarray) -> list[np.ndarray]:
+        width = X.shape[1] - (self.n_states if self.uses_regimes else 0)
+        return [X if getattr(m, "uses_regimes", False) else X[:, :width] for m in self.members_]
+
+    def fit(self, X, y) -> EnsembleForecaster:
+        """Fit a clone of every member on the same rows."""
+        if not self.members:
+            raise EstimatorInputError("ensemble: needs at least one member forecaster")
+        X, y = self._check(X, y)
+        self.members_ = [clone(m).set_params(n_states=self.n_states) if getattr(m, "uses_regimes", False)
+                         else clone(m) for m in self.members]
+        for m, part in zip(self.members_, self._parts(X)):
+            m.fit(part, y)
         return self
 
-    def predict(self, X, regimes: RegimeInputs | None = None) -> np.ndarray:
-        return np.mean([m.predict(X, regimes) for m in self.members_], axis=0)
+    def predict(self, X) -> np.ndarray:
+        """Mean of the members' forecasts, shape ``(n_rows,)``."""
+        check_is_fitted(self)
+        X = self._check(X, reset=False)
+        return np.mean([m.predict(part) for m, part in zip(self.members_, self._parts(X))], axis=0)

@@ -23,15 +23,24 @@ Rows of ``X`` are consecutive observations in time, shape
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 from scipy.special import expit
 from sklearn.base import BaseEstimator
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_is_fitted, validate_data
 
-from plumbing.errors import FactorRegimesError
+from plumbing.errors import EstimatorInputError
 from regimes.persistence import check_persistence, persist
 
 RISK_STATS = ("mean", "std", "-mean")
+
+_FILTERED = ("outputs are filtered: row t depends on the rows before it (a time series), so predicting a subset "
+             "or a reordering of the rows gives other values by design")
+FILTERED: dict[str, str] = {"check_methods_subset_invariance": _FILTERED,
+                            "check_methods_sample_order_invariance": _FILTERED}
+
+
+def too_few_rows(reason: str, *checks: str) -> dict[str, str]:
+    """Declared exceptions for checks that fit on fewer rows than a detector needs (``reason`` says how many)."""
+    return {name: reason for name in checks}
 
 
 class RegimeDetector(BaseEstimator):
@@ -46,6 +55,9 @@ class RegimeDetector(BaseEstimator):
     #: risk score mapped to a probability by :func:`rank_to_proba`, "label"
     #: for hard labels.
     output_kind: str = "probabilistic"
+
+    #: scikit-learn checks that cannot apply (check name -> reason), for ``check_estimator(expected_failed_checks=)``
+    expected_failed_checks: dict[str, str] = FILTERED
 
     # -- public API -------------------------------------------------------
     def fit(self, X, y=None) -> RegimeDetector:
@@ -116,35 +128,22 @@ class RegimeDetector(BaseEstimator):
     def _check_params(self) -> None:
         stat = getattr(self, "risk_stat", "mean")
         if stat not in RISK_STATS:
-            raise FactorRegimesError(f"{type(self).__name__}: risk_stat must be one of {RISK_STATS}, not {stat!r}")
+            raise EstimatorInputError(f"{type(self).__name__}: risk_stat must be one of {RISK_STATS}, not {stat!r}")
         if hasattr(self, "min_duration"):
             name = type(self).__name__
             check_persistence(name, self.hysteresis, self.min_duration)
             if self.hysteresis is not None and self.output_kind == "label":
-                raise FactorRegimesError(f"{name}: hysteresis needs probabilities, but this detector gives hard "
+                raise EstimatorInputError(f"{name}: hysteresis needs probabilities, but this detector gives hard "
                                          "labels (0 or 1); use min_duration")
         col = getattr(self, "risk_column", 0)
         if not isinstance(col, (int, np.integer)) or not 0 <= col < self.n_features_in_:
-            raise FactorRegimesError(f"{type(self).__name__}: risk_column must be an integer in "
+            raise EstimatorInputError(f"{type(self).__name__}: risk_column must be an integer in "
                                      f"[0, {self.n_features_in_}), not {col!r}")
 
     def _validate(self, X, reset: bool) -> np.ndarray:
-        if isinstance(X, pd.DataFrame):
-            if reset:
-                self.feature_names_in_ = np.asarray(X.columns, dtype=object)
-            X = X.to_numpy(dtype=float)
-        X = np.asarray(X, dtype=float)
-        if X.ndim == 1:
-            X = X[:, None]
-        if X.ndim != 2:
-            raise ValueError(f"X must be 2-D (n_samples, n_features), got shape {X.shape}")
-        if not np.isfinite(X).all():
-            raise ValueError("X contains NaN or infinite values; drop incomplete rows first")
-        if reset:
-            self.n_features_in_ = X.shape[1]
-        elif X.shape[1] != self.n_features_in_:
-            raise ValueError(f"X has {X.shape[1]} features, the detector was fitted with {self.n_features_in_}")
-        return X
+        """scikit-learn's input validation: 2-D, numeric, finite, dense; at least 2 rows to fit; at predict
+        time the feature count (and names, for a DataFrame) of the fit."""
+        return validate_data(self, X, reset=reset, dtype=float, ensure_min_samples=2 if reset else 1)
 
 
 def state_risk(X: np.ndarray, labels: np.ndarray, n_states: int, column: int, stat: str,

@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import gammaln, logsumexp
 
-from plumbing.errors import FactorRegimesError
+from plumbing.errors import EstimatorInputError
 from regimes.detectors._base import (
     RegimeDetector,
     expanding_rank,
@@ -93,11 +93,11 @@ class BOCPDDetector(RegimeDetector):
     def _check_params(self) -> None:
         super()._check_params()
         if self.expected_run <= 1:
-            raise FactorRegimesError(f"bocpd: expected_run must exceed 1, not {self.expected_run!r}")
+            raise EstimatorInputError(f"bocpd: expected_run must exceed 1, not {self.expected_run!r}")
         if self.alpha0 <= 1 or self.kappa0 <= 0:
-            raise FactorRegimesError("bocpd: alpha0 must exceed 1 and kappa0 be positive")
+            raise EstimatorInputError("bocpd: alpha0 must exceed 1 and kappa0 be positive")
         if int(self.max_run) < 2:
-            raise FactorRegimesError(f"bocpd: max_run must be >= 2, not {self.max_run!r}")
+            raise EstimatorInputError(f"bocpd: max_run must be >= 2, not {self.max_run!r}")
 
     def _fit(self, X: np.ndarray) -> None:
         x = X[:, self.risk_column]

@@ -33,7 +33,7 @@ import warnings
 import numpy as np
 import ruptures as rpt
 
-from plumbing.errors import FactorRegimesError
+from plumbing.errors import EstimatorInputError
 from regimes.detectors._base import RegimeDetector, rank_to_proba, two_state
 
 METHODS = ("kernel", "pelt", "binseg")
@@ -114,10 +114,10 @@ class ChangePointDetector(RegimeDetector):
     def _check_params(self) -> None:
         super()._check_params()
         if self.method not in METHODS:
-            raise FactorRegimesError(f"changepoint: method must be one of {METHODS}, not {self.method!r}")
+            raise EstimatorInputError(f"changepoint: method must be one of {METHODS}, not {self.method!r}")
         if self.cost not in COSTS or (self.method == "kernel" and self.cost not in ("l2", "rbf")):
             allowed = ("l2", "rbf") if self.method == "kernel" else COSTS
-            raise FactorRegimesError(f"changepoint: cost for method {self.method!r} must be one of {allowed}, "
+            raise EstimatorInputError(f"changepoint: cost for method {self.method!r} must be one of {allowed}, "
                                      f"not {self.cost!r}")
 
     def _fit(self, X: np.ndarray) -> None:

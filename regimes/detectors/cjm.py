@@ -38,9 +38,13 @@ import numpy as np
 from scipy.spatial.distance import cdist
 from scipy.special import logsumexp
 
-from plumbing.errors import FactorRegimesError
+from plumbing.errors import EstimatorInputError
 from regimes.detectors import jump as jump_module
-from regimes.detectors._base import RegimeDetector, canonical_order, state_risk
+from regimes.detectors._base import (
+    RegimeDetector,
+    canonical_order,
+    state_risk,
+)
 from regimes.detectors.jump import (
     JumpModelDetector,
     _distances,
@@ -180,22 +184,22 @@ class ContinuousJumpModelDetector(RegimeDetector):
         check_states_and_penalty("cjm", self.n_states, self.jump_penalty)
         if not (isinstance(self.grid_size, (int, float)) and 0 < self.grid_size <= 0.5
                 and abs(1.0 / self.grid_size - round(1.0 / self.grid_size)) < 1e-9):
-            raise FactorRegimesError(f"cjm: grid_size must be 1/m for an integer m >= 2 (0.05, 0.1, ...), "
+            raise EstimatorInputError(f"cjm: grid_size must be 1/m for an integer m >= 2 (0.05, 0.1, ...), "
                                      f"not {self.grid_size!r}")
         if self.penalty_power not in (1, 2):
-            raise FactorRegimesError(f"cjm: penalty_power must be 1 or 2, not {self.penalty_power!r}")
+            raise EstimatorInputError(f"cjm: penalty_power must be 1 or 2, not {self.penalty_power!r}")
         if not (isinstance(self.n_init, (int, np.integer)) and self.n_init >= 1):
-            raise FactorRegimesError(f"cjm: n_init must be an integer >= 1, not {self.n_init!r}")
+            raise EstimatorInputError(f"cjm: n_init must be an integer >= 1, not {self.n_init!r}")
         if not (isinstance(self.max_iter, (int, np.integer)) and self.max_iter >= 1):
-            raise FactorRegimesError(f"cjm: max_iter must be an integer >= 1, not {self.max_iter!r}")
+            raise EstimatorInputError(f"cjm: max_iter must be an integer >= 1, not {self.max_iter!r}")
         points = math.comb(round(1.0 / self.grid_size) + self.n_states - 1, self.n_states - 1)
         if points > MAX_GRID_POINTS:
-            raise FactorRegimesError(f"cjm: {self.n_states} states on a grid of step {self.grid_size} make {points} "
+            raise EstimatorInputError(f"cjm: {self.n_states} states on a grid of step {self.grid_size} make {points} "
                                      f"grid points (at most {MAX_GRID_POINTS}); use a coarser grid_size")
 
     def _fit(self, X: np.ndarray) -> None:
         if len(X) < 2 * self.n_states:
-            raise FactorRegimesError(f"cjm: {len(X)} observations are too few for {self.n_states} states")
+            raise EstimatorInputError(f"cjm: n_samples={len(X)} observations are too few for {self.n_states} states")
         start = JumpModelDetector(n_states=self.n_states, jump_penalty=self.jump_penalty, n_init=self.n_init,
                                   risk_column=self.risk_column, risk_stat=self.risk_stat,
                                   random_state=self.random_state).fit(X)

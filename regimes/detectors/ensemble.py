@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.base import clone
 
-from plumbing.errors import FactorRegimesError
+from plumbing.errors import EstimatorInputError
 from regimes.detectors._base import RegimeDetector, two_state
 
 
@@ -31,9 +31,9 @@ class EnsembleDetector(RegimeDetector):
 
     def _check_params(self) -> None:
         if not self.members:
-            raise FactorRegimesError("ensemble: needs at least one member detector")
+            raise EstimatorInputError("ensemble: needs at least one member detector")
         if self.weights is not None and len(self.weights) != len(self.members):
-            raise FactorRegimesError("ensemble: weights must have one entry per member")
+            raise EstimatorInputError("ensemble: weights must have one entry per member")
 
     def _fit(self, X: np.ndarray) -> None:
         self.members_ = [clone(m).fit(X) for m in self.members]

@@ -24,11 +24,12 @@ import warnings
 import numpy as np
 from arch import arch_model
 
-from plumbing.errors import FactorRegimesError
+from plumbing.errors import EstimatorInputError
 from regimes.detectors._base import (
     RegimeDetector,
     expanding_rank,
     rank_to_proba,
+    too_few_rows,
     two_state,
 )
 
@@ -106,15 +107,24 @@ class GarchDetector(RegimeDetector):
         self.hysteresis = hysteresis
         self.min_duration = min_duration
 
+    expected_failed_checks = too_few_rows(
+        "GJR-GARCH(1,1) is estimated on at least 100 returns; this check fits on fewer",
+        "check_fit_score_takes_y", "check_estimators_overwrite_params", "check_dont_overwrite_parameters",
+        "check_estimators_fit_returns_self", "check_readonly_memmap_input", "check_n_features_in_after_fitting",
+        "check_estimators_dtypes", "check_dtype_object", "check_pipeline_consistency", "check_estimators_nan_inf",
+        "check_estimators_pickle", "check_f_contiguous_array_estimator", "check_fit2d_1feature",
+        "check_dict_unchanged", "check_fit_idempotent", "check_fit2d_predict1d", "check_methods_subset_invariance",
+        "check_methods_sample_order_invariance")
+
     def _check_params(self) -> None:
         super()._check_params()
         if self.dist not in ("normal", "t", "skewt"):
-            raise FactorRegimesError(f"garch: dist must be normal, t or skewt, not {self.dist!r}")
+            raise EstimatorInputError(f"garch: dist must be normal, t or skewt, not {self.dist!r}")
 
     def _fit(self, X: np.ndarray) -> None:
         y = X[:, self.risk_column] * SCALE
         if len(y) < 100:
-            raise FactorRegimesError(f"garch: {len(y)} returns are too few to estimate GJR-GARCH(1,1) (it needs 100 "
+            raise EstimatorInputError(f"garch: {len(y)} returns are too few to estimate GJR-GARCH(1,1) (it needs 100 "
                                      "in its first training window; on monthly or weekly data raise the regime "
                                      "schedule's min_history to 100 or more)")
         model = arch_model(y, mean="Constant", vol="GARCH", p=1, o=1, q=1, dist=self.dist, rescale=False)

@@ -21,12 +21,14 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
-from plumbing.errors import FactorRegimesError
+from plumbing.errors import EstimatorInputError
 from regimes.detectors._base import (
+    FILTERED,
     RegimeDetector,
     canonical_order,
     forward_filter,
     state_risk,
+    too_few_rows,
 )
 
 
@@ -99,14 +101,18 @@ class GaussianHMMDetector(RegimeDetector):
     def _check_params(self) -> None:
         super()._check_params()
         if self.n_states not in (2, 3):
-            raise FactorRegimesError(f"hmm: n_states must be 2 or 3, not {self.n_states!r}")
+            raise EstimatorInputError(f"hmm: n_states must be 2 or 3, not {self.n_states!r}")
         if self.covariance_type not in ("full", "diag", "spherical", "tied"):
-            raise FactorRegimesError(f"hmm: covariance_type must be full, diag, spherical or tied, "
+            raise EstimatorInputError(f"hmm: covariance_type must be full, diag, spherical or tied, "
                                      f"not {self.covariance_type!r}")
+
+    expected_failed_checks = {**FILTERED, **too_few_rows(
+        "hmm needs at least 10 rows per state (20 for 2 states); this check fits on 10 or 15",
+        "check_n_features_in_after_fitting", "check_estimators_nan_inf", "check_fit2d_1feature")}
 
     def _fit(self, X: np.ndarray) -> None:
         if len(X) < 10 * self.n_states:
-            raise FactorRegimesError(f"hmm: {len(X)} observations are too few to fit {self.n_states} states")
+            raise EstimatorInputError(f"hmm: n_samples={len(X)} observations are too few to fit {self.n_states} states")
         rng = check_random_state(self.random_state)
         previous = getattr(self, "model_", None)
         warm_ok = self.warm_start and previous is not None and previous.n_features == X.shape[1]
@@ -134,7 +140,7 @@ class GaussianHMMDetector(RegimeDetector):
         finally:
             hmm_logger.setLevel(level)
         if best is None:
-            raise FactorRegimesError("hmm: every EM restart failed (degenerate data?)")
+            raise EstimatorInputError("hmm: every EM restart failed (degenerate data?)")
         self.model_ = best
         self.log_likelihood_ = float(best_ll)
         self.converged_ = bool(best.monitor_.converged)

@@ -23,8 +23,12 @@ import numpy as np
 from scipy.special import softmax
 from sklearn.utils import check_random_state
 
-from plumbing.errors import FactorRegimesError
-from regimes.detectors._base import RegimeDetector, canonical_order, state_risk
+from plumbing.errors import EstimatorInputError
+from regimes.detectors._base import (
+    RegimeDetector,
+    canonical_order,
+    state_risk,
+)
 
 
 def _distances(X: np.ndarray, centroids: np.ndarray) -> np.ndarray:
@@ -150,13 +154,13 @@ def _best_path_two(a: list[float], b: list[float], penalty: float) -> tuple[np.n
 def check_states_and_penalty(kind: str, n_states: object, jump_penalty: object) -> None:
     """The parameters every jump model shares: ``n_states`` an integer >= 2, ``jump_penalty`` a number >= 0.
 
-    Raises :class:`FactorRegimesError` naming the detector ``kind``.
+    Raises :class:`plumbing.errors.EstimatorInputError` naming the detector ``kind``.
     """
     if not (isinstance(n_states, (int, np.integer)) and not isinstance(n_states, bool) and n_states >= 2):
-        raise FactorRegimesError(f"{kind}: n_states must be an integer >= 2, not {n_states!r}")
+        raise EstimatorInputError(f"{kind}: n_states must be an integer >= 2, not {n_states!r}")
     if not (isinstance(jump_penalty, (int, float, np.integer, np.floating)) and not isinstance(jump_penalty, bool)
             and np.isfinite(jump_penalty) and jump_penalty >= 0):
-        raise FactorRegimesError(f"{kind}: jump_penalty must be a finite number >= 0, not {jump_penalty!r}")
+        raise EstimatorInputError(f"{kind}: jump_penalty must be a finite number >= 0, not {jump_penalty!r}")
 
 
 def _kmeans_pp(X: np.ndarray, k: int, rng: np.random.RandomState) -> np.ndarray:
@@ -227,11 +231,11 @@ class JumpModelDetector(RegimeDetector):
         super()._check_params()
         check_states_and_penalty("jump", self.n_states, self.jump_penalty)
         if self.temperature is not None and self.temperature <= 0:
-            raise FactorRegimesError(f"jump: temperature must be positive or null, not {self.temperature!r}")
+            raise EstimatorInputError(f"jump: temperature must be positive or null, not {self.temperature!r}")
 
     def _fit(self, X: np.ndarray) -> None:
         if len(X) < 2 * self.n_states:
-            raise FactorRegimesError(f"jump: {len(X)} observations are too few for {self.n_states} states")
+            raise EstimatorInputError(f"jump: n_samples={len(X)} observations are too few for {self.n_states} states")
         rng = check_random_state(self.random_state)
         best = (np.inf, None, None)
         for _ in range(self.n_init):

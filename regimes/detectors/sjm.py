@@ -30,7 +30,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.utils import check_random_state
 
-from plumbing.errors import FactorRegimesError
+from plumbing.errors import EstimatorInputError
 from regimes.detectors import cjm as cjm_module
 from regimes.detectors import jump as jump_module
 from regimes.detectors._base import RegimeDetector, canonical_order, state_risk
@@ -148,19 +148,19 @@ class SparseJumpModelDetector(RegimeDetector):
         super()._check_params()
         check_states_and_penalty("sjm", self.n_states, self.jump_penalty)
         if not (isinstance(self.kappa, (int, float)) and self.kappa >= 1):
-            raise FactorRegimesError(f"sjm: kappa (the L1 budget of the feature weights) must be >= 1, "
+            raise EstimatorInputError(f"sjm: kappa (the L1 budget of the feature weights) must be >= 1, "
                                      f"not {self.kappa!r}")
         for name in ("max_iter", "n_init", "jm_max_iter"):
             value = getattr(self, name)
             if not (isinstance(value, (int, np.integer)) and value >= 1):
-                raise FactorRegimesError(f"sjm: {name} must be an integer >= 1, not {value!r}")
+                raise EstimatorInputError(f"sjm: {name} must be an integer >= 1, not {value!r}")
         names = self.feature_names
         if names is not None and len(names) != self.n_features_in_:
-            raise FactorRegimesError(f"sjm: feature_names has {len(names)} names for {self.n_features_in_} features")
+            raise EstimatorInputError(f"sjm: feature_names has {len(names)} names for {self.n_features_in_} features")
 
     def _fit(self, X: np.ndarray) -> None:
         if len(X) < 2 * self.n_states:
-            raise FactorRegimesError(f"sjm: {len(X)} observations are too few for {self.n_states} states")
+            raise EstimatorInputError(f"sjm: n_samples={len(X)} observations are too few for {self.n_states} states")
         p = X.shape[1]
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
         w = np.full(p, 1.0 / np.sqrt(p))

@@ -47,9 +47,9 @@ from sklearn.base import clone
 from sklearn.model_selection import ParameterGrid, TimeSeriesSplit
 from sklearn.preprocessing import StandardScaler
 
-from plumbing.errors import FactorRegimesError
+from plumbing.errors import EstimatorInputError, FactorRegimesError
 from regimes.detectors import _scores
-from regimes.detectors._base import RegimeDetector
+from regimes.detectors._base import FILTERED, RegimeDetector
 
 CRITERIA = ("likelihood", "bic", "sharpe")
 
@@ -110,6 +110,8 @@ class TunedDetector(RegimeDetector):
         """The base detector's (a tuned threshold rule is still a rule: nothing to align across refits)."""
         return getattr(self.base, "output_kind", "probabilistic")
 
+    expected_failed_checks = FILTERED
+
     def __init__(self, base: RegimeDetector | None = None, grid=None, criterion: str = "likelihood", n_folds: int = 3,
                  return_column=None, return_is_feature: bool = False, delay: int = 0, cost_bps: float = 0.0,
                  standardize: bool | None = None, feature_names: list | None = None):
@@ -127,28 +129,28 @@ class TunedDetector(RegimeDetector):
     # -- validation of parameters -------------------------------------------
     def _check_params(self) -> None:
         if not isinstance(self.base, RegimeDetector):
-            raise FactorRegimesError(f"tuned: base must be a detector (in YAML: base: {{name: jump}}), "
+            raise EstimatorInputError(f"tuned: base must be a detector (in YAML: base: {{name: jump}}), "
                                      f"not {self.base!r}")
         if self.criterion not in CRITERIA:
-            raise FactorRegimesError(f"tuned: criterion must be one of {', '.join(CRITERIA)}, not {self.criterion!r}")
+            raise EstimatorInputError(f"tuned: criterion must be one of {', '.join(CRITERIA)}, not {self.criterion!r}")
         if not (isinstance(self.n_folds, (int, np.integer)) and self.n_folds >= 1):
-            raise FactorRegimesError(f"tuned: n_folds must be an integer >= 1, not {self.n_folds!r}")
+            raise EstimatorInputError(f"tuned: n_folds must be an integer >= 1, not {self.n_folds!r}")
         if not (isinstance(self.delay, (int, np.integer)) and self.delay >= 0):
-            raise FactorRegimesError(f"tuned: delay must be an integer >= 0, not {self.delay!r}")
+            raise EstimatorInputError(f"tuned: delay must be an integer >= 0, not {self.delay!r}")
         if not (isinstance(self.cost_bps, (int, float)) and self.cost_bps >= 0):
-            raise FactorRegimesError(f"tuned: cost_bps must be a number >= 0, not {self.cost_bps!r}")
+            raise EstimatorInputError(f"tuned: cost_bps must be a number >= 0, not {self.cost_bps!r}")
         try:
             candidates = list(ParameterGrid(self.grid if self.grid is not None else {}))
         except (TypeError, ValueError) as exc:
-            raise FactorRegimesError(f"tuned: grid must map parameter names to lists of values ({exc})") from None
+            raise EstimatorInputError(f"tuned: grid must map parameter names to lists of values ({exc})") from None
         valid = self.base.get_params(deep=False)
         for params in candidates:
             unknown = sorted(set(params) - set(valid))
             if unknown:
-                raise FactorRegimesError(f"tuned: {type(self.base).__name__} has no parameter "
+                raise EstimatorInputError(f"tuned: {type(self.base).__name__} has no parameter "
                                          f"{', '.join(map(repr, unknown))}; valid: {', '.join(valid)}")
         if len(candidates) < 2:
-            raise FactorRegimesError("tuned: grid must offer at least two candidates")
+            raise EstimatorInputError("tuned: grid must offer at least two candidates")
         self._candidates = candidates
         self._return_index = self._resolve_return()
 
@@ -162,17 +164,17 @@ class TunedDetector(RegimeDetector):
         col = self.return_column
         if col is None:
             if self.criterion == "sharpe":
-                raise FactorRegimesError("tuned: criterion 'sharpe' needs return_column (the feature holding "
+                raise EstimatorInputError("tuned: criterion 'sharpe' needs return_column (the feature holding "
                                          "the per-period return, e.g. sp500_ret)")
             return None
         names = self._names()
         if isinstance(col, str):
             if names is None or col not in names:
-                raise FactorRegimesError(f"tuned: return_column {col!r} is not one of the features "
+                raise EstimatorInputError(f"tuned: return_column {col!r} is not one of the features "
                                          f"({', '.join(names or [])})")
             return names.index(col)
         if not (isinstance(col, (int, np.integer)) and 0 <= col < self.n_features_in_):
-            raise FactorRegimesError(f"tuned: return_column must be a feature name or an index in "
+            raise EstimatorInputError(f"tuned: return_column must be a feature name or an index in "
                                      f"[0, {self.n_features_in_}), not {col!r}")
         return int(col)
 
@@ -230,7 +232,7 @@ class TunedDetector(RegimeDetector):
                 record["fold_scores"].append(ll / n if n else np.nan)
                 total, rows = total + ll, rows + n
             if rows == 0:
-                raise FactorRegimesError("no validation row has a prediction")
+                raise EstimatorInputError("no validation row has a prediction")
             record["score"] = total / rows if self.criterion == "likelihood" else -2 * total + k * np.log(rows)
         except (FactorRegimesError, ValueError, np.linalg.LinAlgError) as exc:
             record["error"] = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
@@ -241,7 +243,7 @@ class TunedDetector(RegimeDetector):
         Z = self._inputs(X)
         n_val = len(X) // (self.n_folds + 1)
         if n_val < 2:
-            raise FactorRegimesError(f"tuned: {len(X)} rows are too few for {self.n_folds} validation folds")
+            raise EstimatorInputError(f"tuned: n_samples={len(X)} rows are too few for {self.n_folds} validation folds")
         splits = list(TimeSeriesSplit(n_splits=self.n_folds).split(Z))
         results = [self._score(params, Z, returns, splits) for params in self._candidates]
         sign = -1.0 if self.criterion == "bic" else 1.0
@@ -249,7 +251,7 @@ class TunedDetector(RegimeDetector):
                            for r in results])
         if not np.isfinite(scores).any():
             reasons = "; ".join(f"{r['params']}: {r['error'] or 'no finite score'}" for r in results)
-            raise FactorRegimesError(f"tuned: no candidate could be validated ({reasons})")
+            raise EstimatorInputError(f"tuned: no candidate could be validated ({reasons})")
         best = int(np.argmax(scores))  # first of the best on ties
         self.cv_results_ = results
         self.selected_params_ = dict(results[best]["params"])

@@ -15,8 +15,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from plumbing.errors import FactorRegimesError
-from regimes.detectors._base import RegimeDetector, two_state
+from plumbing.errors import EstimatorInputError
+from regimes.detectors._base import FILTERED, RegimeDetector, too_few_rows, two_state
 
 
 class VixThresholdDetector(RegimeDetector):
@@ -43,6 +43,20 @@ class VixThresholdDetector(RegimeDetector):
     output_kind = "label"
     standardize_inputs = False
 
+    expected_failed_checks = {
+        **FILTERED,
+        **too_few_rows("vix_threshold refuses a VIX column whose median is below 1 (VIX is in index points, "
+                       "e.g. 20); this check's first column is mostly below 1",
+                       "check_fit2d_1feature", "check_fit_score_takes_y", "check_dtype_object",
+                       "check_pipeline_consistency", "check_estimators_nan_inf", "check_estimators_pickle"),
+        "check_positive_only_tag_during_fit": "only the VIX column (risk_column) is read and must be in index "
+                                              "points; this check makes other columns negative, which are ignored"}
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.positive_only = True  # VIX levels
+        return tags
+
     def __init__(self, level: float = 20.0, quantile: float | None = None, min_history: int = 24,
                  risk_column: int = 0, risk_stat: str = "mean", hysteresis: list[float] | None = None,
                  min_duration: int = 1):
@@ -57,11 +71,11 @@ class VixThresholdDetector(RegimeDetector):
     def _check_params(self) -> None:
         super()._check_params()
         if self.quantile is not None and not 0 < self.quantile < 1:
-            raise FactorRegimesError(f"vix_threshold: quantile must be in (0, 1), not {self.quantile!r}")
+            raise EstimatorInputError(f"vix_threshold: quantile must be in (0, 1), not {self.quantile!r}")
 
     def _fit(self, X: np.ndarray) -> None:
         if np.median(X[:, self.risk_column]) < 1:
-            raise FactorRegimesError("vix_threshold: expects VIX levels in index points (e.g. 20), "
+            raise EstimatorInputError("vix_threshold: expects VIX levels in index points (e.g. 20), "
                                      "not standardized or decimal values")
 
     def thresholds(self, X) -> np.ndarray:

@@ -33,7 +33,7 @@ SMALL = {  # fixed for every run: one fast detector, ridge with a fixed alpha (n
     "outputs.figures": "false", "outputs.report": "false",
 }
 PENALTY = "regimes.detectors[jump].params.jump_penalty"
-ALPHA = "forecasting.forecasters[ridge].params.params.alpha"
+ALPHA = "forecasting.forecasters[ridge].params.alpha"
 PENALTIES, ALPHAS = [5, 20, 50], [1.0, 100.0]
 
 
@@ -141,17 +141,18 @@ def test_unknown_key_under_a_label_names_the_closest_valid_paths(tmp_path: Path,
     _refused([str(QUICKSTART), "--set", "allocation.allocators[vol_target].parms.target_vol=0.1"], capsys,
              monkeypatch, tmp_path, ["allocation.allocators[vol_target].parms", "unknown key 'parms'",
                                      "closest valid paths: allocation.allocators[vol_target].params"])
-    # the shorthand: ridge takes no 'alpha' (the regressor's parameters are under params.params)
-    _refused([str(QUICKSTART), "--set", "forecasting.forecasters[ridge].params.alpha=10"], capsys, monkeypatch,
-             tmp_path, ["'ridge' has no parameter 'alpha'", "forecasting.forecasters[ridge].params.params"])
+    # a scikit-learn forecaster's regressor parameters are its own: an unknown one names them all
+    _refused([str(QUICKSTART), "--set", "forecasting.forecasters[ridge].params.alfa=10"], capsys, monkeypatch,
+             tmp_path, ["'ridge' has no parameter 'alfa'", "did you mean 'alpha'", "param_grid, cv_splits, gap",
+                        "fit_intercept", "forecasting.forecasters[ridge].params.alpha"])
 
 
 def test_a_fixed_parameter_the_search_would_override_is_refused(tmp_path: Path, capsys, monkeypatch) -> None:
     _refused([str(QUICKSTART), "--set", f"{ALPHA}=10"], capsys, monkeypatch, tmp_path,
-             ["(--set forecasting.forecasters[ridge].params.params.alpha=10)", "also searched by its default "
+             ["(--set forecasting.forecasters[ridge].params.alpha=10)", "also searched by its default "
               "param_grid", "param_grid: {}"])
     config = load_config(QUICKSTART, [f"{ALPHA}=10", "forecasting.forecasters[ridge].params.param_grid={}"])
-    assert config["forecasting"]["forecasters"][0]["params"] == {"params": {"alpha": 10}, "param_grid": {}}
+    assert config["forecasting"]["forecasters"][0]["params"] == {"alpha": 10, "param_grid": {}}
 
 
 # ---------------------------------------------------------------- flattening and differences
@@ -191,7 +192,7 @@ def test_sweep_over_labelled_keys(tmp_path: Path, capsys, monkeypatch) -> None:
         detectors, forecasters = run.config["regimes"]["detectors"], run.config["forecasting"]["forecasters"]
         assert detectors == [{"name": "jump", "features": ["log_rv", "sp500_ret_1m"],
                               "params": {"jump_penalty": penalty}}]
-        assert forecasters == [{"name": "ridge", "params": {"param_grid": {}, "params": {"alpha": alpha}}},
+        assert forecasters == [{"name": "ridge", "params": {"param_grid": {}, "alpha": alpha}},
                                {"name": "per_regime", "params": {"base": "ridge"}}]
         assert run.config["name"] == f"quickstart,jump.jump_penalty={penalty},ridge.alpha={alpha}"
         assert run.run_dir.name == f"{run.config['name']}-{config_hash(run.config)}"

@@ -103,7 +103,7 @@ RUN_CASES = [
      [], ["c.yaml, line 17", "regimes.detectors.1", "jump_penalty must be a finite number >= 0"]),
     ("component_parameter_wrong_type", QUICKSTART.replace("target_vol: 0.12", "target_vol: high"), [],
      ["c.yaml, line 28", "allocation.allocators.1.params.target_vol", "'high'"]),
-    ("sklearn_parameter_rejected", QUICKSTART, ["--set", "forecasting.forecasters.0.params={params: {alpha: -1}}"],
+    ("sklearn_parameter_rejected", QUICKSTART, ["--set", "forecasting.forecasters.0.params={alpha: -1}"],
      ["forecasting.forecasters.0", "alpha"]),
     ("unknown_detector_feature", QUICKSTART.replace("{name: hmm, features: [log_rv, sp500_ret_1m]}",
                                                     "{name: hmm, features: [log_rv, vol_of_vol]}"),
