@@ -19,6 +19,8 @@ from allocation.allocators import ALLOCATORS
 from allocation.backtest import Constraints
 from allocation.forecasters import FORECASTERS
 from allocation.forecasting import ForecastSchedule
+from experiments import addressing, yamlload
+from experiments.config_checks import check_config
 from experiments.schema import (
     Bool,
     Choice,
@@ -31,12 +33,11 @@ from experiments.schema import (
     Str,
     validate,
 )
-from experiments import addressing, yamlload
-from experiments.config_checks import check_config
 from experiments.study import StudySpec
 from regimes.detectors import DETECTORS
 from regimes.specs import DetectorSpec
 from regimes.walkforward import Schedule
+
 
 def _analysis_names() -> list[str]:
     from experiments.analyses import ANALYSES

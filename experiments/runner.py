@@ -35,13 +35,19 @@ from experiments.outdir import (
     run_lock,
     target_path,
 )
+from experiments.progress import expect
 from experiments.rundir import write_analyses, write_manifest, write_tables
 from experiments.schema import ConfigError
 from experiments.study import StudyResult, run_study
 from plumbing.errors import DataError, FactorRegimesError, FactorRegimesWarning
 from plumbing.paths import cache_root
 from plumbing.threads import capped
-from regimes.data.sources import DataSource, make_source
+from regimes.data.sources import (
+    CONFIG_DATA_DIR_HINT,
+    DataSource,
+    NoDataDirectory,
+    make_source,
+)
 from regimes.features import FEATURES, build_features
 from regimes.panel import EX_POST_COLUMNS, build_panel
 from regimes.specs import DetectorSpec, resolve_panel
@@ -112,6 +118,8 @@ def preflight(config: dict, config_path: str | Path, located: dict | None = None
     data = config["data"]
     try:
         source = make_source(data["source"], data_dir=data.get("dir"), path=data.get("path"))
+    except NoDataDirectory:
+        raise ConfigError(f"{where('data', 'source')}: data.source: local: {CONFIG_DATA_DIR_HINT}") from None
     except DataError as exc:
         if exc.path is not None:
             raise  # names the data folder
@@ -224,6 +232,8 @@ def _compute_and_write(config: dict, run_dir: Path, tmp: Path, say: Progress, us
     context = AnalysisContext(config=config, source=source, panel=panel, result=result)
     analyses = []
     analysis_seconds: dict[str, float] = {}
+    if config.get("analyses"):
+        expect(say, "analyses", len(config["analyses"]))
     for item in config.get("analyses") or []:
         say("analyses", item["name"])
         t_a = time.perf_counter()
@@ -232,14 +242,13 @@ def _compute_and_write(config: dict, run_dir: Path, tmp: Path, say: Progress, us
     chash = config_hash(config)
     try:
         t_out = time.perf_counter()
-        say("outputs", "tables")
+        say("tables", "tables and manifest")
         if result is not None:
             write_tables(result, tmp)
         write_analyses(analyses, tmp, figures=config["outputs"]["figures"])
         if config["outputs"]["figures"] and result is not None:
             from experiments.figures.run import write_figures
-            say("outputs", "figures")
-            write_figures(result, tmp / "figures")
+            write_figures(result, tmp / "figures", progress=say)
         timings = dict(result.timings) if result is not None else {}
         timings.update({f"analysis:{k}": v for k, v in analysis_seconds.items()})
         finished = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
@@ -248,7 +257,7 @@ def _compute_and_write(config: dict, run_dir: Path, tmp: Path, say: Progress, us
                                   panel=panel, records=records)
         if config["outputs"]["report"]:
             from experiments.report import write_report
-            say("outputs", "report")
+            say("report", "report.html")
             write_report(result, config, manifest, tmp, analyses=analyses)
         timings["outputs"] = time.perf_counter() - t_out
         timings["total"] = time.perf_counter() - t0

@@ -166,6 +166,9 @@ class RegimeData:
                    cache_dir: str | Path | None = None, progress: Progress | None = None) -> dict[str, RegimePath]:
         """One path per spec, keyed by label, in the specs' order."""
         paths: dict[str, RegimePath] = {}
+        expect = getattr(progress, "expect", None)  # a reporter of experiments.progress shows k of n
+        if expect is not None:
+            expect("regimes", len(specs))
         for spec in specs:
             if progress is not None:
                 progress("regimes", spec.label)

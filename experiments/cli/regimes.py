@@ -24,6 +24,8 @@ from experiments.cli.common import (
     cache_dir_option,
     console,
     data_dir_option,
+    quiet_option,
+    reporter,
     resolve_source,
     set_option,
     source_option,
@@ -66,8 +68,9 @@ def regimes_list() -> None:
 @click.option("--force", is_flag=True,
               help="Replace --out even when it is not a run directory of this config (never the current folder, "
                    "the config or the data).")
+@quiet_option
 def regimes_run(config: Path, out: Path | None, data_dir: Path | None, overrides: tuple[str, ...], runs_dir: Path,
-                no_cache: bool, force: bool) -> None:
+                no_cache: bool, force: bool, quiet: bool) -> None:
     """Run only the regime stage of an experiment CONFIG and write a run directory.
 
     Writes config.yaml, manifest.json, regimes.csv (the filtered risk-off probability of every detector,
@@ -79,11 +82,10 @@ def regimes_run(config: Path, out: Path | None, data_dir: Path | None, overrides
 
     resolved = resolve(config, overrides, data_dir)
     run_dir = out or regime_run_dir(resolved, runs_dir)
-    with console.status("starting") as status:
+    with reporter(quiet) as progress:
         protected = [Path.cwd(), runs_dir / "catalog.sqlite", config, data_dir or resolved["data"].get("dir")]
-        outcome = run_regimes(resolved, run_dir, progress=lambda stage, detail="": status.update(
-            f"[bold]{stage}[/bold] {escape(detail)}"), use_cache=not no_cache, force=force,
-            protected=tuple(p for p in protected if p is not None))
+        outcome = run_regimes(resolved, run_dir, progress=progress, use_cache=not no_cache, force=force,
+                              protected=tuple(p for p in protected if p is not None))
     table = outcome.evaluation
     view = Table(title=f"{escape(resolved['name'])}: regimes {outcome.manifest['decision_dates']['first']}.."
                        f"{outcome.manifest['decision_dates']['last']}", title_justify="left")
@@ -133,11 +135,12 @@ def _num(value) -> str:
 @click.option("--no-cache", is_flag=True, help="Recompute regime paths instead of reusing cached ones.")
 @click.option("--out", type=click.Path(path_type=Path), default=Path("figures"), show_default=True,
               help="Folder for the PNG files and the regimes CSV.")
+@quiet_option
 def regimes_plot(config_path: Path | None, overrides: tuple[str, ...], detectors: tuple[str, ...],
                  params: tuple[str, ...], feature_lists: tuple[str, ...], source: str | None, data_dir: Path | None,
                  cache_dir: Path | None, start: str | None, end: str | None, history_start: str | None,
                  refit_every: int | None, min_history: int | None, seed: int | None, no_cache: bool,
-                 out: Path) -> None:
+                 out: Path, quiet: bool) -> None:
     """Run detectors walk-forward (filtered, refit on data up to each date), plot them and write their paths.
 
     Files carry the detector label, its parameters and a hash of everything that defines the path (so a
@@ -179,13 +182,17 @@ def regimes_plot(config_path: Path | None, overrides: tuple[str, ...], detectors
         config = _plot_config(detectors or ("hmm",), params, feature_lists, end, history_start, refit_every,
                               min_history, seed)
         src = resolve_source(source, data_dir, cache_dir)
-    stage = regime_stage(config, src, use_cache=not no_cache)
-    paths = stage.paths
-    first = str(start or config["data"]["start"])
-    last = end or config["data"]["end"]
-    last = None if last is None else str(last)
-    drawn = {label: _crop(path, first, last) for label, path in paths.items()}
-    _draw(drawn, stage, config, src, out, first, last)
+    with reporter(quiet) as progress:
+        stage = regime_stage(config, src, use_cache=not no_cache, progress=progress)
+        paths = stage.paths
+        first = str(start or config["data"]["start"])
+        last = end or config["data"]["end"]
+        last = None if last is None else str(last)
+        drawn = {label: _crop(path, first, last) for label, path in paths.items()}
+        table, notes = _draw(drawn, stage, config, src, out, first, last, progress)
+    console.print(table)
+    for line in notes:
+        console.print(line)
 
 
 def _plot_config(detectors, params, feature_lists, end, history_start, refit_every, min_history, seed) -> dict:
@@ -255,9 +262,12 @@ def plot_stem(spec, config: dict, source_text: str) -> str:
     return f"regimes_{readable}-{digest}"
 
 
-def _draw(paths: dict, stage, config: dict, src, out: Path, first: str, last: str | None) -> None:
+def _draw(paths: dict, stage, config: dict, src, out: Path, first: str, last: str | None,
+          progress=None) -> tuple[Table, list[str]]:
+    """Write the figures and the CSV; returns the summary table and the lines to print after it."""
     from experiments.figures import regime_comparison, regime_timeline
     from experiments.figures.style import save
+    from experiments.progress import expect
     from experiments.regime_run import write_regimes_csv
     from regimes.evaluation import path_summary
 
@@ -269,7 +279,10 @@ def _draw(paths: dict, stage, config: dict, src, out: Path, first: str, last: st
                         f"{stage.data.dates[0].date()}; {escape(src.describe())})", title_justify="left")
     for col in ("detector", "risk-off share", "switches/yr", "Sep-2008", "Aug-2011", "Feb-2020", "file"):
         table.add_column(col, justify="left" if col in ("detector", "file") else "right")
+    expect(progress, "figures", len(paths) + (len(paths) > 1))
     for label, path in paths.items():
+        if progress is not None:
+            progress("figures", label)
         file = save(regime_timeline(path, panel), out / f"{stems[label]}.png")
         s = path_summary(path.risk_off)
         delay = ["-" if s[k] != s[k] else f"{s[k]:.0f}" for k in ("delay_Sep-2008", "delay_Aug-2011", "delay_Feb-2020")]
@@ -279,10 +292,12 @@ def _draw(paths: dict, stage, config: dict, src, out: Path, first: str, last: st
     if len(paths) > 1:
         digest = hashlib.sha256("|".join(stems.values()).encode()).hexdigest()[:8]
         main = f"regimes_comparison-{digest}"
+        if progress is not None:
+            progress("figures", "comparison")
         save(regime_comparison(list(paths.values()), panel), out / f"{main}.png")
     csv = write_regimes_csv(paths, out / f"{main}.csv")
-    console.print(table)
-    console.print("Delays: months from the onset to the first filtered risk-off label ('-': none within 12).")
+    notes = ["Delays: months from the onset to the first filtered risk-off label ('-': none within 12)."]
     if len(paths) > 1:
-        console.print(f"Comparison: {out / (main + '.png')}")
-    console.print(f"Regime paths (dates drawn): {csv}")
+        notes.append(f"Comparison: {out / (main + '.png')}")
+    notes.append(f"Regime paths (dates drawn): {csv}")
+    return table, notes

@@ -268,6 +268,19 @@ def default_data_dir() -> Path | None:
     return Path(value) if value else None
 
 
+class NoDataDirectory(DataError):
+    """Source ``local`` without a data directory (neither given nor in the environment).
+
+    The message names the options of the data commands (``--data-dir``, ``--source``); commands that read a
+    config say :data:`CONFIG_DATA_DIR_HINT` instead, since they have no ``--source``.
+    """
+
+
+#: What a command reading an experiment config suggests when no data directory is known.
+CONFIG_DATA_DIR_HINT = (f"no data directory is known: pass --data-dir DIR or set {DATA_DIR_ENV} to a folder of "
+                        "published data files (or --set data.source=download, or --set data.source=sample)")
+
+
 def make_source(name: str = "local", data_dir: str | Path | None = None,
                 cache_dir: str | Path | None = None, path: str | Path | None = None) -> DataSource:
     """Build a source by name: ``local``, ``download``, ``sample`` or ``csv``.
@@ -283,8 +296,8 @@ def make_source(name: str = "local", data_dir: str | Path | None = None,
     if name == "local":
         directory = data_dir if data_dir is not None else default_data_dir()
         if directory is None:
-            raise DataError(None, f"source 'local' needs a data directory: pass --data-dir DIR or set {DATA_DIR_ENV} "
-                                  "(or use --source download or --source sample)")
+            raise NoDataDirectory(None, f"source 'local' needs a data directory: pass --data-dir DIR or set "
+                                        f"{DATA_DIR_ENV} (or use --source download or --source sample)")
         return LocalSource(directory)
     if name == "download":
         from regimes.data.download import DownloadSource

@@ -1,0 +1,136 @@
+"""What the long commands print: progress on stderr (lines when piped), --quiet, the summary's --top, file modes,
+and failure messages that name only options that exist."""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from tests import REPO
+from tests.experiments.test_faults_runs import tiny_config
+
+STAGE_LINE = re.compile(r"^\d\d:\d\d:\d\d \S")
+
+
+def options_of(*command: str) -> set[str]:
+    """Every option name of a command of the command line (read from click, in-process)."""
+    from experiments.cli import cli
+
+    node = cli
+    for name in command:
+        node = node.commands[name]
+    return {opt for param in node.params for opt in getattr(param, "opts", [])}
+
+
+def run_cli(*args: str, cwd: Path, merged: bool = False, umask: int | None = None,
+            env: dict | None = None) -> subprocess.CompletedProcess[str]:
+    """The real entry point with stdout (and stderr, or both merged into one pipe, in order) piped."""
+    base = {**os.environ, "PYTHONPATH": str(REPO), "MPLBACKEND": "Agg", "HOME": str(cwd)}
+    return subprocess.run([sys.executable, "-m", "experiments.cli", *args], cwd=cwd, text=True, timeout=300,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT if merged else subprocess.PIPE,
+                          env={**base, **(env or {})},
+                          preexec_fn=None if umask is None else (lambda: os.umask(umask)))
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory) -> dict:
+    """One tiny run piped (stdout and stderr merged, umask 027, --top 2) and the same config with --quiet."""
+    folder = tmp_path_factory.mktemp("runs")
+    config = tiny_config(folder, figures=True, report=True)
+    piped = run_cli("run", str(config), "--runs-dir", str(folder / "runs"), "--out", str(folder / "piped"),
+                    "--top", "2", cwd=folder, merged=True, umask=0o027)
+    quiet = run_cli("run", str(config), "--runs-dir", str(folder / "runs"), "--out", str(folder / "quiet"),
+                    "--top", "2", "--quiet", cwd=folder)
+    return {"folder": folder, "piped": piped, "quiet": quiet}
+
+
+def test_a_piped_run_prints_timestamped_stage_lines_before_the_summary(runs) -> None:
+    result = runs["piped"]
+    assert result.returncode == 0, result.stdout
+    lines = result.stdout.splitlines()
+    stages = [i for i, line in enumerate(lines) if STAGE_LINE.match(line)]
+    summary = next(i for i, line in enumerate(lines) if line.startswith("tiny: "))
+    assert stages and stages[0] < summary
+    names = [lines[i].split(" ", 1)[1].split(":")[0].split(" (")[0] for i in stages]
+    for stage in ("panel", "regimes", "forecasts", "backtests", "statistics", "figures", "report"):
+        assert stage in names, names
+    assert len(names) == len(set(names)), "one line per stage, not one per item"
+    figures = next(lines[i] for i in stages if " figures " in lines[i])
+    n_figures = len(list((runs["folder"] / "piped" / "figures").glob("*.png")))
+    assert f"figures ({n_figures} to do)" in figures  # every figure of this run was counted in advance
+
+
+def test_quiet_prints_only_the_summary(runs) -> None:
+    quiet, piped = runs["quiet"], runs["piped"]
+    assert quiet.returncode == 0, quiet.stderr
+    assert quiet.stderr == ""
+    assert not [line for line in quiet.stdout.splitlines() if STAGE_LINE.match(line)]
+    table = [line for line in quiet.stdout.splitlines() if line.startswith(("tiny: ", "│", "..."))]
+    piped_table = [line for line in piped.stdout.splitlines() if line.startswith(("tiny: ", "│", "..."))]
+    assert table and table == [line.replace(str(runs["folder"] / "piped"), str(runs["folder"] / "quiet"))
+                               for line in piped_table]
+
+
+def test_top_prints_the_best_rows_and_counts_the_rest(runs) -> None:
+    out = runs["quiet"].stdout
+    metrics = pd.read_csv(runs["folder"] / "quiet" / "metrics.csv", index_col=0)
+    best = metrics["sharpe"].sort_values(ascending=False)
+    shown = [line.split("│")[1].strip() for line in out.splitlines() if line.startswith("│")]
+    assert sorted(shown) == sorted(best.index[:2])
+    assert f"best 2 of {len(metrics)} strategies by Sharpe" in out
+    left = len(metrics) - 2
+    assert f"... {left} more {'row' if left == 1 else 'rows'} in {runs['folder'] / 'quiet' / 'metrics.csv'}" in out
+    for line in out.splitlines():  # one format per column: every ann_return and max_dd cell is a percentage
+        if line.startswith("│"):
+            cells = [c.strip() for c in line.split("│")[1:-1]]
+            assert re.fullmatch(r"-?\d+\.\d\d", cells[1]) and cells[2].endswith("%") and cells[3].endswith("%")
+
+
+def test_run_outputs_carry_the_users_umask(runs) -> None:
+    run_dir = runs["folder"] / "piped"
+    files = [p for p in run_dir.rglob("*") if p.is_file()]
+    assert {p.name for p in files} >= {"metrics.csv", "report.html", "manifest.json", "config.yaml"}
+    modes = {p.relative_to(run_dir).as_posix(): stat.S_IMODE(p.stat().st_mode) for p in files}
+    assert set(modes.values()) == {0o640}, modes
+
+
+def test_fetch_prints_each_failure_once_and_progress_on_stderr(tmp_path: Path) -> None:
+    args = ["data", "fetch", "--series", "ff3_monthly", "--series", "mom_monthly", "--cache-dir",
+            str(tmp_path / "cache"), "--retries", "1", "--timeout", "5", "--mirror", "french=http://127.0.0.1:9/ftp"]
+    result = run_cli(*args, cwd=tmp_path)
+    assert result.returncode == 2
+    both = result.stdout + result.stderr
+    for name in ("F-F_Research_Data_Factors_CSV.zip", "F-F_Momentum_Factor_CSV.zip"):
+        assert both.count(name) == 1, both  # each reason once
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "2 of 2 downloads failed: ff3_monthly, mom_monthly" in errors[0]
+    assert [line for line in result.stderr.splitlines() if STAGE_LINE.match(line)][0].endswith("downloads (2 to do)")
+    named = set(re.findall(r"--[a-z][a-z-]+", errors[0]))
+    assert named - {"--data-dir"} <= options_of("data", "fetch")  # --data-dir: the other commands' option
+    assert "--data-dir" not in named or "--data-dir" in options_of("run")
+    quiet = run_cli(*args, "--quiet", cwd=tmp_path)
+    assert quiet.returncode == 2 and [line for line in quiet.stderr.splitlines()] == errors
+
+
+def test_a_missing_data_dir_names_only_options_the_command_has(tmp_path: Path) -> None:
+    config = tmp_path / "local.yaml"
+    config.write_text(f"extends: {REPO / 'configs' / 'quickstart.yaml'}\nname: local\ndata: {{source: local}}\n")
+    env = {"FACTOR_REGIMES_DATA_DIR": ""}
+    for command in (["run"], ["regimes", "run"]):
+        result = run_cli(*command, str(config), "--runs-dir", str(tmp_path / "runs"), cwd=tmp_path, env=env)
+        assert result.returncode == 2, result.stderr
+        error = result.stderr.strip()
+        assert len(error.splitlines()) == 1 and "data directory" in error
+        options = set(re.findall(r"--[a-z][a-z-]+", error))
+        assert "--data-dir" in options
+        assert options <= options_of(*command), f"{' '.join(command)} suggests {options - options_of(*command)}"
+    info = run_cli("data", "info", "--source", "local", cwd=tmp_path, env=env)
+    assert info.returncode == 2
+    assert set(re.findall(r"--[a-z][a-z-]+", info.stderr)) <= options_of("data", "info")
