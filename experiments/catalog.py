@@ -248,21 +248,24 @@ class Catalog:
     def trials(self) -> pd.DataFrame:
         """Every distinct strategy tried, per target and evaluation window, across the done runs.
 
-        One row per strategy of :meth:`strategies` with ``target`` (the strategy name up to its first
-        ``/``: the target, the ``+``-joined targets, or ``benchmark``), ``window_start``, ``window_end``
-        and ``n_trials``: the number of distinct strategies with that target and window. A strategy that
-        appears in several runs with the same Sharpe ratio and length (static exposure in every run of a
-        sweep, say) is one trial and one row.
+        One row per strategy of :meth:`strategies` with ``source`` (the run's data source: ``sample``,
+        ``local``, ``download``, ``csv``), ``target`` (the strategy name up to its first ``/``: the target,
+        the ``+``-joined targets, or ``benchmark``), ``window_start``, ``window_end`` and ``n_trials``: the
+        number of distinct strategies with that source, target and window (a search on the offline sample
+        is no trial of a search on published data). A strategy that appears in several runs with the same
+        Sharpe ratio and length (static exposure in every run of a sweep, say) is one trial and one row.
         """
         frame = self.strategies()
         if frame.empty:
             return frame
-        windows = {r["config_hash"]: (r["window_start"], r["window_end"]) for r in self._rows()}
-        frame["window_start"] = frame["config_hash"].map(lambda h: windows[h][0])
-        frame["window_end"] = frame["config_hash"].map(lambda h: windows[h][1])
+        rows = {r["config_hash"]: r for r in self._rows()}
+        frame["source"] = frame["config_hash"].map(lambda h: rows[h]["source"] or "unknown")
+        frame["window_start"] = frame["config_hash"].map(lambda h: rows[h]["window_start"])
+        frame["window_end"] = frame["config_hash"].map(lambda h: rows[h]["window_end"])
         frame["target"] = frame["strategy"].str.split("/", n=1).str[0]
-        frame = frame.drop_duplicates(["target", "window_start", "window_end", "strategy", "sharpe", "n_periods"])
-        frame["n_trials"] = frame.groupby(["target", "window_start", "window_end"])["strategy"].transform("size")
+        key = ["source", "target", "window_start", "window_end"]
+        frame = frame.drop_duplicates([*key, "strategy", "sharpe", "n_periods"])
+        frame["n_trials"] = frame.groupby(key)["strategy"].transform("size")
         return frame.reset_index(drop=True)
 
     def rows(self) -> list[dict]:

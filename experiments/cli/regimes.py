@@ -43,17 +43,64 @@ def regimes() -> None:
 
 @regimes.command("list")
 def regimes_list() -> None:
-    """List the registered detectors with their default features and parameters."""
+    """List the registered detectors with their default features and parameters.
+
+    A parameter shows the value a config gets when it leaves the parameter out: the framework's default for
+    the detector where it sets one, else the estimator's own.
+    """
     from regimes.detectors import DETECTORS
     from regimes.specs import DEFAULTS
 
-    table = Table(title="Regime detectors", title_justify="left")
-    for col in ("name", "features", "frequency", "parameters"):
+    table = Table(title="Regime detectors: default features and parameters (set any of them in a config's "
+                        "regimes.detectors entry)", title_justify="left")
+    for col in ("name", "features", "frequency", "parameters (defaults)"):
         table.add_column(col, overflow="fold")
     for name in DETECTORS.names():
         feats, freq, _ = DEFAULTS[name]
-        table.add_row(name, ", ".join(feats), freq, ", ".join(DETECTORS.parameters(name)))
+        defaults = detector_defaults(name)
+        table.add_row(name, ", ".join(feats), freq,
+                      escape(", ".join(f"{k}={v!r}" if v is not REQUIRED else f"{k} (required)"
+                                       for k, v in defaults.items())))
     console.print(table)
+
+
+#: Marks a parameter without a default in :func:`detector_defaults`.
+REQUIRED = object()
+
+
+class _Seed:
+    """The default of ``random_state``: the config's seed (printed as the key that sets it)."""
+
+    def __repr__(self) -> str:
+        return "evaluation.seed"
+
+
+SEED = _Seed()
+
+
+def detector_defaults(name: str) -> dict:
+    """Every parameter of detector ``name`` with the value a config gets when it omits the parameter.
+
+    The framework's defaults (:data:`regimes.specs.DEFAULTS`) override the estimator's signature defaults;
+    ``random_state`` is the config's seed, shown as such.
+    """
+    import inspect
+
+    from regimes.detectors import DETECTORS
+    from regimes.specs import DEFAULTS
+
+    signature = inspect.signature(DETECTORS.get(name))
+    framework = DEFAULTS[name][2]
+    out: dict = {}
+    for param in DETECTORS.parameters(name):
+        if param in framework:
+            out[param] = framework[param]
+        elif param == "random_state":
+            out[param] = SEED
+        else:
+            default = signature.parameters[param].default
+            out[param] = REQUIRED if default is inspect.Parameter.empty else default
+    return out
 
 
 @regimes.command("run")

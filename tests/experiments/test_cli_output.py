@@ -134,3 +134,101 @@ def test_a_missing_data_dir_names_only_options_the_command_has(tmp_path: Path) -
     info = run_cli("data", "info", "--source", "local", cwd=tmp_path, env=env)
     assert info.returncode == 2
     assert set(re.findall(r"--[a-z][a-z-]+", info.stderr)) <= options_of("data", "info")
+
+
+# --- runs list, runs best, regimes list (in-process, wide console) -------------------------------------------
+
+
+def _out(argv: list[str], capsys, monkeypatch) -> str:
+    from experiments import cli
+    from experiments.cli import common
+
+    monkeypatch.setattr(common.console, "width", 2000)
+    cli.main(argv)
+    return capsys.readouterr().out
+
+
+def _rows(out: str) -> list[list[str]]:
+    return [[c.strip() for c in line.strip().strip("│").split("│")] for line in out.splitlines()
+            if line.startswith("│")]
+
+
+def _record(catalog, name: str, source: str, sharpes: dict[str, float], turnover: float = 0.1) -> str:
+    import json
+
+    metrics = pd.DataFrame({"sharpe": sharpes, "dsr": 0.5, "n_periods": 180, "turnover": turnover})
+    metrics.index.name = "strategy"
+    manifest = {"config_hash": name * 10, "name": name, "started": "s", "finished": f"2026-01-0{len(name)}",
+                "source": source}
+    run_dir = catalog.path.parent / name
+    run_dir.mkdir()
+    (run_dir / "manifest.json").write_text(json.dumps(manifest))
+    catalog.record_values(run_dir, manifest, metrics, ("2005-02-28", "2016-12-31"))
+    return manifest["config_hash"]
+
+
+def test_runs_list_shows_counts_as_integers_and_a_failed_runs_reason(tmp_path: Path, capsys, monkeypatch) -> None:
+    from experiments.catalog import Catalog
+
+    catalog = Catalog(tmp_path)
+    _record(catalog, "a", "local", {"UMD/static": 0.3, "UMD/binary/x": 0.5, "HML/static": 0.1})
+    catalog.record_failure({"name": "broken", "data": {}}, tmp_path / "broken", ValueError("UMD has no return"))
+    out = _out(["runs", "list", "--runs-dir", str(tmp_path)], capsys, monkeypatch)
+    rows = {r[1]: r for r in _rows(out)}
+    assert rows["a"][6] == "3" and rows["a"][-1] == ""  # 3 strategies, not 3.0; a done run has no reason
+    assert rows["broken"][2] == "failed" and rows["broken"][-1] == "ValueError: UMD has no return"
+    assert rows["broken"][6] == ""
+
+
+def test_runs_best_counts_keeps_data_kinds_apart_and_shows_each_column_once(tmp_path: Path, capsys,
+                                                                          monkeypatch) -> None:
+    from experiments.catalog import Catalog
+
+    catalog = Catalog(tmp_path)
+    _record(catalog, "real", "local", {"UMD/static": 0.30, "UMD/binary/x": 0.55})
+    _record(catalog, "real2", "local", {"UMD/static": 0.30, "UMD/binary/y": 0.80, "UMD/vol_target": 0.62})
+    _record(catalog, "same", "local", {"UMD/static": 0.30})  # nothing new: its one strategy repeats a trial
+    _record(catalog, "sampl", "sample", {"UMD/static": 0.90, "UMD/binary/x": 2.50}, turnover=0.01)
+    out = _out(["runs", "best", "--runs-dir", str(tmp_path), "--metric", "dsr", "--top", "10"], capsys,
+               monkeypatch)
+    titles = [line.strip() for line in out.splitlines() if " distinct strategies " in line]
+    assert titles == ["published data: top 4 of 4 distinct strategies by dsr (highest first), across 3 runs",
+                      "SAMPLE data: top 2 of 2 distinct strategies by dsr (highest first), across 1 run"]
+    header_lines = [line for line in out.splitlines() if line.startswith("┃")]
+    for line in header_lines:
+        cells = [c.strip() for c in line.strip("┃").split("┃")]
+        assert len(cells) == len(set(cells)), cells  # each column once (dsr not twice)
+        assert "dsr (own run)" in cells and "dsr" not in cells
+    published, sample = out.split("SAMPLE data: ", 1)
+    assert "sampl" not in published and "real" not in sample
+    header = [c.strip() for c in header_lines[0].strip("┃").split("┃")]
+    col = header.index("trials")
+    assert header[:5] == ["run", "config_hash", "strategy", "dsr (own run)", "sharpe"]
+    trials = {r[2]: r[col] for r in _rows(published)}
+    assert set(trials.values()) == {"4"}  # UMD/static of three runs is one trial; sample runs are no trials here
+    assert {r[2]: r[col] for r in _rows(sample)} == {"UMD/static": "2", "UMD/binary/x": "2"}
+    lowest = _out(["runs", "best", "--runs-dir", str(tmp_path), "--metric", "turnover"], capsys, monkeypatch)
+    assert "by turnover (lowest first)" in lowest
+
+
+def test_regimes_list_shows_every_detectors_defaults(capsys, monkeypatch) -> None:
+    import inspect
+
+    from regimes.detectors import DETECTORS
+    from regimes.specs import DEFAULTS
+
+    out = " ".join(_out(["regimes", "list"], capsys, monkeypatch).split())
+    for name in DETECTORS.names():
+        framework = DEFAULTS[name][2]
+        signature = inspect.signature(DETECTORS.get(name))
+        for param in DETECTORS.parameters(name):
+            if param in framework:
+                expected = f"{param}={framework[param]!r}"
+            elif param == "random_state":
+                expected = "random_state=evaluation.seed"
+            elif signature.parameters[param].default is inspect.Parameter.empty:
+                expected = f"{param} (required)"
+            else:
+                expected = f"{param}={signature.parameters[param].default!r}"
+            assert expected in out, (name, expected)
+    assert "n_states=2" in out and "jump_penalty=10.0" in out
