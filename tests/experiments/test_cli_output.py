@@ -3,6 +3,7 @@ and failure messages that name only options that exist."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import stat
@@ -59,8 +60,12 @@ def test_a_piped_run_prints_timestamped_stage_lines_before_the_summary(runs) -> 
     summary = next(i for i, line in enumerate(lines) if line.startswith("tiny: "))
     assert stages and stages[0] < summary
     names = [lines[i].split(" ", 1)[1].split(":")[0].split(" (")[0] for i in stages]
-    for stage in ("panel", "regimes", "forecasts", "backtests", "statistics", "figures", "report"):
+    for stage in ("panel", "regimes jump", "forecasts", "backtests", "statistics", "figures", "report"):
         assert stage in names, names
+    regimes = next(lines[i] for i in stages if " regimes jump" in lines[i])
+    manifest = json.loads((runs["folder"] / "piped" / "manifest.json").read_text())
+    assert manifest["regime_cache"]["jump"] != "hit"  # computed, so its refits were counted
+    assert re.search(r"regimes jump \((\d+) to do\)", regimes), regimes
     assert len(names) == len(set(names)), "one line per stage, not one per item"
     figures = next(lines[i] for i in stages if " figures " in lines[i])
     n_figures = len(list((runs["folder"] / "piped" / "figures").glob("*.png")))

@@ -171,3 +171,39 @@ def test_make_reporter_picks_bars_lines_or_nothing() -> None:
         bars("forecasts", "HML ridge")
     text = terminal.file.getvalue()
     assert "forecasts" in text and "3/3" in text  # the last item is done when the reporter closes
+
+
+def test_detectors_report_each_refit_and_cache_reads(tmp_path) -> None:
+    from regimes.data.sources import make_source
+    from regimes.pipeline import RegimeData
+    from regimes.specs import DetectorSpec
+    from regimes.walkforward import Schedule
+
+    class Recorder(Reporter):
+        def __init__(self) -> None:
+            super().__init__()
+            self.calls: list[tuple[str, str]] = []
+            self.totals: dict[str, int] = {}
+
+        def __call__(self, stage: str, detail: str = "") -> None:
+            self.calls.append((stage, detail))
+
+        def expect(self, stage: str, total: int) -> None:
+            self.totals[stage] = total
+
+    data = RegimeData.load(make_source("sample"), "1999-01", "2010-12")
+    specs = [DetectorSpec.from_dict({"name": "hmm", "features": ["log_rv"], "label": "thr"}),
+             DetectorSpec.from_dict({"name": "jump", "features": ["log_rv", "sp500_ret_1m"]})]
+    schedule = Schedule(refit_every=12, min_history=36)
+    rec = Recorder()
+    paths = data.detect_all(specs, schedule, seed=0, cache_dir=tmp_path, progress=rec)
+    for label, path in paths.items():
+        refits = [d for s, d in rec.calls if s == f"regimes {label}"]
+        assert len(refits) == len(path.refit_dates) == rec.totals[f"regimes {label}"]
+        assert refits[0] == f"refit 1 of {len(path.refit_dates)} at {path.refit_dates[0]:%Y-%m-%d}"
+    again = Recorder()
+    cached = data.detect_all(specs, schedule, seed=0, cache_dir=tmp_path, progress=again)
+    assert again.calls == [("regimes thr", "read from the regime cache"), ("regimes jump", "read from the regime cache")]
+    assert again.totals == {}
+    for label in paths:
+        assert cached[label].proba.equals(paths[label].proba)
