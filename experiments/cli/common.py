@@ -31,8 +31,9 @@ set_option = click.option("--set", "overrides", multiple=True, metavar="KEY=VALU
 def column_text(values, percent: bool = False) -> list[str]:
     """One number format for a whole column: ``values`` as text with the same decimals throughout.
 
-    Whole numbers print as integers (with thousands separators); other columns get enough decimals for
-    three significant digits of their largest magnitude (at most 6), or a percentage with ``percent``.
+    Whole numbers print as integers (with thousands separators); other columns get two decimals, or more
+    when their largest magnitude is below 1 (three significant digits of it, at most 6 decimals), or a
+    percentage with one decimal with ``percent``.
     Missing values print as an empty string; text is left as it is.
     """
     import math
@@ -45,7 +46,7 @@ def column_text(values, percent: bool = False) -> list[str]:
         spec = ",.0f"
     else:
         top = max((abs(float(v)) for v in nums), default=0.0)
-        decimals = 2 if top == 0 else max(0, min(6, 2 - math.floor(math.log10(top))))
+        decimals = 2 if top == 0 else max(2, min(6, 2 - math.floor(math.log10(top))))
         spec = f".{decimals}f"
     out = []
     for v in values:

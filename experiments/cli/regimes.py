@@ -22,6 +22,7 @@ from rich.table import Table
 from experiments.cli._app import cli
 from experiments.cli.common import (
     cache_dir_option,
+    column_text,
     console,
     data_dir_option,
     quiet_option,
@@ -140,8 +141,9 @@ def regimes_run(config: Path, out: Path | None, data_dir: Path | None, overrides
     view.add_column("detector")
     for col in cols:
         view.add_column(col, justify="right")
-    for label, row in table.iterrows():
-        view.add_row(escape(str(label)), *[_num(row.get(c)) for c in cols])
+    texts = [column_text([_value(row.get(c)) for _, row in table.iterrows()]) for c in cols]
+    for label, *cells in zip(table.index, *texts):
+        view.add_row(escape(str(label)), *cells)
     console.print(view)
     if outcome.manifest.get("sample_data"):
         console.print("[bold]SAMPLE data[/bold]: paths show how the framework works, not research results.")
@@ -149,10 +151,9 @@ def regimes_run(config: Path, out: Path | None, data_dir: Path | None, overrides
     console.print(f"Run directory: {outcome.run_dir}  ({stages})")
 
 
-def _num(value) -> str:
-    if value is None or (isinstance(value, float) and value != value):
-        return ""
-    return f"{value:.3g}" if isinstance(value, float) else str(value)
+def _value(value):
+    """A numpy scalar as a Python number (what :func:`column_text` formats)."""
+    return value.item() if hasattr(value, "item") else value
 
 
 @regimes.command("plot")

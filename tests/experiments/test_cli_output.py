@@ -237,3 +237,17 @@ def test_regimes_list_shows_every_detectors_defaults(capsys, monkeypatch) -> Non
                 expected = f"{param}={signature.parameters[param].default!r}"
             assert expected in out, (name, expected)
     assert "n_states=2" in out and "jump_penalty=10.0" in out
+
+
+def test_column_text_uses_one_format_per_column() -> None:
+    from experiments.cli.common import column_text
+
+    floats = column_text([0.0123, 12.5, float("nan"), -3.0, None])
+    assert floats == ["0.01", "12.50", "", "-3.00", ""]  # three significant digits of 12.5: two decimals for all
+    assert column_text([0.0123, 0.5]) == ["0.012", "0.500"]
+    assert column_text([3, 1200.0, 7]) == ["3", "1,200", "7"]  # whole numbers print as integers
+    assert column_text([0.1234, -0.05], percent=True) == ["12.3%", "-5.0%"]
+    assert column_text(["hmm", 1.5]) == ["hmm", "1.50"]  # text is left as it is
+    for values in ([0.000123, 0.5], [123456.7, 2.25], [1e-9, 0.0]):
+        decimals = {len(t.split(".")[1]) if "." in t else 0 for t in column_text(values)}
+        assert len(decimals) == 1, values
