@@ -207,3 +207,22 @@ def test_detectors_report_each_refit_and_cache_reads(tmp_path) -> None:
     assert again.totals == {}
     for label in paths:
         assert cached[label].proba.equals(paths[label].proba)
+
+
+def test_a_sweep_announces_its_runs_and_counts_each_finished_one(tmp_path) -> None:
+    from experiments.sweep import run_sweep
+    from tests.experiments.test_sweep import _sweep_file
+
+    clock = FakeClock()
+    rep = _line_reporter(clock)
+    events: list[str] = []
+    rows = run_sweep(_sweep_file(tmp_path), tmp_path / "runs", workers=1, max_runs=2, progress=rep,
+                     on_event=lambda kind, run, detail: events.append(kind))
+    state = rep.stage
+    assert state is not None and state.name == "runs" and state.parallel
+    assert (state.completed, state.total) == (2, 2) == (events.count("done"), sum(r["status"] == "done" for r in rows))
+    assert _lines(rep)[0] == "03:04:05 runs (2 to do)"
+    rep.close()
+    nothing = Reporter(clock)
+    run_sweep(_sweep_file(tmp_path), tmp_path / "runs", workers=1, max_runs=2, progress=nothing)
+    assert nothing.stage is not None and nothing.stage.completed == 2  # the two other runs of the grid
