@@ -276,9 +276,13 @@ class BarReporter(Reporter):
         )
 
         super().__init__(clock)
+        # what the command prints on stdout meanwhile is drawn above the bars only when stdout is the same
+        # terminal; stdout sent to a file keeps every line (never moved to stderr)
+        same_screen = sys.stdout.isatty()
         self.bars = Progress(TextColumn("[bold]{task.description:<11}"), BarColumn(bar_width=30), MofNCompleteColumn(),
                              TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn(),
-                             TextColumn("{task.fields[detail]}"), console=console, transient=False)
+                             TextColumn("{task.fields[detail]}"), console=console, transient=False,
+                             redirect_stdout=same_screen, redirect_stderr=False)
         self.bars.start()
 
     def _start(self, state: StageState) -> None:
