@@ -25,6 +25,7 @@ manager; leaving it finishes the last stage and stops the heartbeat.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import sys
 import threading
 import time
@@ -39,6 +40,9 @@ NOTE_STAGES = frozenset({"waiting"})
 
 #: Seconds without output after which :class:`LineReporter` writes a heartbeat line.
 HEARTBEAT_SECONDS = 15.0
+
+#: Every line :class:`LineReporter` writes starts so (``HH:MM:SS `` in UTC); an error line never does.
+PROGRESS_LINE = re.compile(r"^\d\d:\d\d:\d\d ")
 
 
 def expect(progress: Progress | None, stage: str, total: int) -> None:
@@ -323,5 +327,5 @@ def make_reporter(quiet: bool = False, console=None, heartbeat: float = HEARTBEA
     return LineReporter(stream=None if console.file is sys.stderr else console.file, heartbeat=heartbeat)
 
 
-__all__ = ["HEARTBEAT_SECONDS", "NOTE_STAGES", "BarReporter", "LineReporter", "NullReporter", "Progress", "Reporter",
+__all__ = ["HEARTBEAT_SECONDS", "NOTE_STAGES", "PROGRESS_LINE", "BarReporter", "LineReporter", "NullReporter", "Progress", "Reporter",
            "StageState", "done", "expect", "make_reporter", "note"]

@@ -17,7 +17,7 @@ import pytest
 from tests import REPO
 from tests.experiments.test_faults_runs import tiny_config
 
-STAGE_LINE = re.compile(r"^\d\d:\d\d:\d\d \S")
+STAGE_LINE = re.compile(r"^\d\d:\d\d:\d\d \S")  # written independently of experiments.progress.PROGRESS_LINE
 
 
 def options_of(*command: str) -> set[str]:
@@ -45,10 +45,11 @@ def runs(tmp_path_factory) -> dict:
     """One tiny run piped (stdout and stderr merged, umask 027, --top 2) and the same config with --quiet."""
     folder = tmp_path_factory.mktemp("runs")
     config = tiny_config(folder, figures=True, report=True)
+    env = {"FACTOR_REGIMES_CACHE": str(folder / "cache")}  # a cache of its own: the first run computes regimes
     piped = run_cli("run", str(config), "--runs-dir", str(folder / "runs"), "--out", str(folder / "piped"),
-                    "--top", "2", cwd=folder, merged=True, umask=0o027)
+                    "--top", "2", cwd=folder, merged=True, umask=0o027, env=env)
     quiet = run_cli("run", str(config), "--runs-dir", str(folder / "runs"), "--out", str(folder / "quiet"),
-                    "--top", "2", "--quiet", cwd=folder)
+                    "--top", "2", "--quiet", cwd=folder, env=env)
     return {"folder": folder, "piped": piped, "quiet": quiet}
 
 

@@ -67,11 +67,17 @@ def snapshot(root: Path) -> dict[str, str | None]:
 
 
 def assert_one_line_error(result, *names: str) -> str:
-    """Exit status 2, one line ``error: ...`` naming each of ``names``, no traceback."""
+    """Exit status 2, one line ``error: ...`` naming each of ``names``, no traceback.
+
+    Progress lines a piped command wrote before it failed (:data:`experiments.progress.PROGRESS_LINE`) are
+    not part of the error.
+    """
+    from experiments.progress import PROGRESS_LINE
+
     err = result.stderr if hasattr(result, "stderr") else result
     assert getattr(result, "returncode", 2) == 2, (result.returncode, err)
     assert "Traceback" not in err, err
-    lines = err.strip().splitlines()
+    lines = [line for line in err.strip().splitlines() if not PROGRESS_LINE.match(line)]
     assert len(lines) == 1 and lines[0].startswith("error: "), err
     for name in names:
         assert name in lines[0], (name, lines[0])
