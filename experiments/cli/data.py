@@ -137,7 +137,7 @@ def data_fetch(series: tuple[str, ...], cache_dir: Path | None, timeout: float, 
                     failures.append(f"{key}: {text}")
     if failures:
         what = "; ".join(failures) if len(keys) == 1 else f"{', '.join(failures)} (reasons above)"
-        raise FactorRegimesError(f"{len(failures)} of {len(keys)} downloads failed: {what}"
+        raise FactorRegimesError(f"{len(failures)} of {len(keys)} downloads failed; {what}"
                                  + (f"; {FETCH_HINT}" if hint else ""))
 
 

@@ -116,7 +116,7 @@ def test_fetch_prints_each_failure_once_and_progress_on_stderr(tmp_path: Path) -
     for name in ("F-F_Research_Data_Factors_CSV.zip", "F-F_Momentum_Factor_CSV.zip"):
         assert both.count(name) == 1, both  # each reason once
     errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
-    assert len(errors) == 1 and "2 of 2 downloads failed: ff3_monthly, mom_monthly" in errors[0]
+    assert len(errors) == 1 and "2 of 2 downloads failed; ff3_monthly, mom_monthly (reasons above)" in errors[0]
     assert [line for line in result.stderr.splitlines() if STAGE_LINE.match(line)][0].endswith("downloads (2 to do)")
     named = set(re.findall(r"--[a-z][a-z-]+", errors[0]))
     assert named - {"--data-dir"} <= options_of("data", "fetch")  # --data-dir: the other commands' option

@@ -28,7 +28,7 @@ from experiments.catalog import Catalog
 from experiments.config import config_hash
 from experiments.outdir import RunTargetError
 from experiments.runner import resolve, run_config
-from tests import REPO
+from tests import REPO, without_progress
 
 ROOT = REPO
 QUICKSTART = ROOT / "configs" / "quickstart.yaml"
@@ -53,8 +53,10 @@ def cli(*args: str, cwd: Path | None = None, timeout: float = 240) -> subprocess
     """The real entry point in a subprocess, with this checkout first on the path."""
     env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
            "MPLBACKEND": "Agg"}
-    return subprocess.run([sys.executable, "-m", "experiments.cli", *args], capture_output=True, text=True,
-                          timeout=timeout, cwd=cwd, env=env)
+    result = subprocess.run([sys.executable, "-m", "experiments.cli", *args], capture_output=True, text=True,
+                            timeout=timeout, cwd=cwd, env=env)
+    result.stderr = without_progress(result.stderr)  # progress lines are tested in test_cli_output
+    return result
 
 
 def snapshot(root: Path) -> dict[str, str | None]:
