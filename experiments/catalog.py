@@ -278,27 +278,28 @@ class Catalog:
     def trials(self) -> pd.DataFrame:
         """Every distinct strategy tried, per target and evaluation window, across the done runs.
 
-        One row per strategy of :meth:`strategies` with ``target`` (the ``target`` column of the run's
-        ``metrics.csv``: the target, the ``+``-joined targets, or ``benchmark``), ``window_start``,
-        ``window_end``, ``periods_per_year`` (:func:`periods_per_year`) and ``n_trials``: the number of
-        distinct strategies with that target, window and frequency. A strategy that
-        appears in several runs with the same Sharpe ratio and length (static exposure in every run of a
-        sweep, say) is one trial and one row.
+        One row per strategy of :meth:`strategies` with ``source`` (the run's data source: ``sample``,
+        ``local``, ``download``, ``csv``), ``target`` (the ``target`` column of the run's ``metrics.csv``: the
+        target, the ``+``-joined targets, or ``benchmark``), ``window_start``, ``window_end``,
+        ``periods_per_year`` (:func:`periods_per_year`) and ``n_trials``: the number of distinct strategies
+        with that source, target, window and frequency (a search on the offline sample is no trial of a
+        search on published data). A strategy that appears in several runs with the same Sharpe ratio and
+        length (static exposure in every run of a sweep, say) is one trial and one row.
         """
         frame = self.strategies()
         if frame.empty:
             return frame
-        windows = {r["config_hash"]: (r["window_start"], r["window_end"]) for r in self._rows()}
-        frame["window_start"] = frame["config_hash"].map(lambda h: windows[h][0])
-        frame["window_end"] = frame["config_hash"].map(lambda h: windows[h][1])
+        rows = {r["config_hash"]: r for r in self._rows()}
+        frame["source"] = frame["config_hash"].map(lambda h: rows[h].get("source") or "unknown")
+        frame["window_start"] = frame["config_hash"].map(lambda h: rows[h]["window_start"])
+        frame["window_end"] = frame["config_hash"].map(lambda h: rows[h]["window_end"])
         if "target" not in frame:  # catalogs recorded before the target was stored with each strategy
             frame["target"] = None
         frame["target"] = [t if isinstance(t, str) else StrategyKey.from_label(s).target
                            for t, s in zip(frame["target"], frame["strategy"])]
-        rows = {r["config_hash"]: r for r in self._rows()}
         frame["periods_per_year"] = frame["config_hash"].map(
             lambda h: rows[h].get("periods_per_year") or periods_per_year(rows[h]["run_dir"]))
-        group = ["target", "window_start", "window_end", "periods_per_year"]
+        group = ["source", "target", "window_start", "window_end", "periods_per_year"]
         frame = frame.drop_duplicates([*group, "strategy", "sharpe", "n_periods"])
         frame["n_trials"] = frame.groupby(group, dropna=False)["strategy"].transform("size")
         return frame.reset_index(drop=True)

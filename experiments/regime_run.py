@@ -32,17 +32,19 @@ from pathlib import Path
 import pandas as pd
 
 from experiments.config import build_study, config_hash
-from experiments.figures.regimes import write_regime_figures
+from experiments.figures.regimes import regime_figure_count, write_regime_figures
 from experiments.outdir import RunTargetError
+from experiments.progress import expect
 from experiments.run_result import FLOAT
 from experiments.rundir import write_manifest
 from experiments.runner import staged_dir
+from experiments.schema import ConfigError
 from experiments.study import StudySpec, detect_study_regimes, regime_data
 from plumbing.atomic import atomic_write_text
 from plumbing.paths import cache_root
 from plumbing.threads import capped
 from regimes import calendar
-from regimes.data import DataSource, make_source
+from regimes.data import CONFIG_DATA_DIR_HINT, DataSource, NoDataDirectory, make_source
 from regimes.evaluation import evaluation_table
 from regimes.pipeline import RegimeData, risk_off_table
 from regimes.walkforward import RegimePath
@@ -72,7 +74,11 @@ class RegimeRunOutcome:
 
 def config_source(config: dict) -> DataSource:
     """The data source a resolved config names (as a full run builds it)."""
-    return make_source(config["data"]["source"], data_dir=config["data"].get("dir"), path=config["data"].get("path"))
+    try:
+        return make_source(config["data"]["source"], data_dir=config["data"].get("dir"),
+                           path=config["data"].get("path"))
+    except NoDataDirectory:
+        raise ConfigError(f"data.source: local: {CONFIG_DATA_DIR_HINT}") from None
 
 
 def regime_stage(config: dict, source: DataSource | None = None, use_cache: bool = True,
@@ -142,13 +148,13 @@ def run_regimes(config: dict, run_dir: Path, progress: Progress | None = None, u
 def _write_outputs(config: dict, stage: RegimeStage, table: pd.DataFrame, timings: dict, source: DataSource,
                    tmp: Path, started: str, t0: float, say: Progress) -> dict:
     t_out = time.perf_counter()
-    say("outputs", "tables")
+    say("tables", "regimes.csv and regime_evaluation.csv")
     write_regimes_csv(stage.paths, tmp / "regimes.csv")
     atomic_write_text(tmp / "regime_evaluation.csv", table.to_csv(float_format=FLOAT))
     figures: dict[str, Path] = {}
     if config["outputs"]["figures"]:
-        say("outputs", "figures")
-        figures = write_regime_figures(stage.paths, stage.data.panel, tmp / "figures")
+        expect(say, "figures", regime_figure_count(stage.paths))
+        figures = write_regime_figures(stage.paths, stage.data.panel, tmp / "figures", progress=say)
     dates = stage.data.dates
     extra = {"kind": "regimes", "decision_dates": {"first": dates[0].date().isoformat(),
                                                    "last": dates[-1].date().isoformat(), "n": len(dates),
@@ -162,7 +168,7 @@ def _write_outputs(config: dict, stage: RegimeStage, table: pd.DataFrame, timing
     timings["total"] = time.perf_counter() - t0
     manifest = _manifest(config, tmp, started, finished, timings, source, stage, extra)
     if config["outputs"]["report"]:
-        say("outputs", "report")
+        say("report", "report.html")
         write_regime_report(config, manifest, table, figures, tmp)
         timings["outputs"] = time.perf_counter() - t_out
         timings["total"] = time.perf_counter() - t0

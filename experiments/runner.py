@@ -35,6 +35,7 @@ from experiments.outdir import (
     run_lock,
     target_path,
 )
+from experiments.progress import expect
 from experiments.run_result import RunResult
 from experiments.rundir import write_analysis_figures, write_manifest
 from experiments.schema import ConfigError
@@ -42,7 +43,7 @@ from experiments.study import StudyResult, run_study
 from plumbing.errors import DataError, FactorRegimesError, FactorRegimesWarning
 from plumbing.paths import cache_root
 from plumbing.threads import capped
-from regimes.data import DataSource, make_source
+from regimes.data import CONFIG_DATA_DIR_HINT, DataSource, NoDataDirectory, make_source
 from regimes.features import FEATURES, build_features
 from regimes.panel import EX_POST_COLUMNS, build_panel
 from regimes.specs import DetectorSpec, resolve_panel
@@ -115,6 +116,8 @@ def preflight(config: dict, config_path: str | Path, located: dict | None = None
     data = config["data"]
     try:
         source = make_source(data["source"], data_dir=data.get("dir"), path=data.get("path"))
+    except NoDataDirectory:
+        raise ConfigError(f"{where('data', 'source')}: data.source: local: {CONFIG_DATA_DIR_HINT}") from None
     except DataError as exc:
         if exc.path is not None:
             raise  # names the data folder
@@ -230,6 +233,8 @@ def _compute_and_write(config: dict, run_dir: Path, tmp: Path, say: Progress, us
     context = AnalysisContext(config=config, source=source, panel=panel, result=result)
     analyses = []
     analysis_seconds: dict[str, float] = {}
+    if config.get("analyses"):
+        expect(say, "analyses", len(config["analyses"]))
     for item in config.get("analyses") or []:
         say("analyses", item["name"])
         t_a = time.perf_counter()
@@ -238,14 +243,13 @@ def _compute_and_write(config: dict, run_dir: Path, tmp: Path, say: Progress, us
     chash = config_hash(config)
     try:
         t_out = time.perf_counter()
-        say("outputs", "tables")
+        say("tables", "tables and manifest")
         run = RunResult.from_study(result, config, analyses)
         run.save(tmp)
         write_analysis_figures(analyses, tmp, figures=config["outputs"]["figures"])
         if config["outputs"]["figures"] and result is not None:
             from experiments.figures.run import write_figures
-            say("outputs", "figures")
-            write_figures(result, tmp / "figures")
+            write_figures(result, tmp / "figures", progress=say)
         timings = dict(result.timings) if result is not None else {}
         timings.update({f"analysis:{k}": v for k, v in analysis_seconds.items()})
         finished = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
@@ -254,7 +258,7 @@ def _compute_and_write(config: dict, run_dir: Path, tmp: Path, say: Progress, us
                                       panel=panel, records=records)
         if config["outputs"]["report"]:
             from experiments.report import write_report
-            say("outputs", "report")
+            say("report", "report.html")
             write_report(run, tmp)
         timings["outputs"] = time.perf_counter() - t_out
         timings["total"] = time.perf_counter() - t0

@@ -48,6 +48,7 @@ from allocation.forecasting import (
 from allocation.importance import native_importance, permutation_importance
 from allocation.risk import trailing_vol
 from allocation.stats import pbo_cscv
+from experiments.progress import expect
 from experiments.strategy_key import BUY_AND_HOLD, STATIC, StrategyKey
 from plumbing.errors import DataError, FactorRegimesError
 from regimes.data.sources import DataSource
@@ -228,6 +229,8 @@ def run_study(spec: StudySpec, source: DataSource, progress=None) -> StudyResult
     for b in sorted(bases - {m["name"] for m in models}):
         models.append({"name": b})
     forecasts: dict[tuple[str, str], ForecastResult] = {}
+    expect(say, "forecasts", len({(t, _label(c) + (f"@{d}" if d else "")) for t in spec.assets for c in models
+                                  for d in (list(paths) if _build_forecaster(c, spec.seed).uses_regimes else [None])}))
     for target in spec.assets:
         for config in models:
             model = _build_forecaster(config, spec.seed)

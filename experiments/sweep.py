@@ -228,7 +228,8 @@ def _run_one(config: dict, run_dir: str, source=None) -> dict:
 
 def run_sweep(path: str | Path, runs_dir: str | Path = "runs", executor: str | None = None, workers: int | None = None,
               scheduler: str | None = None, max_runs: int | None = None, extra: tuple[str, ...] = (),
-              on_event: Callable[[str, PlannedRun, str], None] | None = None) -> list[dict]:
+              on_event: Callable[[str, PlannedRun, str], None] | None = None,
+              progress: Callable[..., None] | None = None) -> list[dict]:
     """Run the sweep's pending runs; returns one status row per planned run.
 
     Parameters
@@ -242,8 +243,21 @@ def run_sweep(path: str | Path, runs_dir: str | Path = "runs", executor: str | N
         Address of a running Dask scheduler (``tcp://host:8786``).
     max_runs : int, optional
         Run at most this many pending runs, then stop (the rest stay pending).
+    on_event : callable, optional
+        ``on_event(kind, run, detail)`` with kind ``skip``, ``start``, ``done``, ``failed`` or ``note``.
+    progress : callable, optional
+        A reporter of :mod:`experiments.progress`: stage ``"runs"`` with the number of runs to do, one item
+        finished per run done or failed (in the order they finish).
     """
-    say = on_event or (lambda event, run, detail: None)
+    from experiments.progress import done as item_done
+    from experiments.progress import expect
+
+    def say(event: str, run: PlannedRun, detail: str) -> None:
+        if on_event is not None:
+            on_event(event, run, detail)
+        if event in ("done", "failed"):
+            item_done(progress, "runs", f"{event} {run.hash} {' '.join(run.overrides[-3:])}")
+
     _, planned = plan_sweep(path, runs_dir, extra)
     settings, _ = read_yaml(path)
     executor = executor or settings.get("executor") or "local"
@@ -260,6 +274,7 @@ def run_sweep(path: str | Path, runs_dir: str | Path = "runs", executor: str | N
     todo = pending if max_runs is None else pending[:max_runs]
     failures: dict[str, str] = {}
     if todo:
+        expect(progress, "runs", len(todo))
         if executor not in ("local", "dask"):
             raise ConfigError(f"executor must be 'local' or 'dask', not {executor!r}")
         _SHARED.clear()

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
@@ -24,6 +25,55 @@ except ImportError:  # not POSIX: temporaries are unlocked, and stale ones are l
 
 #: Suffix of the temporaries of :func:`atomic_write_bytes`.
 PART = ".part"
+
+_UMASK_LOCK = threading.Lock()
+_UMASK: int | None = None
+
+
+def process_umask() -> int:
+    """The process umask, read once and remembered.
+
+    Read from ``/proc/self/status`` where the kernel reports it (Linux), which
+    changes nothing; elsewhere ``os.umask`` is set and restored at once under a
+    lock (the only way to read it), the first time only.
+    """
+    global _UMASK
+    with _UMASK_LOCK:
+        if _UMASK is None:
+            _UMASK = _umask_from_proc()
+            if _UMASK is None:
+                current = os.umask(0o022)
+                os.umask(current)
+                _UMASK = current
+        return _UMASK
+
+
+def _umask_from_proc() -> int | None:
+    try:
+        with open("/proc/self/status", encoding="ascii", errors="replace") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def file_mode() -> int:
+    """Permission bits of a new file as ``open()`` would create it: ``0o666`` less the umask."""
+    return 0o666 & ~process_umask()
+
+
+def publish_mode(fh: BinaryIO) -> None:
+    """Give a temporary of :func:`locked_temp` the mode of an ordinary new file, before its rename.
+
+    ``tempfile.mkstemp`` creates files readable by their owner only (``0600``);
+    a file renamed into place should carry the user's umask like any other.
+    """
+    try:
+        os.fchmod(fh.fileno(), file_mode())
+    except (AttributeError, NotImplementedError):  # no fchmod on this platform: keep mkstemp's mode
+        pass
 
 
 @contextlib.contextmanager
@@ -127,6 +177,7 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
         fh.write(data)
         fh.flush()
         os.fsync(fh.fileno())
+        publish_mode(fh)
         os.replace(tmp, target)
 
 

@@ -65,7 +65,8 @@ def history_dates(panel: Panel, end: str | None = None) -> pd.DatetimeIndex:
 
 
 def detect(spec: DetectorSpec, panels: Mapping[str, Panel], decision_dates: pd.DatetimeIndex, schedule: Schedule,
-           seed: int | None = 0, cache_dir: str | Path | None = None) -> RegimePath:
+           seed: int | None = 0, cache_dir: str | Path | None = None,
+           on_refit: Callable[[int, int, pd.Timestamp], None] | None = None) -> RegimePath:
     """Walk-forward path of one detector at ``decision_dates``.
 
     Parameters
@@ -87,6 +88,8 @@ def detect(spec: DetectorSpec, panels: Mapping[str, Panel], decision_dates: pd.D
         Default ``random_state`` of the detector.
     cache_dir : path, optional
         Regime cache root (None: no cache).
+    on_refit : callable, optional
+        Progress hook ``on_refit(i, n, date)`` (:func:`regimes.walkforward.walk_forward`).
 
     Returns
     -------
@@ -102,7 +105,8 @@ def detect(spec: DetectorSpec, panels: Mapping[str, Panel], decision_dates: pd.D
             return value * DAYS_PER_MONTH if isinstance(value, int) and not isinstance(value, bool) else value
         schedule = replace(schedule, window_length=rows(schedule.window_length),
                            min_history=rows(schedule.min_history))
-    return walk_forward(spec.build(seed), features, decision_dates, schedule, name=spec.label, cache_dir=cache_dir)
+    return walk_forward(spec.build(seed), features, decision_dates, schedule, name=spec.label, cache_dir=cache_dir,
+                        on_refit=on_refit)
 
 
 @dataclass
@@ -191,19 +195,33 @@ class RegimeData:
         return spec if self.frequency == "monthly" else replace(spec, frequency=self.frequency)
 
     def detect(self, spec: DetectorSpec, schedule: Schedule, seed: int | None = 0,
-               cache_dir: str | Path | None = None) -> RegimePath:
+               cache_dir: str | Path | None = None,
+               on_refit: Callable[[int, int, pd.Timestamp], None] | None = None) -> RegimePath:
         """:func:`detect` at :attr:`dates`."""
         spec = self.resolve(spec)
-        return detect(spec, self.panels([spec.frequency]), self.dates, schedule, seed=seed, cache_dir=cache_dir)
+        return detect(spec, self.panels([spec.frequency]), self.dates, schedule, seed=seed, cache_dir=cache_dir,
+                      on_refit=on_refit)
 
     def detect_all(self, specs: Sequence[DetectorSpec], schedule: Schedule, seed: int | None = 0,
                    cache_dir: str | Path | None = None, progress: Progress | None = None) -> dict[str, RegimePath]:
-        """One path per spec, keyed by label, in the specs' order."""
+        """One path per spec, keyed by label, in the specs' order.
+
+        ``progress(stage, detail)`` hears stage ``"regimes <label>"`` once per refit of each detector whose
+        path is computed, after ``progress.expect(stage, n_refits)`` when the callable has it (a reporter of
+        :mod:`experiments.progress` then shows refits k of n), and once for a path read from the cache.
+        """
         paths: dict[str, RegimePath] = {}
         for spec in specs:
+            on_refit = None
             if progress is not None:
-                progress("regimes", spec.label)
-            paths[spec.label] = self.detect(spec, schedule, seed=seed, cache_dir=cache_dir)
+                def on_refit(i: int, n: int, date: pd.Timestamp, stage: str = f"regimes {spec.label}") -> None:
+                    expect = getattr(progress, "expect", None)
+                    if i == 0 and expect is not None:
+                        expect(stage, n)
+                    progress(stage, f"refit {i + 1} of {n} at {date:%Y-%m-%d}")
+            paths[spec.label] = self.detect(spec, schedule, seed=seed, cache_dir=cache_dir, on_refit=on_refit)
+            if progress is not None and paths[spec.label].info.get("cache") == "hit":
+                progress(f"regimes {spec.label}", "read from the regime cache")
         return paths
 
 

@@ -30,6 +30,7 @@ import hashlib
 import importlib.metadata
 import inspect
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -263,7 +264,8 @@ class _Identity:
 @capped
 def walk_forward(detector: RegimeDetector, features: pd.DataFrame, decision_dates: pd.DatetimeIndex | None = None,
                  schedule: Schedule | None = None, standardize: bool | None = None, name: str | None = None,
-                 cache_dir: str | Path | None = None) -> RegimePath:
+                 cache_dir: str | Path | None = None,
+                 on_refit: Callable[[int, int, pd.Timestamp], None] | None = None) -> RegimePath:
     """Run ``detector`` walk-forward over ``features``.
 
     Parameters
@@ -287,6 +289,9 @@ def walk_forward(detector: RegimeDetector, features: pd.DataFrame, decision_date
         Folder for cached results (entries in ``<cache_dir>/regimes``);
         None disables caching. A bad entry is discarded, recomputed and
         reported by one :class:`regimes.regime_cache.RegimeCacheWarning`.
+    on_refit : callable, optional
+        ``on_refit(i, n, date)`` before refit ``i`` (0-based) of ``n`` at decision ``date``, for progress
+        reports; never called when the path comes from the cache.
 
     Returns
     -------
@@ -310,7 +315,7 @@ def walk_forward(detector: RegimeDetector, features: pd.DataFrame, decision_date
             problem = str(exc)
             regime_cache.report(f"regime cache: discarded entry {entry} for {name}: {problem}; recomputed")
     started = time.perf_counter()
-    path = _run(detector, feats, dates, schedule, scale, name)
+    path = _run(detector, feats, dates, schedule, scale, name, on_refit)
     status = "off" if entry is None else ("recomputed" if problem else "miss")
     path.info.update({"cache": status, "seconds": time.perf_counter() - started,
                       "features": list(features.columns), "schedule": asdict(schedule), "standardize": scale,
@@ -357,7 +362,7 @@ def _from_cache(loaded: dict, template: RegimeDetector, name: str, dates: pd.Dat
 
 
 def _run(template: RegimeDetector, feats: pd.DataFrame, dates: pd.DatetimeIndex, schedule: Schedule, scale: bool,
-         name: str) -> RegimePath:
+         name: str, on_refit: Callable[[int, int, pd.Timestamp], None] | None = None) -> RegimePath:
     values = feats.to_numpy(dtype=float)
     pos = feats.index.searchsorted(dates, side="right") - 1  # last feature row dated <= t
     fresh = pos >= 0
@@ -377,8 +382,11 @@ def _run(template: RegimeDetector, feats: pd.DataFrame, dates: pd.DatetimeIndex,
     records: list[Alignment] = []
     selected: dict[str, dict] = {}  # refit date -> parameters chosen in-fold / feature weights
     align = schedule.align_labels and aligns(template)
-    for block_start, block_stop in zip(starts, [*starts[1:], len(eligible)]):
+    n_refits = len(starts)
+    for i, (block_start, block_stop) in enumerate(zip(starts, [*starts[1:], len(eligible)])):
         block = eligible[block_start: block_stop]
+        if on_refit is not None:
+            on_refit(i, n_refits, dates[block[0]])
         train_end = pos[block[0]]
         train_start = 0 if schedule.window == "expanding" else calendar.window_start(feats.index, train_end,
                                                                                      schedule.window_length)

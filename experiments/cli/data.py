@@ -13,6 +13,8 @@ from experiments.cli.common import (
     cache_dir_option,
     console,
     data_dir_option,
+    quiet_option,
+    reporter,
     resolve_source,
     source_option,
 )
@@ -89,16 +91,21 @@ def _short(path: str, src: DataSource) -> str:
 @click.option("--retries", type=click.IntRange(min=1), default=3, show_default=True, help="Attempts per file.")
 @click.option("--mirror", "mirrors", multiple=True, metavar="PUBLISHER=URL",
               help=f"Fetch a publisher's files from another base URL (publishers: {', '.join(PUBLISHERS)}).")
+@quiet_option
 def data_fetch(series: tuple[str, ...], cache_dir: Path | None, timeout: float, retries: int,
-               mirrors: tuple[str, ...]) -> None:
+               mirrors: tuple[str, ...], quiet: bool) -> None:
     """Download the official files from their publishers into the cache.
 
     Each payload is validated before it replaces a cached copy, and a
     manifest (URL, time, sha256, coverage) is written beside it. The S&P 500
     comes from Stooq's free CSV endpoint; if it is unavailable, put a
     Yahoo-layout GSPC.csv in a folder and use --data-dir.
+
+    Standard output gets one line per file (fetched, or failed with its reason); progress goes to
+    standard error (--quiet: none). A failure ends with one error line that does not repeat the reasons.
     """
-    from regimes.data.download import DownloadSource
+    from experiments.progress import expect
+    from regimes.data.download import OFFLINE_HINT, DownloadSource
 
     publishers: dict[str, str] = {}
     for item in mirrors:
@@ -109,18 +116,34 @@ def data_fetch(series: tuple[str, ...], cache_dir: Path | None, timeout: float, 
         publishers[name] = url
     src = DownloadSource(cache_dir=cache_dir, publishers=publishers, timeout=timeout, retries=retries)
     keys = series or DEFAULT_DOWNLOADS
-    failures: list[tuple[str, FactorRegimesError]] = []
-    for key in keys:
-        try:
-            rec = src.fetch(key)
-            console.print(f"fetched {key:<12} {rec.first}..{rec.last} {rec.rows:>6,} rows  -> {rec.path}")
-        except FactorRegimesError as exc:
-            if len(keys) > 1:  # progress on stdout; the one error line on stderr names the first failure
-                console.print(f"failed  {key:<12} {escape(str(exc))}", soft_wrap=True)
-            failures.append((key, exc))
+    failures: list[str] = []
+    hint = False
+    with reporter(quiet) as progress:
+        expect(progress, "downloads", len(keys))
+        for key in keys:
+            progress("downloads", key)
+            try:
+                rec = src.fetch(key)
+                console.print(f"fetched {key:<12} {rec.first}..{rec.last} {rec.rows:>6,} rows  -> {rec.path}",
+                              soft_wrap=True)
+            except FactorRegimesError as exc:
+                text = str(exc)
+                hint = hint or text.endswith(f"; {OFFLINE_HINT}")
+                text = text.removesuffix(f"; {OFFLINE_HINT}")
+                if len(keys) > 1:  # each reason once, on stdout; the error line names the keys only
+                    console.print(f"failed  {key:<12} {escape(text)}", soft_wrap=True)
+                    failures.append(key)
+                else:
+                    failures.append(f"{key}: {text}")
     if failures:
-        key, exc = failures[0]
-        raise FactorRegimesError(f"{len(failures)} of {len(keys)} downloads failed; {key}: {exc}")
+        what = "; ".join(failures) if len(keys) == 1 else f"{', '.join(failures)} (reasons above)"
+        raise FactorRegimesError(f"{len(failures)} of {len(keys)} downloads failed; {what}"
+                                 + (f"; {FETCH_HINT}" if hint else ""))
+
+
+#: What a failed download suggests: only options of ``data fetch`` and of the commands that read data.
+FETCH_HINT = ("try again later, with a longer --timeout or more --retries, or from a --mirror; the other "
+              "commands also read local files (--data-dir DIR or FACTOR_REGIMES_DATA_DIR) or the offline sample")
 
 
 @data.command("panel")

@@ -22,8 +22,11 @@ from rich.table import Table
 from experiments.cli._app import cli
 from experiments.cli.common import (
     cache_dir_option,
+    column_text,
     console,
     data_dir_option,
+    quiet_option,
+    reporter,
     resolve_source,
     set_option,
     source_option,
@@ -38,17 +41,64 @@ def regimes() -> None:
 
 @regimes.command("list")
 def regimes_list() -> None:
-    """List the registered detectors with their default features and parameters."""
+    """List the registered detectors with their default features and parameters.
+
+    A parameter shows the value a config gets when it leaves the parameter out: the framework's default for
+    the detector where it sets one, else the estimator's own.
+    """
     from regimes.detectors import DETECTORS
     from regimes.specs import DEFAULTS
 
-    table = Table(title="Regime detectors", title_justify="left")
-    for col in ("name", "features", "frequency", "parameters"):
+    table = Table(title="Regime detectors: default features and parameters (set any of them in a config's "
+                        "regimes.detectors entry)", title_justify="left")
+    for col in ("name", "features", "frequency", "parameters (defaults)"):
         table.add_column(col, overflow="fold")
     for name in DETECTORS.names():
         feats, freq, _ = DEFAULTS[name]
-        table.add_row(name, ", ".join(feats), freq, ", ".join(DETECTORS.parameters(name)))
+        defaults = detector_defaults(name)
+        table.add_row(name, ", ".join(feats), freq,
+                      escape(", ".join(f"{k}={v!r}" if v is not REQUIRED else f"{k} (required)"
+                                       for k, v in defaults.items())))
     console.print(table)
+
+
+#: Marks a parameter without a default in :func:`detector_defaults`.
+REQUIRED = object()
+
+
+class _Seed:
+    """The default of ``random_state``: the config's seed (printed as the key that sets it)."""
+
+    def __repr__(self) -> str:
+        return "evaluation.seed"
+
+
+SEED = _Seed()
+
+
+def detector_defaults(name: str) -> dict:
+    """Every parameter of detector ``name`` with the value a config gets when it omits the parameter.
+
+    The framework's defaults (:data:`regimes.specs.DEFAULTS`) override the estimator's signature defaults;
+    ``random_state`` is the config's seed, shown as such.
+    """
+    import inspect
+
+    from regimes.detectors import DETECTORS
+    from regimes.specs import DEFAULTS
+
+    signature = inspect.signature(DETECTORS.get(name))
+    framework = DEFAULTS[name][2]
+    out: dict = {}
+    for param in DETECTORS.parameters(name):
+        if param in framework:
+            out[param] = framework[param]
+        elif param == "random_state":
+            out[param] = SEED
+        else:
+            default = signature.parameters[param].default
+            out[param] = REQUIRED if default is inspect.Parameter.empty else default
+    return out
 
 
 @regimes.command("run")
@@ -63,8 +113,9 @@ def regimes_list() -> None:
 @click.option("--force", is_flag=True,
               help="Replace --out even when it is not a run directory of this config (never the current folder, "
                    "the config or the data).")
+@quiet_option
 def regimes_run(config: Path, out: Path | None, data_dir: Path | None, overrides: tuple[str, ...], runs_dir: Path,
-                no_cache: bool, force: bool) -> None:
+                no_cache: bool, force: bool, quiet: bool) -> None:
     """Run only the regime stage of an experiment CONFIG and write a run directory.
 
     Writes config.yaml, manifest.json, regimes.csv (the filtered risk-off probability of every detector,
@@ -76,11 +127,10 @@ def regimes_run(config: Path, out: Path | None, data_dir: Path | None, overrides
 
     resolved = resolve(config, overrides, data_dir)
     run_dir = out or regime_run_dir(resolved, runs_dir)
-    with console.status("starting") as status:
+    with reporter(quiet) as progress:
         protected = [Path.cwd(), runs_dir / "catalog.sqlite", config, data_dir or resolved["data"].get("dir")]
-        outcome = run_regimes(resolved, run_dir, progress=lambda stage, detail="": status.update(
-            f"[bold]{stage}[/bold] {escape(detail)}"), use_cache=not no_cache, force=force,
-            protected=tuple(p for p in protected if p is not None))
+        outcome = run_regimes(resolved, run_dir, progress=progress, use_cache=not no_cache, force=force,
+                              protected=tuple(p for p in protected if p is not None))
     table = outcome.evaluation
     view = Table(title=f"{escape(resolved['name'])}: regimes {outcome.manifest['decision_dates']['first']}.."
                        f"{outcome.manifest['decision_dates']['last']}", title_justify="left")
@@ -88,8 +138,9 @@ def regimes_run(config: Path, out: Path | None, data_dir: Path | None, overrides
     view.add_column("detector")
     for col in cols:
         view.add_column(col, justify="right")
-    for label, row in table.iterrows():
-        view.add_row(escape(str(label)), *[_num(row.get(c)) for c in cols])
+    texts = [column_text([_value(row.get(c)) for _, row in table.iterrows()]) for c in cols]
+    for label, *cells in zip(table.index, *texts):
+        view.add_row(escape(str(label)), *cells)
     console.print(view)
     if outcome.manifest.get("sample_data"):
         console.print("[bold]SAMPLE data[/bold]: paths show how the framework works, not research results.")
@@ -97,10 +148,9 @@ def regimes_run(config: Path, out: Path | None, data_dir: Path | None, overrides
     console.print(f"Run directory: {outcome.run_dir}  ({stages})")
 
 
-def _num(value) -> str:
-    if value is None or (isinstance(value, float) and value != value):
-        return ""
-    return f"{value:.3g}" if isinstance(value, float) else str(value)
+def _value(value):
+    """A numpy scalar as a Python number (what :func:`column_text` formats)."""
+    return value.item() if hasattr(value, "item") else value
 
 
 @regimes.command("plot")
@@ -130,11 +180,12 @@ def _num(value) -> str:
 @click.option("--no-cache", is_flag=True, help="Recompute regime paths instead of reusing cached ones.")
 @click.option("--out", type=click.Path(path_type=Path), default=Path("figures"), show_default=True,
               help="Folder for the PNG files and the regimes CSV.")
+@quiet_option
 def regimes_plot(config_path: Path | None, overrides: tuple[str, ...], detectors: tuple[str, ...],
                  params: tuple[str, ...], feature_lists: tuple[str, ...], source: str | None, data_dir: Path | None,
                  cache_dir: Path | None, start: str | None, end: str | None, history_start: str | None,
                  refit_every: int | None, min_history: int | None, seed: int | None, no_cache: bool,
-                 out: Path) -> None:
+                 out: Path, quiet: bool) -> None:
     """Run detectors walk-forward (filtered, refit on data up to each date), plot them and write their paths.
 
     Files carry the detector label, its parameters and a hash of everything that defines the path (so a
@@ -176,13 +227,17 @@ def regimes_plot(config_path: Path | None, overrides: tuple[str, ...], detectors
         config = _plot_config(detectors or ("hmm",), params, feature_lists, end, history_start, refit_every,
                               min_history, seed)
         src = resolve_source(source, data_dir, cache_dir)
-    stage = regime_stage(config, src, use_cache=not no_cache)
-    paths = stage.paths
-    first = str(start or config["data"]["start"])
-    last = end or config["data"]["end"]
-    last = None if last is None else str(last)
-    drawn = {label: _crop(path, first, last) for label, path in paths.items()}
-    _draw(drawn, stage, config, src, out, first, last)
+    with reporter(quiet) as progress:
+        stage = regime_stage(config, src, use_cache=not no_cache, progress=progress)
+        paths = stage.paths
+        first = str(start or config["data"]["start"])
+        last = end or config["data"]["end"]
+        last = None if last is None else str(last)
+        drawn = {label: _crop(path, first, last) for label, path in paths.items()}
+        table, notes = _draw(drawn, stage, config, src, out, first, last, progress)
+    console.print(table)
+    for line in notes:
+        console.print(line)
 
 
 def _plot_config(detectors, params, feature_lists, end, history_start, refit_every, min_history, seed) -> dict:
@@ -253,9 +308,12 @@ def plot_stem(spec, config: dict, source_text: str) -> str:
     return f"regimes_{readable}-{digest}"
 
 
-def _draw(paths: dict, stage, config: dict, src, out: Path, first: str, last: str | None) -> None:
+def _draw(paths: dict, stage, config: dict, src, out: Path, first: str, last: str | None,
+          progress=None) -> tuple[Table, list[str]]:
+    """Write the figures and the CSV; returns the summary table and the lines to print after it."""
     from experiments.figures import regime_comparison, regime_timeline
     from experiments.figures.style import save
+    from experiments.progress import expect
     from experiments.regime_run import write_regimes_csv
     from regimes.evaluation import path_summary
 
@@ -267,7 +325,10 @@ def _draw(paths: dict, stage, config: dict, src, out: Path, first: str, last: st
                         f"{stage.data.dates[0].date()}; {escape(src.describe())})", title_justify="left")
     for col in ("detector", "risk-off share", "switches/yr", "Sep-2008", "Aug-2011", "Feb-2020", "file"):
         table.add_column(col, justify="left" if col in ("detector", "file") else "right")
+    expect(progress, "figures", len(paths) + (len(paths) > 1))
     for label, path in paths.items():
+        if progress is not None:
+            progress("figures", label)
         file = save(regime_timeline(path, panel), out / f"{stems[label]}.png")
         s = path_summary(path.risk_off)
         delay = ["-" if s[k] != s[k] else f"{s[k]:.0f}" for k in ("delay_Sep-2008", "delay_Aug-2011", "delay_Feb-2020")]
@@ -277,10 +338,12 @@ def _draw(paths: dict, stage, config: dict, src, out: Path, first: str, last: st
     if len(paths) > 1:
         digest = hashlib.sha256("|".join(stems.values()).encode()).hexdigest()[:8]
         main = f"regimes_comparison-{digest}"
+        if progress is not None:
+            progress("figures", "comparison")
         save(regime_comparison(list(paths.values()), panel), out / f"{main}.png")
     csv = write_regimes_csv(paths, out / f"{main}.csv")
-    console.print(table)
-    console.print("Delays: months from the onset to the first filtered risk-off label ('-': none within 12).")
+    notes = ["Delays: months from the onset to the first filtered risk-off label ('-': none within 12)."]
     if len(paths) > 1:
-        console.print(f"Comparison: {out / (main + '.png')}")
-    console.print(f"Regime paths (dates drawn): {csv}")
+        notes.append(f"Comparison: {out / (main + '.png')}")
+    notes.append(f"Regime paths (dates drawn): {csv}")
+    return table, notes

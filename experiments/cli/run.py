@@ -10,9 +10,11 @@ from rich.table import Table
 
 from experiments.cli._app import cli
 from experiments.cli.common import (
+    column_text,
     console,
     data_dir_option,
-    err_console,
+    quiet_option,
+    reporter,
 )
 from plumbing.errors import FactorRegimesError
 
@@ -31,8 +33,12 @@ from plumbing.errors import FactorRegimesError
 @click.option("--force", is_flag=True,
               help="Replace the run directory even if it is not a run of this config (its contents are deleted). "
                    "Never replaces a folder holding the current folder, the catalog, the config or the data.")
+@click.option("--top", type=click.IntRange(min=0), default=15, show_default=True,
+              help="Rows of the strategy table to print (best Sharpe first within each target; 0: all). "
+                   "metrics.csv holds every row.")
+@quiet_option
 def run_command(config: Path, out: Path | None, data_dir: Path | None, overrides: tuple[str, ...], runs_dir: Path,
-                no_cache: bool, force: bool) -> None:
+                no_cache: bool, force: bool, top: int, quiet: bool) -> None:
     """Run an experiment CONFIG (YAML) and write its run directory: tables, figures, report.html.
 
     The output location is checked before anything is computed, and two runs writing the same
@@ -60,11 +66,7 @@ def run_command(config: Path, out: Path | None, data_dir: Path | None, overrides
 
     previous = signal.signal(signal.SIGTERM, terminate)
     try:
-        with console.status("starting") as status:
-            def progress(stage: str, detail: str = "") -> None:
-                if stage == "waiting":
-                    err_console.print(escape(detail))
-                status.update(f"[bold]{stage}[/bold] {escape(detail)}")
+        with reporter(quiet) as progress:
             try:
                 outcome = run_config(resolved, run_dir, progress=progress, use_cache=not no_cache, force=force,
                                      protected=[p for p in protected if p is not None],
@@ -79,20 +81,22 @@ def run_command(config: Path, out: Path | None, data_dir: Path | None, overrides
                 raise
     finally:
         signal.signal(signal.SIGTERM, previous)
-    _print_summary(outcome)
+    _print_summary(outcome, top)
 
 
-def _print_summary(outcome) -> None:
+def _print_summary(outcome, top: int = 15) -> None:
+    """The run's summary on standard output: analysis tables, the strategies (``top`` rows), where files are."""
     for out in outcome.analyses or []:
         for name, frame in out.tables.items():
             if len(frame) > 40:
                 continue
             table = Table(title=f"{out.title}: {name}", title_justify="left")
             data = frame.reset_index()
+            columns = [column_text(list(data[col])) for col in data.columns]
             for col in data.columns:
                 table.add_column(escape(str(col)), justify="left" if data[col].dtype == object else "right")
-            for row in data.itertuples(index=False):
-                table.add_row(*[escape(f"{v:.4g}" if isinstance(v, float) else str(v)) for v in row])
+            for row in zip(*columns):
+                table.add_row(*[escape(v) for v in row])
             console.print(table)
     if outcome.manifest.get("mixed_vintages"):
         console.print(escape(outcome.manifest["mixed_vintages"]), soft_wrap=True)
@@ -101,16 +105,28 @@ def _print_summary(outcome) -> None:
         console.print(f"Run directory: {outcome.run_dir}")
         console.print(f"Report: {outcome.run_dir / 'report.html'}")
         return
-    m = result.metrics.sort_values(["target", "sharpe"], ascending=[True, False])
-    table = Table(title=f"{escape(outcome.config['name'])}: {len(m)} strategies, {result.window[0]}..{result.window[1]} "
+    ranked = result.metrics.sort_values("sharpe", ascending=False)
+    shown = ranked if top == 0 else ranked.head(top)
+    m = shown.sort_values(["target", "sharpe"], ascending=[True, False])
+    what = f"{len(ranked)} strategies" if len(shown) == len(ranked) else \
+        f"best {len(shown)} of {len(ranked)} strategies by Sharpe"
+    table = Table(title=f"{escape(outcome.config['name'])}: {what}, {result.window[0]}..{result.window[1]} "
                         f"(net of {outcome.config['allocation']['cost_bps']} bps)", title_justify="left")
-    for col in ("strategy", "sharpe", "ann_return", "max_dd", "dsr", "p vs static"):
+    columns = {"strategy": [str(s) for s in m.index],
+               "sharpe": [f"{v:.2f}" if v == v else "" for v in m["sharpe"]],
+               "ann_return": column_text(list(m["ann_return"]), percent=True),
+               "max_dd": column_text(list(m["max_drawdown"]), percent=True),
+               "dsr": [f"{v:.2f}" if v == v else "" for v in m["dsr"]],
+               "p vs static": [f"{v:.3f}" if v == v else "" for v in m.get("sharpe_diff_p", [float("nan")] * len(m))]}
+    for col in columns:
         table.add_column(col, justify="left" if col == "strategy" else "right")
-    for name, row in m.iterrows():
-        p = row.get("sharpe_diff_p", float("nan"))
-        table.add_row(escape(str(name)), f"{row['sharpe']:.2f}", f"{row['ann_return']:.2%}", f"{row['max_drawdown']:.1%}",
-                      f"{row['dsr']:.2f}", "" if p != p else f"{p:.3f}")
+    for row in zip(*columns.values()):
+        table.add_row(*[escape(v) for v in row])
     console.print(table)
+    if len(shown) < len(ranked):
+        left = len(ranked) - len(shown)
+        console.print(f"... {left} more {'row' if left == 1 else 'rows'} in {outcome.run_dir / 'metrics.csv'} "
+                      "(--top 0 prints all)")
     cut = outcome.manifest.get("decision_dates") or {}
     if cut.get("note"):
         console.print(f"[bold]Dates cut by the data[/bold]: {escape(cut['note'])}")

@@ -38,15 +38,32 @@ def runs_list(runs_dir: Path) -> None:
     if frame.empty:
         console.print(f"No runs in {runs_dir}.")
         return
-    table = Table(title=f"Runs in {runs_dir}", title_justify="left")
-    for col in ("config_hash", "name", "status", "finished", "window", "strategies", "best", "sharpe", "dsr"):
-        table.add_column(col, overflow="fold")
+    table = Table(title=f"Runs in {runs_dir}: {len(frame)}", title_justify="left")
+    for col in ("config_hash", "name", "status", "finished", "data", "window", "strategies", "best", "sharpe", "dsr",
+                "reason"):
+        table.add_column(col, overflow="fold", justify="right" if col in ("strategies", "sharpe", "dsr") else "left")
     for _, r in frame.iterrows():
-        status = r["status"] + (" (a rerun failed)" if r["status"] == "done" and r.get("last_failure") else "")
-        table.add_row(r["config_hash"], escape(str(r["name"])), status, str(r["finished"] or ""),
-                      f"{r['window_start'] or ''}..{r['window_end'] or ''}", str(r["n_strategies"] or ""),
-                      escape(str(r["best_strategy"] or "")), _fmt(r["best_sharpe"]), _fmt(r["best_dsr"]))
+        status, reason = r["status"], _text(r.get("last_error"))
+        if status == "done" and _text(r.get("last_failure")):
+            status += " (a rerun failed)"
+        elif status == "done":
+            reason = ""
+        table.add_row(r["config_hash"], escape(str(r["name"])), status, _text(r["finished"]),
+                      escape(_text(r.get("source"))),
+                      f"{_text(r['window_start'])}..{_text(r['window_end'])}" if _text(r["window_start"]) else "",
+                      _count(r["n_strategies"]), escape(_text(r["best_strategy"])), _fmt(r["best_sharpe"]),
+                      _fmt(r["best_dsr"]), escape(reason))
     console.print(table)
+
+
+def _text(value) -> str:
+    """A catalog cell as text ('' for a missing value)."""
+    return "" if value is None or isinstance(value, float) and value != value else str(value)
+
+
+def _count(value) -> str:
+    """A count as an integer ('' when missing; the catalog's frame holds counts as floats beside gaps)."""
+    return "" if value is None or value != value else f"{int(value):,}"
 
 
 def _has_catalog(runs_dir: Path) -> bool:
@@ -101,34 +118,62 @@ def runs_compare(refs: tuple[str, ...], runs_dir: Path, metric: str) -> None:
 @click.option("--metric", default="sharpe", show_default=True)
 @click.option("--top", type=click.IntRange(min=1), default=10, show_default=True)
 def runs_best(runs_dir: Path, metric: str, top: int) -> None:
-    """The best strategies across all finished runs, with the Sharpe deflated for how many were tried.
+    """The best strategies across all finished runs by METRIC, with the Sharpe deflated for how many were tried.
 
+    Runs on the offline sample, on published data and on the user's own panel are ranked in separate tables.
     The deflated Sharpe ratio's trial count is the number of distinct strategies tried, across every run of
-    the catalog, for the same target and evaluation window.
+    the catalog, for the same target, evaluation window and kind of data.
     """
     from experiments.catalog import KEY_METRICS, LOWER_IS_BETTER, Catalog
 
     if metric not in KEY_METRICS:
         raise click.BadParameter(f"choose one of {', '.join(KEY_METRICS)}", param_hint="--metric")
-    frame = Catalog(runs_dir).trials() if _has_catalog(runs_dir) else None
+    catalog = Catalog(runs_dir) if _has_catalog(runs_dir) else None
+    frame = catalog.trials() if catalog is not None else None
     if frame is None or frame.empty:
         console.print(f"No finished runs in {runs_dir}.")
         return
-    frame = deflate_across_trials(frame)
-    best = frame.sort_values(metric, ascending=metric in LOWER_IS_BETTER).head(top)
-    n_runs = frame["config_hash"].nunique()
-    table = Table(title=f"Top {top} of {len(frame)} distinct strategies across {n_runs} runs by "
-                        f"{metric}. DSR trials: the strategies tried across the catalog for the same target and "
-                        "evaluation window", title_justify="left")
-    extra = [metric] if metric != "sharpe" else []
-    for col in ("run", "config_hash", "strategy", *extra, "sharpe", "trials", "E[max sharpe] by luck",
-                "dsr (own run)", "dsr (trials)"):
-        table.add_column(escape(col), overflow="fold")
-    for _, r in best.iterrows():
-        table.add_row(escape(r["run"]), r["config_hash"], escape(r["strategy"]), *[_fmt(r[metric], 3) for _ in extra],
-                      _fmt(r["sharpe"]), str(int(r["n_trials"])), _fmt(r["expected_max_sharpe"]), _fmt(r["dsr"]),
-                      _fmt(r["dsr_trials"]))
-    console.print(table)
+    lower = metric in LOWER_IS_BETTER
+    # runs counted from the catalog: a run whose every strategy repeats another run's is still a run
+    runs_by_kind: dict[str, int] = {}
+    for row in catalog.rows():
+        if row["status"] == "done" and row["n_strategies"]:
+            kind = _data_kind(row["source"])
+            runs_by_kind[kind] = runs_by_kind.get(kind, 0) + 1
+    n_runs_all = sum(runs_by_kind.values())
+    frame["data"] = frame["source"].map(_data_kind)
+    for kind, group in frame.groupby("data", sort=False):
+        # each kind of data on its own: sample-data strategies are never trials of a real-data search
+        group = deflate_across_trials(group.drop(columns="data"))
+        best = group.sort_values(metric, ascending=lower, na_position="last").head(top)
+        n_runs = runs_by_kind.get(kind, group["config_hash"].nunique())
+        table = Table(title=f"{kind}: top {len(best)} of {len(group)} distinct strategies by {metric} "
+                            f"({'lowest' if lower else 'highest'} first), across {n_runs} "
+                            f"{'run' if n_runs == 1 else 'runs'}", title_justify="left")
+        shown = [metric] + [c for c in ("sharpe", "dsr") if c != metric]
+        columns = ["run", "config_hash", "strategy", *[_LABELS.get(c, c) for c in shown], "trials",
+                   "E[max sharpe] by luck", "dsr (trials)"]
+        for col in columns:
+            table.add_column(escape(col), overflow="fold",
+                             justify="left" if col in ("run", "config_hash", "strategy") else "right")
+        for _, r in best.iterrows():
+            table.add_row(escape(r["run"]), r["config_hash"], escape(r["strategy"]),
+                          *[_fmt(r[c], 3 if c not in ("sharpe", "dsr") else 2) for c in shown],
+                          _count(r["n_trials"]), _fmt(r["expected_max_sharpe"]), _fmt(r["dsr_trials"]))
+        console.print(table)
+    console.print(f"{n_runs_all} finished {'run' if n_runs_all == 1 else 'runs'} in {runs_dir}. DSR trials: the "
+                  "strategies tried across the catalog for the same target and evaluation window, on the same "
+                  "kind of data. dsr (own run): deflated Sharpe ratio for the strategies of its run; dsr (trials): "
+                  "deflated for every trial.", soft_wrap=True)
+
+
+#: How ``runs best`` names a run's data source (catalog column ``source``); anything else is published data.
+DATA_KINDS = {"sample": "SAMPLE data", "csv": "own panel (csv)", "unknown": "data source not recorded"}
+
+
+def _data_kind(source: str | None) -> str:
+    return DATA_KINDS.get(source or "", "published data")
+_LABELS = {"dsr": "dsr (own run)"}
 
 
 def deflate_across_trials(frame):

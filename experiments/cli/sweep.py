@@ -12,6 +12,8 @@ from experiments.cli._app import cli
 from experiments.cli.common import (
     console,
     data_dir_option,
+    quiet_option,
+    reporter,
 )
 from plumbing.errors import FactorRegimesError
 
@@ -28,18 +30,28 @@ from plumbing.errors import FactorRegimesError
 @click.option("--max-runs", type=click.IntRange(min=1), default=None, help="Run at most N pending runs, then stop.")
 @data_dir_option
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Override for every run.")
+@quiet_option
 def sweep_command(sweep_file: Path, executor: str | None, workers: int | None, scheduler: str | None, runs_dir: Path,
-                  max_runs: int | None, data_dir: Path | None, overrides: tuple[str, ...]) -> None:
-    """Run a grid of configs (SWEEP_FILE); finished runs are skipped, so an interrupted sweep resumes."""
+                  max_runs: int | None, data_dir: Path | None, overrides: tuple[str, ...], quiet: bool) -> None:
+    """Run a grid of configs (SWEEP_FILE); finished runs are skipped, so an interrupted sweep resumes.
+
+    Each run's outcome is printed on standard output as it finishes (skip, done, failed, note), then the
+    table of every run; progress (runs done of runs to do, ETA) goes to standard error. --quiet prints only
+    the table.
+    """
     from experiments.sweep import run_sweep
 
     extra = tuple(overrides) + (("data.source=local", f"data.dir={data_dir}") if data_dir else ())
 
     def event(kind: str, run, detail: str) -> None:
+        if quiet or kind == "start":  # every run starts at once: the progress bar or lines say how far it got
+            return
         console.print(f"{kind:<7} {run.hash}  {escape(' '.join(run.overrides[-3:]))}"
-                      + (f"  {escape(detail)}" if detail and kind != "start" else ""))
+                      + (f"  {escape(detail)}" if detail else ""), soft_wrap=True)
 
-    rows = run_sweep(sweep_file, runs_dir, executor, workers, scheduler, max_runs, extra, on_event=event)
+    with reporter(quiet) as progress:
+        rows = run_sweep(sweep_file, runs_dir, executor, workers, scheduler, max_runs, extra, on_event=event,
+                         progress=progress)
     table = Table(title=f"Sweep {sweep_file.name}: {sum(r['status'] == 'done' for r in rows)} of {len(rows)} done",
                   title_justify="left")
     for col in ("config_hash", "overrides", "status", "best_sharpe", "best_strategy"):

@@ -107,17 +107,31 @@ def regime_comparison(paths: list[RegimePath], panel: Panel):
     return fig
 
 
-def write_regime_figures(paths: Mapping[str, RegimePath], panel: Panel, folder: Path) -> dict[str, Path]:
+def regime_figure_count(paths: Mapping[str, RegimePath]) -> int:
+    """How many figures :func:`write_regime_figures` considers (each is one ``progress`` item)."""
+    return len(paths) + (len(paths) > 1) + 1
+
+
+def write_regime_figures(paths: Mapping[str, RegimePath], panel: Panel, folder: Path,
+                         progress=None) -> dict[str, Path]:
     """A run's regime figures: ``regimes_<label>.png`` per path, ``regimes_comparison.png`` (two or more paths)
-    and ``transitions.png`` (detectors with a transition matrix); returns ``{name: file}`` in that order."""
+    and ``transitions.png`` (detectors with a transition matrix); returns ``{name: file}`` in that order.
+
+    ``progress(stage, detail)`` hears ``"figures"`` once per figure considered (:func:`regime_figure_count`).
+    """
     from experiments.figures.diagnostics import transition_figure
 
+    say = progress or (lambda stage, detail="": None)
     folder = Path(folder)
-    out = {f"regimes_{label}": save(regime_timeline(path, panel), folder / f"regimes_{label}.png")
-           for label, path in paths.items()}
+    out = {}
+    for label, path in paths.items():
+        say("figures", f"regimes_{label}")
+        out[f"regimes_{label}"] = save(regime_timeline(path, panel), folder / f"regimes_{label}.png")
     if len(paths) > 1:
+        say("figures", "regimes_comparison")
         out["regimes_comparison"] = save(regime_comparison(list(paths.values()), panel),
                                          folder / "regimes_comparison.png")
+    say("figures", "transitions")
     trans = transition_figure(dict(paths))
     if trans is not None:
         out["transitions"] = save(trans, folder / "transitions.png")

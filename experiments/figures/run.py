@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from experiments.figures.diagnostics import (
@@ -16,41 +17,50 @@ from experiments.figures.performance import (
     rolling_sharpe_figure,
     weights_figure,
 )
-from experiments.figures.regimes import write_regime_figures
+from experiments.figures.regimes import regime_figure_count, write_regime_figures
 from experiments.figures.style import save
 
 
-def write_figures(result, folder: Path) -> dict[str, Path]:
-    """Write all figures; returns ``{name: path}`` in the order a report shows them."""
+def write_figures(result, folder: Path, progress=None) -> dict[str, Path]:
+    """Write all figures; returns ``{name: path}`` in the order a report shows them.
+
+    ``progress(stage, detail)`` (:mod:`experiments.progress`) hears ``"figures"`` once per figure, after
+    the number of figures was announced.
+    """
+    from experiments.progress import expect
+
     folder = Path(folder)
-    out: dict[str, Path] = {}
     panel = result.panel
     paths = result.regimes
-    out.update(write_regime_figures(paths, panel, folder))
     returns, meta = result.returns, result.strategies
     first = next(iter(paths.values()), None)
+    jobs: list[tuple[str, Callable]] = []  # (name, draw) in report order; draw() returns a figure or None
     for target in meta["target"].unique():
         key = target.replace("+", "_")
-        out[f"growth_{key}"] = save(growth_figure(returns, meta, target, None if first is None else first.risk_off,
-                                                  "" if first is None else first.name), folder / f"growth_{key}.png")
-        out[f"drawdown_{key}"] = save(drawdown_figure(returns, meta, target), folder / f"drawdown_{key}.png")
-        out[f"rolling_sharpe_{key}"] = save(rolling_sharpe_figure(returns, meta, target,
-                                                                  window=3 * panel.periods_per_year,
-                                                                  periods_per_year=panel.periods_per_year),
-                                            folder / f"rolling_sharpe_{key}.png")
+        jobs.append((f"growth_{key}", lambda t=target: growth_figure(
+            returns, meta, t, None if first is None else first.risk_off, "" if first is None else first.name)))
+        jobs.append((f"drawdown_{key}", lambda t=target: drawdown_figure(returns, meta, t)))
+        jobs.append((f"rolling_sharpe_{key}", lambda t=target: rolling_sharpe_figure(
+            returns, meta, t, window=3 * panel.periods_per_year, periods_per_year=panel.periods_per_year)))
         names = [s for s in _selected(returns, meta, target) if not s.endswith("/static")][:4]
         if names:
-            out[f"weights_{key}"] = save(weights_figure({n: result.backtests[n].weights for n in names}, names),
-                                         folder / f"weights_{key}.png")
+            jobs.append((f"weights_{key}", lambda n=tuple(names): weights_figure(
+                {x: result.backtests[x].weights for x in n}, list(n))))
     factors = panel.frame[list(result.spec.assets)].reindex(returns.index)
     for label, path in paths.items():
-        out[f"distributions_{label}"] = save(distributions_figure(factors, path, panel.frequency), folder / f"distributions_{label}.png")
+        jobs.append((f"distributions_{label}", lambda p=path: distributions_figure(factors, p, panel.frequency)))
     for target in result.spec.assets:
         models = [label for (t, label) in result.forecasts if t == target][:4]
-        out[f"forecasts_{target}"] = save(forecast_figure(result.forecasts, target, models),
-                                          folder / f"forecasts_{target}.png")
+        jobs.append((f"forecasts_{target}", lambda t=target, m=tuple(models): forecast_figure(
+            result.forecasts, t, list(m))))
         if not result.importance.empty:
-            fig = importance_figure(result.importance, target)
-            if fig is not None:
-                out[f"importance_{target}"] = save(fig, folder / f"importance_{target}.png")
+            jobs.append((f"importance_{target}", lambda t=target: importance_figure(result.importance, t)))
+    expect(progress, "figures", regime_figure_count(paths) + len(jobs))
+    out: dict[str, Path] = dict(write_regime_figures(paths, panel, folder, progress=progress))
+    for name, draw in jobs:
+        if progress is not None:
+            progress("figures", name)
+        fig = draw()
+        if fig is not None:
+            out[name] = save(fig, folder / f"{name}.png")
     return out

@@ -15,12 +15,14 @@ from regimes.data.csv_panel import CsvSource
 from regimes.data.download import DownloadSource
 from regimes.data.sample import SampleSource
 from regimes.data.sources import (
+    CONFIG_DATA_DIR_HINT,
     DATA_DIR_ENV,
     DataSource,
     FileRecord,
     LoadedSeries,
     LocalSource,
     MemorySource,
+    NoDataDirectory,
     TruncatedSource,
     default_data_dir,
 )
@@ -33,8 +35,8 @@ SOURCES: Registry[DataSource] = Registry("data source")
 def _local(data_dir: str | Path | None = None) -> LocalSource:
     directory = data_dir if data_dir is not None else default_data_dir()
     if directory is None:
-        raise DataError(None, f"source 'local' needs a data directory: pass --data-dir DIR or set {DATA_DIR_ENV} "
-                              "(or use --source download or --source sample)")
+        raise NoDataDirectory(None, f"source 'local' needs a data directory: pass --data-dir DIR or set "
+                                    f"{DATA_DIR_ENV} (or use --source download or --source sample)")
     return LocalSource(directory)
 
 
@@ -67,5 +69,5 @@ def make_source(name: str = "local", data_dir: str | Path | None = None,
     return SOURCES.create(name, **{k: v for k, v in given.items() if k in SOURCES.parameters(name)})
 
 
-__all__ = ["SOURCES", "CsvSource", "DataSource", "DownloadSource", "FileRecord", "LoadedSeries", "LocalSource",
+__all__ = ["CONFIG_DATA_DIR_HINT", "SOURCES", "NoDataDirectory", "CsvSource", "DataSource", "DownloadSource", "FileRecord", "LoadedSeries", "LocalSource",
            "MemorySource", "SampleSource", "TruncatedSource", "default_data_dir", "make_source"]

@@ -46,7 +46,7 @@ from typing import BinaryIO
 
 import pandas as pd
 
-from plumbing.atomic import locked_temp, remove_stale_temporaries
+from plumbing.atomic import locked_temp, publish_mode, remove_stale_temporaries
 from plumbing.errors import DataError, DataWarning, DownloadError, SeriesMismatch
 from plumbing.paths import CACHE_ENV, cache_root  # noqa: F401 (re-exported for the data CLI)
 from regimes.data import _payload
@@ -235,6 +235,7 @@ class DownloadSource(DataSource):
                 frame = self._verify(series, tmp, url)
                 record = make_record(key, target, frame, origin=self.name, note=_note(url, frame),
                                      sha256=sha256_file(tmp))
+                publish_mode(fh)
                 os.replace(tmp, target)
             manifest = {**record.to_dict(), "url": url, "bytes": nbytes,
                         "fetched_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
@@ -242,6 +243,7 @@ class DownloadSource(DataSource):
                 fh.write(json.dumps(manifest, indent=2).encode())
                 fh.flush()
                 os.fsync(fh.fileno())
+                publish_mode(fh)
                 os.replace(tmp, self.manifest_path(key))
         except OSError as exc:
             raise DownloadError(self.cache_dir, f"cannot write the cache entry of {key}: "

@@ -268,6 +268,19 @@ def default_data_dir() -> Path | None:
     return Path(value) if value else None
 
 
+class NoDataDirectory(DataError):
+    """Source ``local`` without a data directory (neither given nor in the environment).
+
+    The message names the options of the data commands (``--data-dir``, ``--source``); commands that read a
+    config say :data:`CONFIG_DATA_DIR_HINT` instead, since they have no ``--source``.
+    """
+
+
+#: What a command reading an experiment config suggests when no data directory is known.
+CONFIG_DATA_DIR_HINT = (f"no data directory is known: pass --data-dir DIR or set {DATA_DIR_ENV} to a folder of "
+                        "published data files (or --set data.source=download, or --set data.source=sample)")
+
+
 class MemorySource(DataSource):
     """Series given as DataFrames (already validated by the caller), keyed like the catalog.
 

@@ -22,7 +22,7 @@ from experiments.compare import differing_parameters
 from experiments.config import config_hash, load_config
 from experiments.schema import ConfigError
 from experiments.sweep import plan_sweep, run_sweep
-from tests import REPO
+from tests import REPO, without_progress
 
 QUICKSTART = REPO / "configs" / "quickstart.yaml"
 SMALL = {  # fixed for every run: one fast detector, ridge with a fixed alpha (no CV search), one allocator
@@ -43,7 +43,7 @@ def _cli(argv: list[str], capsys, monkeypatch) -> tuple[int, str, str]:
     with pytest.raises(SystemExit) as info:
         cli.main(argv)
     captured = capsys.readouterr()
-    return info.value.code, captured.out, captured.err
+    return info.value.code, captured.out, without_progress(captured.err)
 
 
 def _ok(argv: list[str], capsys, monkeypatch) -> str:

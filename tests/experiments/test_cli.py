@@ -9,12 +9,15 @@ from pathlib import Path
 import pytest
 
 from regimes.data.catalog import CATALOG
+from tests import without_progress
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    """Run the real entry point in a subprocess (exit status and stderr as a user sees them)."""
-    return subprocess.run([sys.executable, "-m", "experiments.cli", *args], capture_output=True, text=True,
-                          timeout=120)
+    """Run the real entry point in a subprocess (exit status and stderr as a user sees them, less progress lines)."""
+    result = subprocess.run([sys.executable, "-m", "experiments.cli", *args], capture_output=True, text=True,
+                            timeout=120)
+    result.stderr = without_progress(result.stderr)
+    return result
 
 
 def test_help_documents_every_subcommand() -> None:

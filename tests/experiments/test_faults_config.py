@@ -20,7 +20,7 @@ import pytest
 from experiments.cli import main
 from experiments.config import load_config
 from experiments.schema import ConfigError
-from tests import REPO
+from tests import REPO, without_progress
 
 CONFIGS = REPO / "configs"
 QUICKSTART = (CONFIGS / "quickstart.yaml").read_text()
@@ -158,7 +158,7 @@ RUN_CASES = [
 def _run_cli(argv: list[str], capsys) -> tuple[int, str]:
     with pytest.raises(SystemExit) as info:
         main(argv)
-    return info.value.code, capsys.readouterr().err
+    return info.value.code, without_progress(capsys.readouterr().err)
 
 
 def _listing(root: Path) -> set[str]:

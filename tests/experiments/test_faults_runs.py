@@ -28,7 +28,7 @@ from experiments.catalog import Catalog
 from experiments.config import config_hash
 from experiments.outdir import RunTargetError
 from experiments.runner import resolve, run_config
-from tests import REPO
+from tests import REPO, without_progress
 
 ROOT = REPO
 QUICKSTART = ROOT / "configs" / "quickstart.yaml"
@@ -53,8 +53,10 @@ def cli(*args: str, cwd: Path | None = None, timeout: float = 240) -> subprocess
     """The real entry point in a subprocess, with this checkout first on the path."""
     env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
            "MPLBACKEND": "Agg"}
-    return subprocess.run([sys.executable, "-m", "experiments.cli", *args], capture_output=True, text=True,
-                          timeout=timeout, cwd=cwd, env=env)
+    result = subprocess.run([sys.executable, "-m", "experiments.cli", *args], capture_output=True, text=True,
+                            timeout=timeout, cwd=cwd, env=env)
+    result.stderr = without_progress(result.stderr)  # progress lines are tested in test_cli_output
+    return result
 
 
 def snapshot(root: Path) -> dict[str, str | None]:
@@ -67,11 +69,17 @@ def snapshot(root: Path) -> dict[str, str | None]:
 
 
 def assert_one_line_error(result, *names: str) -> str:
-    """Exit status 2, one line ``error: ...`` naming each of ``names``, no traceback."""
+    """Exit status 2, one line ``error: ...`` naming each of ``names``, no traceback.
+
+    Progress lines a piped command wrote before it failed (:data:`experiments.progress.PROGRESS_LINE`) are
+    not part of the error.
+    """
+    from experiments.progress import PROGRESS_LINE
+
     err = result.stderr if hasattr(result, "stderr") else result
     assert getattr(result, "returncode", 2) == 2, (result.returncode, err)
     assert "Traceback" not in err, err
-    lines = err.strip().splitlines()
+    lines = [line for line in err.strip().splitlines() if not PROGRESS_LINE.match(line)]
     assert len(lines) == 1 and lines[0].startswith("error: "), err
     for name in names:
         assert name in lines[0], (name, lines[0])

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from tests import without_progress
 from tests.experiments.test_sweep import _sweep_file
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
@@ -97,6 +98,6 @@ def test_killing_a_sweep_leaves_no_worker_running(tmp_path: Path, how: str) -> N
                 "sigint_group": 130}[how]
     assert code == expected, (tmp_path / "err.txt").read_text()
     if how in ("sigterm_sweep", "sigint_sweep", "sigint_group"):  # stopped cleanly: one line, no traceback, no half-written run
-        err_text = (tmp_path / "err.txt").read_text()
+        err_text = without_progress((tmp_path / "err.txt").read_text())  # progress lines: test_cli_output
         assert "Traceback" not in err_text and len(err_text.strip().splitlines()) <= 1, err_text
         assert not [p for p in runs.iterdir() if ".tmp-" in p.name] if runs.exists() else True

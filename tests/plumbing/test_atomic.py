@@ -61,3 +61,41 @@ def test_without_flock_nothing_is_removed(tmp_path: Path, monkeypatch) -> None:
     assert remove_stale_temporaries(tmp_path, lambda name: True) == [] and stale.exists()
     atomic_write_bytes(tmp_path / "a.csv", b"ok")  # writes still work, unlocked
     assert (tmp_path / "a.csv").read_bytes() == b"ok"
+
+
+_MODE_SCRIPT = """
+import os, stat, sys
+from plumbing.atomic import atomic_write_bytes, process_umask
+folder = sys.argv[1]
+atomic_write_bytes(os.path.join(folder, "atomic.csv"), b"x")
+with open(os.path.join(folder, "plain.csv"), "wb") as fh:  # how any program creates a file
+    fh.write(b"x")
+mode = lambda name: stat.S_IMODE(os.stat(os.path.join(folder, name)).st_mode)
+print(oct(mode("atomic.csv")), oct(mode("plain.csv")), oct(process_umask()))
+"""
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o027, 0o002, 0o077])
+def test_written_files_carry_the_users_umask(tmp_path: Path, umask: int) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from tests import REPO
+
+    def child() -> None:
+        os.umask(umask)
+
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    out = subprocess.run([sys.executable, "-c", _MODE_SCRIPT, str(tmp_path)], env=env, preexec_fn=child,
+                         capture_output=True, text=True, check=True).stdout.split()
+    assert out == [oct(0o666 & ~umask), oct(0o666 & ~umask), oct(umask)]
+
+
+def test_the_umask_is_read_without_changing_it() -> None:
+    import os
+
+    first = atomic.process_umask()
+    current = os.umask(0o022)
+    os.umask(current)
+    assert first == current and atomic.process_umask() == current and os.umask(current) == current

@@ -22,7 +22,7 @@ import pytest
 
 from plumbing.errors import DataWarning, DownloadError
 from regimes.data.download import DownloadSource
-from tests import REPO
+from tests import REPO, without_progress
 from tests.regimes.data.test_download import _Server, _source
 from tests.regimes.data.test_faults_download import _snapshot
 
@@ -154,6 +154,7 @@ def test_cli_fetch_states_the_dropped_rows_on_one_line(parts, tmp_path: Path) ->
         result = subprocess.run([sys.executable, "-m", "experiments.cli", "data", "fetch", "--series", "sp500",
                                  "--cache-dir", str(cache), "--retries", "1", "--mirror",
                                  f"stooq={server.url}/stooq"], capture_output=True, text=True, timeout=120, cwd=ROOT)
+    result.stderr = without_progress(result.stderr)  # progress lines are tested in test_cli_output
     assert result.returncode == 0, result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr

@@ -26,7 +26,7 @@ import pytest
 
 from plumbing.errors import DownloadError
 from regimes.data.download import DownloadSource
-from tests import REPO
+from tests import REPO, without_progress
 from tests.regimes.data.test_download import _Server, _source, _zipped
 
 MOM = "/ftp/F-F_Momentum_Factor_CSV.zip"
@@ -287,6 +287,7 @@ def test_cli_fetch_of_another_series_is_one_line(good_fred: Path, shared_data: P
                                  "--cache-dir", str(good_fred), "--retries", "1",
                                  "--mirror", f"fred={server.url}/fred"], capture_output=True, text=True,
                                 timeout=120, cwd=ROOT)
+    result.stderr = without_progress(result.stderr)  # progress lines are tested in test_cli_output
     assert result.returncode == 2 and "Traceback" not in result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: 1 of 1 downloads failed; t10y2y: "), result.stderr
@@ -301,6 +302,7 @@ def test_cli_fetch_against_a_trickling_server_is_one_line(good_mom: Path) -> Non
                                  "mom_monthly", "--cache-dir", str(good_mom), "--timeout", "1", "--retries", "1",
                                  "--mirror", f"french={server.url}/ftp"], capture_output=True, text=True,
                                 timeout=120, cwd=ROOT)
+    result.stderr = without_progress(result.stderr)  # progress lines are tested in test_cli_output
     assert result.returncode == 2 and "Traceback" not in result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "mom_monthly" in lines[0] and "total time allowed (1 s, --timeout)" in lines[0]

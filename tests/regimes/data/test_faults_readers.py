@@ -31,6 +31,7 @@ import pandas as pd
 import pytest
 
 from regimes.data.catalog import spec
+from tests import without_progress
 
 MOM = "F-F_Momentum_Factor.CSV"
 MOM_D = "F-F_Momentum_Factor_daily.CSV"
@@ -43,7 +44,9 @@ VIX = "VIX_History.csv"
 def run_cli(*args: str, prelude: str = "") -> subprocess.CompletedProcess[str]:
     """The real entry point in a subprocess; ``prelude`` is Python run first (fault injection)."""
     code = f"{prelude}\nfrom experiments.cli import main\nmain()"
-    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=120)
+    result = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=120)
+    result.stderr = without_progress(result.stderr)
+    return result
 
 
 def snapshot(folder: Path) -> dict[str, str]:
