@@ -14,6 +14,7 @@ from experiments.figures.performance import (
     drawdown_figure,
     growth_figure,
     rolling_sharpe_figure,
+    shading_detector,
     weights_figure,
 )
 from experiments.figures.regimes import write_regime_figures
@@ -28,11 +29,12 @@ def write_figures(result, folder: Path) -> dict[str, Path]:
     paths = result.regimes
     out.update(write_regime_figures(paths, panel, folder))
     returns, meta = result.returns, result.strategies
-    first = next(iter(paths.values()), None)
     for target in meta["target"].unique():
         key = target.replace("+", "_")
-        out[f"growth_{key}"] = save(growth_figure(returns, meta, target, None if first is None else first.risk_off,
-                                                  "" if first is None else first.name), folder / f"growth_{key}.png")
+        detector, strategy = shading_detector(returns, meta, target)
+        path = paths.get(detector) if detector else None
+        out[f"growth_{key}"] = save(growth_figure(returns, meta, target, None if path is None else path.risk_off,
+                                                  detector or "", strategy), folder / f"growth_{key}.png")
         out[f"drawdown_{key}"] = save(drawdown_figure(returns, meta, target), folder / f"drawdown_{key}.png")
         out[f"rolling_sharpe_{key}"] = save(rolling_sharpe_figure(returns, meta, target),
                                             folder / f"rolling_sharpe_{key}.png")
@@ -40,6 +42,8 @@ def write_figures(result, folder: Path) -> dict[str, Path]:
         if names:
             out[f"weights_{key}"] = save(weights_figure({n: result.backtests[n].weights for n in names}, names),
                                          folder / f"weights_{key}.png")
+    from experiments.tearsheet import write_run_tearsheet_figures
+    out.update(write_run_tearsheet_figures(result, folder))
     factors = panel.frame[list(result.spec.targets)].reindex(returns.index)
     for label, path in paths.items():
         out[f"distributions_{label}"] = save(distributions_figure(factors, path), folder / f"distributions_{label}.png")
