@@ -110,8 +110,8 @@ def log_ticks(low: float, high: float, least: int = 4, most: int = 12) -> list[f
             return ticks
     if len(best) < least:  # a narrow range: evenly spaced round values
         from matplotlib.ticker import MaxNLocator
-        best = [float(v) for v in MaxNLocator(nbins=5, steps=[1, 2, 2.5, 5, 10]).tick_values(low, high)
-                if low <= v <= high and v > 0]
+        locator = MaxNLocator(nbins=6, steps=[1, 2, 2.5, 5, 10], min_n_ticks=least)
+        best = [float(f"{v:.6g}") for v in locator.tick_values(low, high) if low <= v <= high and v > 0]
     return best
 
 
