@@ -97,7 +97,7 @@ def importance_figure(importance: pd.DataFrame, target: str):
         colors = series_colors(table.shape[1])
         table.plot.barh(ax=ax, width=0.8, color=colors)
         hatches = ["", "//", ".."]
-        for k, container in enumerate(ax.containers):  # past twelve models the colours repeat hatched
+        for k, container in enumerate(ax.containers):  # past ten models the colours repeat hatched
             for patch in container:
                 patch.set_hatch(hatches[(k // len(PALETTE)) % len(hatches)])
         ax.axvline(0, color="black", lw=0.6)

@@ -40,15 +40,18 @@ def shading_detector(returns: pd.DataFrame, meta: pd.DataFrame, target: str) -> 
 
 def growth_figure(returns: pd.DataFrame, meta: pd.DataFrame, target: str, risk_off: pd.Series | None,
                   detector: str = "", strategy: str | None = None):
-    """Cumulative growth (log scale) of selected strategies, shaded where ``detector`` (the detector of the
+    """Cumulative growth (log scale) of selected strategies and the benchmarks, shaded where ``detector`` (the detector of the
     regime-aware ``strategy`` drawn, see :func:`shading_detector`) says risk-off (filtered probability > 0.5)."""
     cols = _selected(returns, meta, target)
+    benches = [c for c in meta.index[meta["target"] == "benchmark"] if c in returns.columns and target != "benchmark"]
     with style():
         fig, ax = plt.subplots(figsize=(WIDTH, 4.8))
         for c in cols:
             g = metrics.growth(returns[c])
             ax.plot(g, lw=2.0 if c.endswith("/static") else 1.2, ls="--" if c.endswith("/static") else "-",
                     color="black" if c.endswith("/static") else None, label=c)
+        for c in benches:  # the benchmark, in grey, on every target's chart
+            ax.plot(metrics.growth(returns[c]), lw=2.0, ls=":", color="#7f8c8d", label=c)
         if risk_off is not None:
             shade(ax, (risk_off > 0.5).reindex(returns.index, method="ffill"),
                   label=f"risk-off by {detector} (filtered; the detector of {strategy})" if strategy

@@ -18,15 +18,15 @@ from plumbing.atomic import atomic_write_bytes  # noqa: E402
 RISK_OFF = "#c0392b"
 RISK_ON = "#2e86c1"
 RECESSION = "#7f8c8d"
-#: Twelve distinguishable qualitative colours; past twelve series the cycle repeats them dashed, then dotted
-#: (36 distinct styles), so no two of a chart's series look alike.
-PALETTE = ["#1f4e79", "#c0392b", "#27ae60", "#8e44ad", "#d68910", "#17a589", "#5d6d7e", "#a04000",
-           "#e377c2", "#2e86c1", "#7d8c1f", "#17becf"]
+#: Ten qualitative colours that stay apart (no two greens or two blues); past ten series the cycle repeats
+#: them dashed, then dotted (30 distinct styles), so no two of a chart's series look alike.
+PALETTE = ["#1f4e79", "#c0392b", "#27ae60", "#8e44ad", "#d68910", "#00a3cc", "#8b4513", "#e377c2", "#7d8c1f",
+           "#5d6d7e"]
 LINESTYLES = ["-", "--", ":"]
 
 
 def series_colors(n: int) -> list[str]:
-    """``n`` colours for bars or markers, cycling :data:`PALETTE` (pair with hatches past twelve)."""
+    """``n`` colours for bars or markers, cycling :data:`PALETTE` (pair with hatches past ten)."""
     return [PALETTE[k % len(PALETTE)] for k in range(n)]
 WIDTH = 11.0
 

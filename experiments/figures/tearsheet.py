@@ -57,7 +57,7 @@ def tearsheet_figure(returns: pd.DataFrame, strategy: str, periods_per_year: int
     heights = {"heat": 0.9 + 0.28 * (0 if years is None else len(years)), "vol": 2.6, "beta": 2.6}
     with style():
         fig, axes = plt.subplots(len(panels), 1, figsize=(WIDTH, sum(heights[p] for p in panels) + 0.6 * len(panels)),
-                                 gridspec_kw={"height_ratios": [heights[p] for p in panels], "hspace": 0.55},
+                                 gridspec_kw={"height_ratios": [heights[p] for p in panels], "hspace": 0.45},
                                  squeeze=False)
         axes = dict(zip(panels, axes[:, 0]))
         if heat:
