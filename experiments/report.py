@@ -27,7 +27,7 @@ h1{font-size:1.6em;margin-bottom:.2em}h2{border-bottom:1px solid #d5d8dc;padding
 .scroll{overflow:auto;max-width:100%;max-height:42em;margin:.6em 0;border:1px solid #d5d8dc}
 table{border-collapse:separate;border-spacing:0;font-size:.8em}
 th,td{border-right:1px solid #e5e8e8;border-bottom:1px solid #e5e8e8;padding:3px 6px;white-space:nowrap}
-td.txt{white-space:normal;max-width:32em}table.sticky td:first-child{white-space:nowrap}
+div.long{white-space:normal;width:30em}
 th{background:#eaf2f8;position:sticky;top:0;z-index:1}
 table.sticky td:first-child,table.sticky th:first-child{position:sticky;left:0;background:#fff;z-index:2;
 border-right:2px solid #aeb6bf}table.sticky th:first-child{background:#eaf2f8;z-index:3}
@@ -226,7 +226,8 @@ def _comparison_sections(result, figs: Path) -> list[str]:
         table.index = pd.Index(table["target"] + ": " + table["model"] + " vs " + table["benchmark"],
                                name="comparison")  # one first column that names the row, kept in view
         long_text = [c for c in ("test_reason",) if c in table.columns]
-        table = table[[c for c in table.columns if c not in long_text] + long_text]
+        table = table[[c for c in table.columns if c not in long_text + ["target", "model", "benchmark"]]
+                      + long_text]
         parts += ["<h2>Forecasts</h2>", html_table(table, digits=4),
                   "<p class='muted'>Each row compares a model's forecasts with a benchmark model's on the decision "
                   "dates of the evaluation window; <code>test</code> and <code>test_reason</code> say which test it "
