@@ -146,6 +146,7 @@ def tearsheet_command(returns_csv: Path, benchmark: str | None, regimes_csv: Pat
     import shutil
     import warnings
 
+    from experiments.outdir import RunTargetError
     from experiments.tearsheet import write_tearsheet
     from plumbing.errors import FactorRegimesWarning
 
@@ -157,17 +158,30 @@ def tearsheet_command(returns_csv: Path, benchmark: str | None, regimes_csv: Pat
     if benchmark is not None and returns.shape[1] < 2:
         raise FactorRegimesError(f"{returns_csv}: the benchmark {benchmark!r} is its only column; no strategy to show")
     regimes = read_regimes(regimes_csv, returns.index) if regimes_csv is not None else None
-    if os.path.lexists(target) and (force and not (target.is_dir() and (_is_tearsheet(target)
-                                                                        or not any(target.iterdir())))):
-        from experiments.outdir import kept_aside_path
-        kept = kept_aside_path(target, dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ"))
-        os.replace(target, kept)
-        warnings.warn(FactorRegimesWarning(f"{target} was not a tearsheet folder: moved to {kept}, not deleted"),
-                      stacklevel=1)
-    elif target.is_dir():
-        shutil.rmtree(target)  # an earlier tearsheet (every file its own) or an empty folder
-    path = write_tearsheet(returns, target, source=str(returns_csv), benchmark=benchmark,
-                           # as of each return date: the latest probability dated at or before it
-                           regimes=None if regimes is None else regimes.reindex(returns.index, method="ffill"),
-                           regimes_source=None if regimes_csv is None else str(regimes_csv))
+    from experiments.outdir import ensure_parent, kept_aside_path, remove_empty
+
+    created = ensure_parent(target)
+    tmp = target.parent / f".{target.name}.tmp-{os.getpid()}"  # built aside, renamed into place when complete
+    try:
+        write_tearsheet(returns, tmp, source=str(returns_csv), benchmark=benchmark,
+                        # as of each return date: the latest probability dated at or before it
+                        regimes=None if regimes is None else regimes.reindex(returns.index, method="ffill"),
+                        regimes_source=None if regimes_csv is None else str(regimes_csv))
+        if os.path.lexists(target):
+            if target.is_dir() and (_is_tearsheet(target) or not any(target.iterdir())):
+                shutil.rmtree(target)  # an earlier tearsheet (every file its own) or an empty folder
+            else:  # only with --force (check_out_dir refused it otherwise): kept, not deleted
+                kept = kept_aside_path(target, dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ"))
+                os.replace(target, kept)
+                warnings.warn(FactorRegimesWarning(f"{target} was not a tearsheet folder: moved to {kept}, not "
+                                                   "deleted"), stacklevel=1)
+        os.replace(tmp, target)
+    except OSError as exc:
+        raise RunTargetError(f"{target.parent}: cannot write the tearsheet {target.name} "
+                             f"({exc.strerror or exc})") from None
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if not target.exists():
+            remove_empty(created)
+    path = target / "tearsheet.html"
     console.print(f"Tearsheet: {path}")

@@ -103,6 +103,7 @@ def test_tearsheet_replaces_its_own_folder_but_not_another(inputs, tmp_path: Pat
     kept = [p for p in tmp_path.iterdir() if p.name.startswith("mine.kept-")]
     assert len(kept) == 1 and (kept[0] / "notes.txt").read_text() == "keep me"
     assert (other / "tearsheet.html").is_file()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary folder left behind
 
 
 @pytest.mark.parametrize("mutate, message", [
