@@ -24,7 +24,7 @@ CSS = """
 body{font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;max-width:min(1320px,96vw);margin:2em auto;
 padding:0 1em;color:#1b2631;line-height:1.45}
 h1{font-size:1.6em;margin-bottom:.2em}h2{border-bottom:1px solid #d5d8dc;padding-bottom:.2em;margin-top:1.8em}
-.scroll{overflow:auto;max-width:100%;max-height:42em;margin:.6em 0;border:1px solid #d5d8dc}
+.scroll{overflow:auto;width:fit-content;max-width:100%;max-height:42em;margin:.6em 0;border:1px solid #d5d8dc}
 table{border-collapse:separate;border-spacing:0;font-size:.8em}
 th,td{border-right:1px solid #e5e8e8;border-bottom:1px solid #e5e8e8;padding:3px 6px;white-space:nowrap}
 div.long{white-space:normal;width:30em}

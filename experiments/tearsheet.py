@@ -197,7 +197,8 @@ def write_tearsheet(returns: pd.DataFrame, out_dir: Path, source: str, benchmark
     title = f"Tearsheet: {Path(source).name}"
     head = [f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
             f"<style>{CSS}</style></head><body>", f"<h1>{html.escape(title)}</h1>",
-            f"<p class='muted'>{len(strategies)} strategies from <code>{html.escape(str(source))}</code>, {freq} "
+            f"<p class='muted'>{len(strategies)} {'strategy' if len(strategies) == 1 else 'strategies'} from "
+            f"<code>{html.escape(str(source))}</code>, {freq} "
             f"returns ({ppy} a year), {returns.index[0]:%Y-%m-%d} to {returns.index[-1]:%Y-%m-%d}"
             + (f"; benchmark <code>{html.escape(benchmark)}</code>" if benchmark else "; no benchmark")
             + (f"; regimes from <code>{html.escape(str(regimes_source))}</code> (shading: detector "
