@@ -8,11 +8,11 @@ import numpy as np
 import pandas as pd
 
 
-def _fmt(value: object, digits: int) -> str:
+def _fmt(value: object, digits: int, pct: bool = False) -> str:
     if isinstance(value, (float, np.floating)):
         if np.isnan(value):
             return ""
-        return f"{value:.{digits}f}"
+        return f"{value:.2%}" if pct else f"{value:.{digits}f}"
     return str(value)
 
 
@@ -28,14 +28,27 @@ def markdown_table(frame: pd.DataFrame, digits: int = 3, index: bool = True) -> 
     return "\n".join(lines)
 
 
-def html_table(frame: pd.DataFrame, digits: int = 3, index: bool = True) -> str:
-    """An HTML table of ``frame`` with escaped cells (numbers right-aligned)."""
+#: Text cells longer than this wrap (class ``long``); every other cell stays on one line.
+LONG = 60
+
+
+def html_table(frame: pd.DataFrame, digits: int = 3, index: bool = True, pct: bool = False,
+               pct_columns: tuple[str, ...] = ()) -> str:
+    """An HTML table of ``frame`` with escaped cells (numbers right-aligned), in a horizontally scrolling
+    box whose first column stays in view (CSS classes ``scroll`` and ``sticky``, see the report's style).
+
+    Text longer than :data:`LONG` characters wraps (in a ``div.long``), except in the first column. ``pct`` formats every float as a percentage with two decimals; ``pct_columns`` only those columns.
+    """
     data = frame.reset_index() if index else frame
     numeric = [pd.api.types.is_numeric_dtype(data[c]) for c in data.columns]
+    as_pct = [pct or c in pct_columns for c in data.columns]
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in data.columns)
     body = []
     for row in data.itertuples(index=False):
-        cells = "".join(f'<td class="{"num" if n else "txt"}">{html.escape(_fmt(v, digits))}</td>'
-                        for v, n in zip(row, numeric))
+        texts = [_fmt(v, digits, p) for v, p in zip(row, as_pct)]
+        cells = "".join(f'<td class="num">{html.escape(t)}</td>' if n else
+                        f'<td class="txt"><div class="long">{html.escape(t)}</div></td>' if len(t) > LONG and k else
+                        f'<td class="txt">{html.escape(t)}</td>' for k, (t, n) in enumerate(zip(texts, numeric)))
         body.append(f"<tr>{cells}</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    return (f"<div class='scroll'><table class='sticky'><thead><tr>{head}</tr></thead><tbody>{''.join(body)}"
+            "</tbody></table></div>")

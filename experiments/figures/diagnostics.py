@@ -6,7 +6,14 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from experiments.figures.style import PALETTE, RISK_OFF, RISK_ON, WIDTH, style
+from experiments.figures.style import (
+    PALETTE,
+    RISK_OFF,
+    RISK_ON,
+    WIDTH,
+    series_colors,
+    style,
+)
 from regimes.walkforward import RegimePath, state_names
 
 
@@ -27,7 +34,7 @@ def distributions_figure(factors: pd.DataFrame, path: RegimePath, frequency: str
                             label=f"{name} (n={len(values)}, mean {values.mean():.2%})")
             ax.set_title(f"{col} {frequency} return by regime ({path.name})")
             ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
-            ax.legend()
+            ax.legend(loc="upper left")
         fig.tight_layout()
     return fig
 
@@ -58,18 +65,24 @@ def transition_figure(paths: dict[str, RegimePath]):
 
 
 def forecast_figure(forecasts: dict, target: str, models: list[str]):
-    """Forecast against realized return, one panel per model."""
+    """Forecast against realized return, one panel per model (at most three panels a row, titles wrapped)."""
+    import textwrap
+    ncols = min(len(models), 2 if len(models) == 4 else 3)
+    nrows = -(-len(models) // ncols)
     with style():
-        fig, axes = plt.subplots(1, len(models), figsize=(WIDTH, 3.4), squeeze=False, sharey=True)
-        for ax, (model, color) in zip(axes[0], zip(models, PALETTE)):
+        fig, axes = plt.subplots(nrows, ncols, figsize=(WIDTH, 3.3 * nrows), squeeze=False, sharey=True)
+        for ax in axes.flat[len(models):]:
+            ax.set_visible(False)
+        for ax, (model, color) in zip(axes.flat, zip(models, PALETTE)):
             f = forecasts[(target, model)].frame.dropna()
             ax.scatter(f["forecast"], f["realized"], s=8, alpha=0.5, color=color)
             ax.axhline(0, color="black", lw=0.5)
             ax.axvline(0, color="black", lw=0.5)
             corr = f["forecast"].corr(f["realized"]) if len(f) > 2 else np.nan
-            ax.set_title(f"{model} (corr {corr:.2f})", fontsize=9)
+            ax.set_title(textwrap.fill(f"{model} (corr {corr:.2f})", 40), fontsize=9)
             ax.set_xlabel("forecast")
-        axes[0, 0].set_ylabel(f"realized {target} return")
+        for row in axes:
+            row[0].set_ylabel(f"realized {target} return")
         fig.tight_layout()
     return fig
 
@@ -80,10 +93,15 @@ def importance_figure(importance: pd.DataFrame, target: str):
         return None
     table = rows.pivot_table(index="feature", columns="model", values="mse_increase")
     with style():
-        fig, ax = plt.subplots(figsize=(WIDTH, 3.2 + 0.15 * table.shape[1]))
-        table.plot.barh(ax=ax, width=0.8)
+        fig, ax = plt.subplots(figsize=(WIDTH, 2.0 + 0.12 * table.shape[0] * table.shape[1]))
+        colors = series_colors(table.shape[1])
+        table.plot.barh(ax=ax, width=0.8, color=colors)
+        hatches = ["", "//", ".."]
+        for k, container in enumerate(ax.containers):  # past ten models the colours repeat hatched
+            for patch in container:
+                patch.set_hatch(hatches[(k // len(PALETTE)) % len(hatches)])
         ax.axvline(0, color="black", lw=0.6)
         ax.set_xlabel("increase in out-of-sample MSE when shuffled")
         ax.set_title(f"{target}: permutation importance (out of sample)")
-        ax.legend(fontsize=7, ncol=2)
+        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
     return fig

@@ -7,7 +7,14 @@ import numpy as np
 import pandas as pd
 
 from allocation import metrics
-from experiments.figures.style import WIDTH, date_axis, log_price_axis, shade, style
+from experiments.figures.style import (
+    WIDTH,
+    date_axis,
+    legend_below,
+    log_price_axis,
+    shade,
+    style,
+)
 
 
 def _selected(returns: pd.DataFrame, meta: pd.DataFrame, target: str, top: int = 3) -> list[str]:
@@ -20,24 +27,40 @@ def _selected(returns: pd.DataFrame, meta: pd.DataFrame, target: str, top: int =
     return [s for s in static + uncond[:3] + best if s in returns.columns]
 
 
-def growth_figure(returns: pd.DataFrame, meta: pd.DataFrame, target: str, risk_off: pd.Series | None,
-                  detector: str = ""):
-    """Cumulative growth (log scale) of selected strategies with risk-off shading."""
+def shading_detector(returns: pd.DataFrame, meta: pd.DataFrame, target: str) -> tuple[str | None, str | None]:
+    """The detector whose risk-off periods a target's growth chart shades: that of the best regime-aware
+    strategy drawn (by Sharpe), with that strategy's name; ``(None, None)`` when none is drawn."""
     cols = _selected(returns, meta, target)
+    regime = [c for c in cols if meta.loc[c, "regime_model"] != "none"]
+    if not regime:
+        return None, None
+    best = max(regime, key=lambda c: metrics.sharpe(returns[c]))
+    return str(meta.loc[best, "regime_model"]), best
+
+
+def growth_figure(returns: pd.DataFrame, meta: pd.DataFrame, target: str, risk_off: pd.Series | None,
+                  detector: str = "", strategy: str | None = None):
+    """Cumulative growth (log scale) of selected strategies and the benchmarks, shaded where ``detector`` (the detector of the
+    regime-aware ``strategy`` drawn, see :func:`shading_detector`) says risk-off (filtered probability > 0.5)."""
+    cols = _selected(returns, meta, target)
+    benches = [c for c in meta.index[meta["target"] == "benchmark"] if c in returns.columns and target != "benchmark"]
     with style():
         fig, ax = plt.subplots(figsize=(WIDTH, 4.8))
         for c in cols:
             g = metrics.growth(returns[c])
             ax.plot(g, lw=2.0 if c.endswith("/static") else 1.2, ls="--" if c.endswith("/static") else "-",
                     color="black" if c.endswith("/static") else None, label=c)
+        for c in benches:  # the benchmark, in grey, on every target's chart
+            ax.plot(metrics.growth(returns[c]), lw=2.0, ls=":", color="#7f8c8d", label=c)
         if risk_off is not None:
             shade(ax, (risk_off > 0.5).reindex(returns.index, method="ffill"),
-                  label=f"risk-off ({detector}, filtered)")
+                  label=f"risk-off by {detector} (filtered; the detector of {strategy})" if strategy
+                  else f"risk-off ({detector}, filtered)")
         log_price_axis(ax)
         ax.set_ylabel("growth of 1 (log scale)")
         ax.set_title(f"{target}: net cumulative growth against static exposure")
-        ax.legend(loc="upper left", ncol=2)
         date_axis(ax)
+        legend_below(ax)
     return fig
 
 
@@ -51,8 +74,8 @@ def drawdown_figure(returns: pd.DataFrame, meta: pd.DataFrame, target: str):
         ax.set_ylabel("drawdown")
         ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
         ax.set_title(f"{target}: drawdowns")
-        ax.legend(loc="lower left", ncol=2)
         date_axis(ax)
+        legend_below(ax)
     return fig
 
 
@@ -74,8 +97,8 @@ def rolling_sharpe_figure(returns: pd.DataFrame, meta: pd.DataFrame, target: str
         ax.axhline(0, color="black", lw=0.6)
         ax.set_ylabel(f"rolling {window}-{period} Sharpe")
         ax.set_title(f"{target}: rolling {window}-{period} Sharpe ratio")
-        ax.legend(loc="lower left", ncol=2)
         date_axis(ax)
+        legend_below(ax)
     return fig
 
 
@@ -88,7 +111,7 @@ def weights_figure(weights: dict[str, pd.DataFrame], names: list[str]):
                 ax.step(w.index, w[col], where="post", lw=1.0, label=col)
             ax.set_ylabel("weight")
             ax.set_title(name, loc="left", fontsize=9)
-            ax.legend(loc="upper right")
+            ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
         date_axis(axes[-1, 0])
         fig.tight_layout()
     return fig

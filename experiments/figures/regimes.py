@@ -62,7 +62,7 @@ def regime_timeline(path: RegimePath, panel: Panel, threshold: float = 0.5):
         shade(ax, risk_off > threshold, label=f"risk-off (filtered p > {threshold:g})")
         _recessions(ax, frame)
         ax.set_ylabel("S&P 500 (log scale)")
-        ax.legend(loc="upper left")
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
         ax.set_title(f"Regimes: {path.name} (walk-forward, filtered; refits: {len(path.refit_dates)})")
         ax = axes[1]
         if "vix" in frame:
@@ -94,14 +94,15 @@ def regime_comparison(paths: list[RegimePath], panel: Panel):
         ax.set_ylabel("S&P 500")
         ax.set_title("Filtered risk-off probability by detector (walk-forward)")
         if "nber_recession" in frame:
-            ax.legend(loc="upper left")
+            ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
         for ax, path in zip(axes[1:], paths):
             p = path.risk_off.reindex(frame.index)
             _recessions(ax, frame)
             ax.fill_between(p.index, 0, p.fillna(0).to_numpy(), color=RISK_OFF, alpha=0.7, step="post", lw=0)
+            ax.axhline(0.5, color="black", lw=0.5, ls="--")
             ax.set_ylim(0, 1)
-            ax.set_yticks([])
-            ax.set_ylabel(path.name, rotation=0, ha="right", va="center")
+            ax.set_yticks([0, 0.5, 1], ["0", "0.5", "1"], fontsize=7)
+            ax.set_ylabel(f"{path.name}\nP(risk-off)", rotation=0, ha="right", va="center", fontsize=8)
             ax.grid(False)
         date_axis(axes[-1])
     return fig

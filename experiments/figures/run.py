@@ -15,6 +15,7 @@ from experiments.figures.performance import (
     drawdown_figure,
     growth_figure,
     rolling_sharpe_figure,
+    shading_detector,
     weights_figure,
 )
 from experiments.figures.regimes import regime_figure_count, write_regime_figures
@@ -33,12 +34,13 @@ def write_figures(result, folder: Path, progress=None) -> dict[str, Path]:
     panel = result.panel
     paths = result.regimes
     returns, meta = result.returns, result.strategies
-    first = next(iter(paths.values()), None)
     jobs: list[tuple[str, Callable]] = []  # (name, draw) in report order; draw() returns a figure or None
     for target in meta["target"].unique():
         key = target.replace("+", "_")
-        jobs.append((f"growth_{key}", lambda t=target: growth_figure(
-            returns, meta, t, None if first is None else first.risk_off, "" if first is None else first.name)))
+        detector, strategy = shading_detector(returns, meta, target)
+        path = paths.get(detector) if detector else None
+        jobs.append((f"growth_{key}", lambda t=target, p=path, d=detector, s=strategy: growth_figure(
+            returns, meta, t, None if p is None else p.risk_off, d or "", s)))
         jobs.append((f"drawdown_{key}", lambda t=target: drawdown_figure(returns, meta, t)))
         jobs.append((f"rolling_sharpe_{key}", lambda t=target: rolling_sharpe_figure(
             returns, meta, t, window=3 * panel.periods_per_year, periods_per_year=panel.periods_per_year)))
@@ -63,4 +65,8 @@ def write_figures(result, folder: Path, progress=None) -> dict[str, Path]:
         fig = draw()
         if fig is not None:
             out[name] = save(fig, folder / f"{name}.png")
+    from experiments.tearsheet import write_run_tearsheet_figures
+    if progress is not None:
+        progress("figures", "tearsheets")
+    out.update(write_run_tearsheet_figures(result, folder))
     return out

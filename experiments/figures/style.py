@@ -18,7 +18,16 @@ from plumbing.atomic import atomic_write_bytes  # noqa: E402
 RISK_OFF = "#c0392b"
 RISK_ON = "#2e86c1"
 RECESSION = "#7f8c8d"
-PALETTE = ["#1f4e79", "#c0392b", "#27ae60", "#8e44ad", "#d68910", "#17a589", "#5d6d7e", "#a04000"]
+#: Ten qualitative colours that stay apart (no two greens or two blues); past ten series the cycle repeats
+#: them dashed, then dotted (30 distinct styles), so no two of a chart's series look alike.
+PALETTE = ["#1f4e79", "#c0392b", "#27ae60", "#8e44ad", "#d68910", "#00a3cc", "#8b4513", "#e377c2", "#7d8c1f",
+           "#5d6d7e"]
+LINESTYLES = ["-", "--", ":"]
+
+
+def series_colors(n: int) -> list[str]:
+    """``n`` colours for bars or markers, cycling :data:`PALETTE` (pair with hatches past ten)."""
+    return [PALETTE[k % len(PALETTE)] for k in range(n)]
 WIDTH = 11.0
 
 RC = {
@@ -34,7 +43,7 @@ RC = {
     "grid.alpha": 0.25,
     "legend.fontsize": 8,
     "legend.frameon": False,
-    "axes.prop_cycle": matplotlib.cycler(color=PALETTE),
+    "axes.prop_cycle": matplotlib.cycler(linestyle=LINESTYLES) * matplotlib.cycler(color=PALETTE),
 }
 
 
@@ -81,15 +90,55 @@ def date_axis(ax) -> None:
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
 
 
+#: Mantissas of log-axis ticks, coarsest first: the first set giving at least four ticks is used.
+LOG_SUBS = ((1.0,), (1.0, 2.0, 5.0), (1.0, 1.5, 2.0, 3.0, 5.0, 7.0),
+            (1.0, 1.25, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0))
+
+
+def log_ticks(low: float, high: float, least: int = 4, most: int = 12) -> list[float]:
+    """Readable tick values for a log axis spanning ``[low, high]`` (both > 0): at least ``least`` where the
+    range allows, at most ``most``, as round numbers (1, 2, 5, ... then finer mantissas, then even steps)."""
+    low, high = max(low, 1e-12), max(high, low * (1 + 1e-9))
+    decades = range(int(np.floor(np.log10(low))), int(np.ceil(np.log10(high))) + 1)
+    best: list[float] = []
+    for subs in LOG_SUBS:
+        ticks = [float(f"{m * 10.0 ** d:.6g}") for d in decades for m in subs if low <= m * 10.0 ** d <= high]
+        if len(ticks) > most:
+            break
+        best = ticks
+        if len(ticks) >= least:
+            return ticks
+    if len(best) < least:  # a narrow range: evenly spaced round values
+        from matplotlib.ticker import MaxNLocator
+        locator = MaxNLocator(nbins=6, steps=[1, 2, 2.5, 5, 10], min_n_ticks=least)
+        best = [float(f"{v:.6g}") for v in locator.tick_values(low, high) if low <= v <= high and v > 0]
+    return best
+
+
 def log_price_axis(ax) -> None:
-    """Log scale with plain tick labels (1,000 not 10^3)."""
-    from matplotlib.ticker import FuncFormatter, LogLocator
+    """Log scale with plain tick labels (1,000 not 10^3) and four to twelve round ticks; call after plotting."""
+    from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
     ax.set_yscale("log")
+    ax.autoscale_view()
     low, high = ax.get_ylim()
-    subs = (1.0, 2.0, 5.0) if high / max(low, 1e-12) > 20 else (1.0, 1.25, 1.5, 2.0, 3.0, 5.0, 7.5)
-    ax.yaxis.set_major_locator(LogLocator(base=10, subs=subs, numticks=30))
-    ax.yaxis.set_minor_formatter(FuncFormatter(lambda v, _: ""))
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}" if v >= 10 else f"{v:g}"))
+    ax.yaxis.set_major_locator(FixedLocator(log_ticks(low, high)))
+    ax.yaxis.set_minor_locator(NullLocator())
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}" if v >= 100 else f"{v:g}"))
+    ax.set_ylim(low, high)
+
+
+def legend_below(ax, ncol: int | None = None, **kwargs) -> None:
+    """A legend under the axes (never over the data), in as many columns as its labels allow."""
+    handles, labels = ax.get_legend_handles_labels()
+    if not labels:
+        return
+    if ncol is None:
+        longest = max(len(label) for label in labels)
+        ncol = max(1, min(len(labels), 4 if longest <= 24 else 3 if longest <= 34 else 2))
+    from matplotlib.transforms import offset_copy
+    below = offset_copy(ax.transAxes, fig=ax.figure, y=-30, units="points")  # clear of the date tick labels
+    ax.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.0), bbox_transform=below, ncol=ncol,
+              **kwargs)
 
 
 def save(fig, path: str | Path) -> Path:

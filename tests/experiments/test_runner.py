@@ -75,6 +75,22 @@ def test_the_written_config_loads_back_to_the_same_config_and_hash(quickstart_ru
     assert json.loads((out / "manifest.json").read_text())["config_hash"] == config_hash(again)
 
 
+def test_report_shows_every_column_of_metrics_csv(quickstart_runs) -> None:
+    """The strategies table holds every column of metrics.csv (in a scrolling table whose first column is sticky),
+    each strategy by name, and the tearsheets of the selected strategies."""
+    _, [(out, _), _] = quickstart_runs
+    html = (out / "report.html").read_text()
+    start = html.index("<h2>Strategies</h2>")
+    table = html[html.index("<table class='sticky'>", start):html.index("</table>", start)]
+    header = table[:table.index("</thead>")]
+    metrics = pd.read_csv(out / "metrics.csv")
+    for col in metrics.columns:
+        assert f"<th>{col}</th>" in header, col
+    for name in metrics["strategy"]:
+        assert f">{name}<" in table, name
+    assert "<h2>Tearsheets</h2>" in html and "<b>Yearly returns</b>" in html and "<b>Worst drawdowns</b>" in html
+
+
 def test_same_config_and_seed_give_identical_outputs(quickstart_runs) -> None:
     _, [(a, _), (b, _)] = quickstart_runs
     cache = json.loads((b / "manifest.json").read_text())["regime_cache"]
