@@ -36,7 +36,9 @@ FLOAT = "%.10g"
 TABLES = {"metrics": ("metrics.csv", 1), "forecast_metrics": ("forecast_metrics.csv", 0),
           "regimes": ("regimes.csv", 1), "returns": ("returns.csv", 1), "weights": ("weights.csv", 0),
           "forecasts": ("forecasts.csv", 0), "breakdown": ("regime_breakdown.csv", 0),
-          "importance": ("importance.csv", 0)}
+          "importance": ("importance.csv", 0), "market": ("market.csv", 1)}
+#: Tables older run directories may lack (read as empty).
+OPTIONAL_TABLES = ("market",)
 #: Columns read as dates (besides a ``date`` index).
 DATE_COLUMNS = ("date",)
 
@@ -95,6 +97,9 @@ class Comparison:
     breakdown: pd.DataFrame
     importance: pd.DataFrame
     statistics: dict
+    #: The series betas are measured against when the run has no benchmark (the panel's ``Mkt-RF``, named
+    #: ``market (Mkt-RF)``); no column when there is a benchmark or no market factor.
+    market: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def keys(self) -> dict[str, StrategyKey]:
@@ -166,7 +171,8 @@ class RunResult:
                    "regimes": risk_off_table(study.regimes), "returns": returns,
                    "weights": weights[["date", "strategy", "asset", "weight"]],
                    "forecasts": forecasts.reset_index()[["date", "target", "model", "forecast", "realized"]],
-                   "breakdown": study.breakdown, "importance": study.importance}
+                   "breakdown": study.breakdown, "importance": study.importance,
+                   "market": market_frame(study, returns.index)}
             statistics = {"evaluation_window": list(study.window), "n_strategies": int(study.metrics.shape[0]),
                           "pbo": study.pbo, "spa": study.spa, "stepm": study.stepm, "mcs": study.mcs,
                           "methods": STATISTICS_METHODS}
@@ -206,7 +212,8 @@ class RunResult:
             raise FactorRegimesError(f"{run_dir / 'config.yaml'}: not a readable run config ({exc})") from None
         comparison = None
         if (run_dir / "metrics.csv").is_file():
-            frames = {attr: from_csv(_read(run_dir / name), levels) for attr, (name, levels) in TABLES.items()}
+            frames = {attr: from_csv(_read(run_dir / name), levels) for attr, (name, levels) in TABLES.items()
+                      if attr not in OPTIONAL_TABLES or (run_dir / name).is_file()}
             comparison = Comparison(**frames, statistics=_read_json(run_dir / "statistics.json"))
         analyses = []
         for item in config.get("analyses") or []:
@@ -218,6 +225,19 @@ class RunResult:
             data = _read_json(run_dir / declared.json_name) if declared.json_name else {}
             analyses.append(AnalysisResult(name=item["name"], title=declared.title, tables=tables, data=data))
         return cls(config=config, manifest=manifest, comparison=comparison, analyses=analyses)
+
+
+def market_frame(study, index: pd.Index) -> pd.DataFrame:
+    """What a run's betas are measured against without a benchmark: the panel's market factor at ``index``.
+
+    Shape ``(len(index), 1)`` named ``market (Mkt-RF)``, or no column when the study has a benchmark (the
+    benchmark's returns serve) or its panel has no ``Mkt-RF``. Values are dated like the returns they
+    explain (the market's return over each period), so they are never used for a decision.
+    """
+    frame = pd.DataFrame(index=index)
+    if not study.spec.benchmarks and "Mkt-RF" in study.panel.frame.columns:
+        frame["market (Mkt-RF)"] = study.panel.frame["Mkt-RF"].reindex(index)
+    return frame
 
 
 def analysis_result(name: str, out: AnalysisOutput) -> AnalysisResult:

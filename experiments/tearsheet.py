@@ -17,6 +17,7 @@ from allocation import metrics
 from allocation import tearsheet_stats as ts
 from experiments.tables import html_table
 from plumbing.atomic import atomic_write_text
+from regimes.panel import infer_periods_per_year
 
 #: The ``kind`` a tearsheet folder's manifest.json records (how the command recognizes its own output).
 KIND = "tearsheet"
@@ -79,13 +80,21 @@ def run_selection(result) -> dict:
     returns = result.returns
     if benches:
         market = returns[benches[0]].rename(benches[0])
-    elif "Mkt-RF" in result.panel.frame.columns:
-        market = result.panel.frame["Mkt-RF"].reindex(returns.index).rename("market (Mkt-RF)")
     else:
-        market = None
+        saved = getattr(result, "market", None)  # a loaded run (experiments.run_result.Comparison)
+        if saved is None:
+            from experiments.run_result import market_frame
+            saved = market_frame(result, returns.index)
+        market = saved.iloc[:, 0] if saved.shape[1] else None
+    regimes = result.regimes
+    if isinstance(regimes, pd.DataFrame):  # regimes.csv: one risk-off probability column per detector
+        risk_off = {label: regimes[label] for label in regimes.columns}
+    else:
+        risk_off = {label: path.risk_off for label, path in regimes.items()}
+    panel = getattr(result, "panel", None)
+    ppy = int(panel.periods_per_year) if panel is not None else infer_periods_per_year(returns.index)
     return {"strategies": strategies, "comparisons": comparisons, "detectors": detectors, "market": market,
-            "risk_off": {label: path.risk_off for label, path in result.regimes.items()},
-            "periods_per_year": int(result.panel.periods_per_year)}
+            "risk_off": risk_off, "periods_per_year": ppy}
 
 
 def write_run_tearsheet_figures(result, folder: Path) -> dict[str, Path]:

@@ -15,7 +15,7 @@ from tests.experiments.test_cli import run_cli
 
 QUICKSTART = REPO / "configs" / "quickstart.yaml"
 EXPECTED = ["config.yaml", "manifest.json", "metrics.csv", "forecast_metrics.csv", "regimes.csv", "returns.csv",
-            "weights.csv", "forecasts.csv", "regime_breakdown.csv", "importance.csv", "statistics.json",
+            "weights.csv", "forecasts.csv", "regime_breakdown.csv", "importance.csv", "market.csv", "statistics.json",
             "report.html", "figures"]
 
 
