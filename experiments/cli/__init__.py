@@ -16,7 +16,7 @@ from collections.abc import Iterator
 import click
 from rich.markup import escape
 
-from experiments.cli import data, regimes, run, runs, sweep  # noqa: F401 (each registers its commands)
+from experiments.cli import data, regimes, replicate, run, runs, sweep  # noqa: F401 (each registers its commands)
 from experiments.cli._app import cli
 from experiments.cli.common import err_console
 from plumbing.errors import FactorRegimesError, FactorRegimesWarning
