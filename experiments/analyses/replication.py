@@ -320,9 +320,9 @@ def replicate_aliyev2025(ctx: AnalysisContext, start: str = "2000-01", end: str 
                        "factors_vintage": _file_vintage(ctx, "ff3_monthly"),
                        "features": [f"{f}_lag1" for f in FEATURES], "window": [start, end]}}
     reps = int(ctx.config["evaluation"].get("bootstrap_reps", 1000) if bootstrap_reps is None else bootstrap_reps)
-    stats_table = board.statistics(series, reps, seed)
+    stats_table, p_values = board.statistics(series, reps, seed)
     result["statistics"] = board.statistics_data(stats_table)
-    result["scoreboard"] = board.rows(bands, published, variants)
+    result["scoreboard"] = board.rows(bands, published, variants, p_values)
     result["paper_source"] = (paper or {}).get("source")
     out_tables = {**tables(result), "replication_statistics": stats_table}
     html_text = report_html(result) + board.html(stats_table, result["scoreboard"], paper)

@@ -27,12 +27,14 @@ from experiments.tables import html_table
 STUDY = "aliyev_2025"
 AS_PUBLISHED = ["r2_alpha1", "rmse_alpha1", "best_alpha", "r2_best", "rmse_best",
                 "sharpe_dynamic", "sharpe_static", "mean_dynamic", "mean_static"]
+#: Backtests whose Ledoit-Wolf p-value (dynamic against static) can be banded: ``sharpe_diff_p_<backtest>``.
+P_VALUE_BACKTESTS = ["as_published", "test_only_alpha1", "walk_forward_ridge"]
 VARIANTS = ["in_sample_best_alpha", "test_only_alpha1", "test_only_best_alpha", "as_published_299_rows",
             "walk_forward_ridge"]
 GAP = ("the Ken French library revised its whole momentum history in 2025; the paper used an earlier vintage "
        "(the run's report measures the HML revision and explains the rest)")
-GAIN_GAP = ("a gain at or below 0 means timing did not beat holding UMD under this protocol; the as-published "
-            "gain trades on predictions for the model's own training months")
+GAIN_GAP = ("timing did not beat holding UMD under this protocol; the as-published gain trades on predictions "
+            "for the model's own training months")
 STAT_COLUMNS = ["sharpe", "psr", "dsr", "sharpe_ci_low", "sharpe_ci_high", "sharpe_diff", "sharpe_diff_p",
                 "sharpe_diff_p_hac"]
 SERIES_LABELS = {"as_published": "as published (in-sample, every row)", "test_only_alpha1": "test months, alpha=1"}
@@ -48,7 +50,8 @@ def _gain_name(variant: str) -> str:
 def figure_names(detectors: list[str]) -> list[str]:
     """Every figure the study can put on the scoreboard, given its walk-forward detectors."""
     variants = VARIANTS + [f"walk_forward_regime_conditioned@{d}" for d in detectors]
-    return AS_PUBLISHED + [_gain_name(v) for v in variants]
+    return (AS_PUBLISHED + [_gain_name(v) for v in variants]
+            + [f"sharpe_diff_p_{b}" for b in P_VALUE_BACKTESTS + variants[len(VARIANTS):]])
 
 
 def check_bands(paper: dict | None, detectors: list[str]) -> dict[str, dict]:
@@ -56,15 +59,22 @@ def check_bands(paper: dict | None, detectors: list[str]) -> dict[str, dict]:
     return {} if paper is None else check_paper_spec(STUDY, paper, figures=figure_names(detectors))
 
 
-def rows(bands: dict[str, dict], published: dict, variants: dict) -> list[dict[str, Any]]:
-    """Scoreboard rows of the banded figures (as-published values and each variant's Sharpe gain)."""
+def rows(bands: dict[str, dict], published: dict, variants: dict, p_values: dict[str, float]
+         ) -> list[dict[str, Any]]:
+    """Scoreboard rows of the banded figures: as-published values, each variant's Sharpe gain and the
+    Ledoit-Wolf p-values (``p_values``: backtest label -> p, from :func:`statistics`)."""
     values = {k: published[k] for k in AS_PUBLISHED}
+    values.update({f"sharpe_diff_p_{k.replace('@', '_')}": p for k, p in p_values.items()})
     values.update({_gain_name(k): v["sharpe_dynamic"] - v["sharpe_static"] for k, v in variants.items()})
-    gaps = {k: GAP if k in AS_PUBLISHED else GAIN_GAP for k in bands}
+    gaps = {k: GAP for k in bands if k in AS_PUBLISHED}
+    for k, band in bands.items():  # explains a gain outside its band only
+        value = values.get(k)
+        if k.startswith("gain_") and value is not None and not band["band_low"] <= value <= band["band_high"]:
+            gaps[k] = GAIN_GAP
     return scoreboard_rows(STUDY, bands, values, gaps=gaps)
 
 
-def statistics(series: dict[str, pd.DataFrame], reps: int, seed: int) -> pd.DataFrame:
+def statistics(series: dict[str, pd.DataFrame], reps: int, seed: int) -> tuple[pd.DataFrame, dict[str, float]]:
     """The framework's statistics of each backtest, dynamic against static.
 
     Parameters
@@ -77,14 +87,18 @@ def statistics(series: dict[str, pd.DataFrame], reps: int, seed: int) -> pd.Data
     pandas.DataFrame
         Index ``(backtest, strategy)``; columns :data:`STAT_COLUMNS`. Each backtest's statistics use its own
         months only; the as-published backtest's include its training months (in-sample, labelled).
+    dict
+        Backtest label (the key of ``series``) -> Ledoit-Wolf bootstrap p-value of dynamic against static.
     """
-    parts = {}
+    parts, p_values = {}, {}
     for label, frame in series.items():
         table = strategy_statistics(frame[["static", "dynamic"]], {"dynamic": "static"}, bootstrap_reps=reps,
                                     seed=seed)
         parts[SERIES_LABELS.get(label, label.replace("_", " ").replace("@", " @ "))] = \
             table[[c for c in STAT_COLUMNS if c in table]]
-    return pd.concat(parts, names=["backtest", "strategy"])
+        p = table.loc["dynamic"].get("sharpe_diff_p", float("nan"))
+        p_values[label] = None if pd.isna(p) else float(p)
+    return pd.concat(parts, names=["backtest", "strategy"]), p_values
 
 
 def statistics_data(table: pd.DataFrame) -> dict:

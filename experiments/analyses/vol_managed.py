@@ -11,7 +11,9 @@ falling from about 18 to under 3.
 
 With a ``paper`` parameter (the replication config), the figures of the first period (the paper's) become
 scoreboard rows (:mod:`experiments.analyses.scoreboard`): ``sharpe_plain``, ``sharpe_scaled``,
-``gain_scaled_vs_plain``, ``excess_kurtosis_plain``, ``excess_kurtosis_scaled``. Every period also gets the
+``gain_scaled_vs_plain``, ``excess_kurtosis_plain``, ``excess_kurtosis_scaled``, and beyond the paper the
+Ledoit-Wolf p-value of scaled against plain (``sharpe_diff_p``) and the scaled series' DSR (``dsr_scaled``).
+Every period also gets the
 framework's statistics of scaled against plain: PSR, DSR (the two series as trials), stationary-bootstrap
 Sharpe intervals and the Ledoit-Wolf bootstrap test of equal Sharpe ratios (and its HAC version).
 """
@@ -36,7 +38,10 @@ from plumbing.errors import FactorRegimesError
 
 STUDY = "barroso_santa_clara_2015"
 #: Scoreboard figures, computed over the first period.
-FIGURES = ["sharpe_plain", "sharpe_scaled", "gain_scaled_vs_plain", "excess_kurtosis_plain", "excess_kurtosis_scaled"]
+FIGURES = ["sharpe_plain", "sharpe_scaled", "gain_scaled_vs_plain", "excess_kurtosis_plain", "excess_kurtosis_scaled",
+           "sharpe_diff_p", "dsr_scaled"]
+#: Figures that are the framework's statistics (beyond the paper): no data-vintage gap applies to them.
+STATISTIC_FIGURES = ("sharpe_diff_p", "dsr_scaled")
 GAP = ("the paper's momentum is its own decile series; here it is the Ken French UMD (2x3 sort, 2025-revised), "
        "its volatility estimated from the daily UMD factor, which is formed daily")
 STAT_COLUMNS = ["psr", "dsr", "sharpe_ci_low", "sharpe_ci_high", "sharpe_diff", "sharpe_diff_p", "sharpe_diff_block",
@@ -78,8 +83,9 @@ def _row(r: pd.Series) -> dict[str, float]:
 
 
 def period_figures(stats: dict) -> dict[str, float]:
-    """The scoreboard figures of one period's ``{"plain": row, "scaled": row}`` (see :data:`FIGURES`)."""
-    return {"sharpe_plain": stats["plain"]["sharpe"], "sharpe_scaled": stats["scaled"]["sharpe"],
+    """The scoreboard figures of one period's ``{"plain": row, "scaled": row, "statistics": ...}`` (:data:`FIGURES`)."""
+    scaled = stats.get("statistics", {}).get("scaled", {})
+    return {"sharpe_diff_p": scaled.get("sharpe_diff_p"), "dsr_scaled": scaled.get("dsr"),"sharpe_plain": stats["plain"]["sharpe"], "sharpe_scaled": stats["scaled"]["sharpe"],
             "gain_scaled_vs_plain": stats["scaled"]["sharpe"] - stats["plain"]["sharpe"],
             "excess_kurtosis_plain": stats["plain"]["excess_kurtosis"],
             "excess_kurtosis_scaled": stats["scaled"]["excess_kurtosis"]}
@@ -123,7 +129,7 @@ def vol_managed_momentum(ctx: AnalysisContext, periods: list[list[str]] | None =
     stats_table = pd.DataFrame({(k, s): v for k, p in data["periods"].items() for s, v in p["statistics"].items()}).T
     stats_table.index.names = ["period", "series"]
     first = next(iter(data["periods"].values()))
-    scoreboard = scoreboard_rows(STUDY, bands, period_figures(first), gaps={k: GAP for k in bands})
+    scoreboard = scoreboard_rows(STUDY, bands, period_figures(first), gaps={k: GAP for k in bands if k not in STATISTIC_FIGURES})
     data["scoreboard"] = scoreboard
     data["paper_source"] = (paper or {}).get("source")
     fig = _figure(series, periods)

@@ -105,6 +105,7 @@ def test_barroso_santa_clara_figures_equal_independent_computation(shared_data: 
     stats = bsc_output.data["periods"]["1927-05..2011-12"]["statistics"]["scaled"]
     boot = sharpe_difference_bootstrap(s, plain, reps=99, seed=0)
     assert stats["sharpe_diff_p"] == pytest.approx(boot["p_value"], abs=0)
+    assert rows["sharpe_diff_p"]["value"] == stats["sharpe_diff_p"] and rows["dsr_scaled"]["value"] == stats["dsr"]
     assert 0 <= stats["dsr"] <= 1 and stats["sharpe_ci_low"] < stats["sharpe_ci_high"]
 
 
@@ -138,6 +139,9 @@ def test_aliyev_scoreboard_rows_equal_the_independent_protocol(shared_data: Path
     # statistics of the test months: the framework's Ledoit-Wolf test on the 0/1 series rebuilt here
     stats = out.data["statistics"]["test months, alpha=1"]["dynamic"]
     assert 0 <= stats["sharpe_diff_p"] <= 1 and 0 <= stats["dsr"] <= 1
+    assert rows["sharpe_diff_p_test_only_alpha1"]["value"] == stats["sharpe_diff_p"]
+    walk = out.data["statistics"]["walk forward ridge"]["dynamic"]["sharpe_diff_p"]
+    assert rows["sharpe_diff_p_walk_forward_ridge"]["value"] == walk
     with pytest.raises(FactorRegimesError, match="not a figure of this study"):
         replicate_aliyev2025(ctx, detectors=[], vintages=[], paper=config["analyses"][0]["params"]["paper"])
 
@@ -252,3 +256,17 @@ def test_readme_block_is_the_generated_scoreboard() -> None:
     rows = read_scoreboard(REPO / "results" / "scoreboard.json")
     assert readme_block(REPO / "README.md") == scoreboard_markdown(rows)
     assert {r["study"] for r in rows} == set(replications.STUDIES.names())
+
+
+def test_force_moves_a_foreign_folder_aside(shared_data: Path, tmp_path: Path) -> None:
+    target = tmp_path / "folder"
+    target.mkdir()
+    (target / "notes.txt").write_text("the user's")
+    with pytest.raises(FactorRegimesError, match="not a run directory"):
+        replications.replicate(replications.select(["barroso_santa_clara_2015"]), target, data_dir=shared_data)
+    with pytest.warns(UserWarning, match="moved to"):
+        replications.replicate(replications.select(["barroso_santa_clara_2015"]), target, data_dir=shared_data,
+                               force=True)
+    kept = [p for p in tmp_path.iterdir() if p.name.startswith("folder.kept-")]
+    assert len(kept) == 1 and (kept[0] / "notes.txt").read_text() == "the user's"
+    assert (target / "scoreboard.json").is_file()
