@@ -47,27 +47,30 @@ class Replication:
         Its config in ``configs/replications/``.
     analysis : str
         The config's analysis whose ``data["scoreboard"]`` holds the rows.
+    blind : bool
+        Whether its bands were written before any of its figures were seen (False: the config says why not).
     """
 
     name: str
     title: str
     config: Path
     analysis: str
+    blind: bool = True
 
 
 STUDIES: Registry = Registry("replication")
 
 
-def _study(name: str, title: str, analysis: str) -> None:
+def _study(name: str, title: str, analysis: str, blind: bool = True) -> None:
     def factory() -> Replication:
-        return Replication(name, title, CONFIGS / f"{name}.yaml", analysis)
+        return Replication(name, title, CONFIGS / f"{name}.yaml", analysis, blind)
     STUDIES.register(name)(factory)
 
 
 _study("aliyev_2025", "Aliyev (2025): ridge timing of momentum, Table 1 as published and honest variants",
-       "replicate_aliyev2025")
+       "replicate_aliyev2025", blind=False)
 _study("barroso_santa_clara_2015", "Barroso & Santa-Clara (2015): momentum scaled to 12 % volatility, 1927-2011",
-       "vol_managed_momentum")
+       "vol_managed_momentum", blind=False)
 _study("moreira_muir_2017", "Moreira & Muir (2017): volatility-managed factors, Table I", "moreira_muir_2017")
 _study("daniel_moskowitz_2016", "Daniel & Moskowitz (2016): dynamic momentum against constant volatility",
        "daniel_moskowitz_2016")

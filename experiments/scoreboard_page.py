@@ -61,7 +61,7 @@ def write_scoreboard(folder: Path, outcomes: list, pending: dict[str, tuple[str,
             f"their band, {c['outside']} outside, {c['not computed']} not computed. Its own report: "
             f"<a href='{html.escape(o.study.name)}/report.html'>{html.escape(o.study.name)}/report.html</a> "
             "(every table, the framework's statistics and the explanation of every gap).</p>" + figs
-            + scoreboard_html(o.rows, "the paper") + "<p><b>Figures outside their band, and why</b>:</p><ul>"
+            + scoreboard_html(o.rows, "the paper", blind=o.study.blind) + "<p><b>Figures outside their band, and why</b>:</p><ul>"
             + gaps + "</ul>")
     for name, (title, reason) in pending.items():
         sections.append(f"<h2 id='{html.escape(name)}'>{html.escape(title)}</h2><p>Study "
@@ -69,9 +69,10 @@ def write_scoreboard(folder: Path, outcomes: list, pending: dict[str, tuple[str,
     total = counts(rows)
     page = ("<!DOCTYPE html><html><head><meta charset='utf-8'><title>Replication scoreboard</title>"
             f"<style>{CSS}</style></head><body><h1>Replication scoreboard</h1><p>{len(outcomes)} studies, "
-            f"{len(rows)} figures: {total['within']} within the band stated in the study's config before its "
-            f"results were seen, {total['outside']} outside, {total['not computed']} not computed. A figure "
-            "outside its band is shown as such; bands are never widened after the fact.</p>"
+            f"{len(rows)} figures: {total['within']} within the band stated in the study's config, "
+            f"{total['outside']} outside, {total['not computed']} not computed. A figure "
+            "outside its band is shown as such; bands are never widened after the fact. Each section says whether "
+            "its bands were written blind.</p>"
             + "".join(sections) + "</body></html>\n")
     atomic_write_text(folder / "index.html", page)
     return rows
@@ -95,12 +96,15 @@ def scoreboard_markdown(rows: list[dict[str, Any]]) -> str:
     studies = list(dict.fromkeys(r["study"] for r in rows))
     total = counts(rows)
     out = [f"**Replication scoreboard** (`factor-regimes replicate`; {len(studies)} studies, {len(rows)} figures: "
-           f"{total['within']} within the band stated in the study's config before its results were seen, "
-           f"{total['outside']} outside, {total['not computed']} not computed):"]
+           f"{total['within']} within the band stated in the study's config, {total['outside']} outside, "
+           f"{total['not computed']} not computed):"]
     for study in studies:
-        title = STUDIES.get(study)().title if study in STUDIES else study
+        known = STUDIES.get(study)() if study in STUDIES else None
+        title = known.title if known else study
+        when = ("bands written before its results were seen" if known is None or known.blind else
+                "bands not blind: earlier figures of this study were public when they were written")
         mine = [r for r in rows if r["study"] == study]
-        out += ["", f"*{title}* (`{study}`)", "", "| figure | paper | here | band | status |",
+        out += ["", f"*{title}* (`{study}`; {when})", "", "| figure | paper | here | band | status |",
                 "|:---|---:|---:|:---|:---|"]
         out += [f"| {r['figure']} | {_num(r['paper'])} | {_num(r['value'])} | [{r['band_low']:g}, "
                 f"{r['band_high']:g}] | {_status(r['within'])} |" for r in mine]

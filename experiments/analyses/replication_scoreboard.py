@@ -125,5 +125,5 @@ def html(table: pd.DataFrame, board: list[dict], paper: dict | None) -> str:
             "(<code>sharpe_diff_p</code>) and its HAC version.</p>" + html_table(table, digits=3)
             + "<p>" + "; ".join(parts) + ".</p>")
     if board:
-        text += scoreboard_html(board, (paper or {}).get("source", "the paper"))
+        text += scoreboard_html(board, (paper or {}).get("source", "the paper"), blind=False)
     return text

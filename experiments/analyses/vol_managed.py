@@ -148,7 +148,7 @@ def vol_managed_momentum(ctx: AnalysisContext, periods: list[list[str]] | None =
             + _verdict(stats_table))
     tables = {"vol_managed_momentum": table, "vol_managed_series": series, "vol_managed_statistics": stats_table}
     if bands:
-        text += scoreboard_html(scoreboard, paper.get("source", "the paper"))
+        text += scoreboard_html(scoreboard, paper.get("source", "the paper"), blind=False)
         tables["vol_managed_scoreboard"] = scoreboard_frame(scoreboard)
     return AnalysisOutput(name="vol_managed_momentum", title="Volatility-managed momentum",
                           tables=tables,
