@@ -39,7 +39,9 @@ from plumbing.errors import FactorRegimesError
 
 STUDY = "daniel_moskowitz_2016"
 BASE = ["sharpe_dynamic", "sharpe_cvol", "sharpe_wml", "gain_dynamic_vs_cvol", "ordering"]
-FIGURES = BASE + [f"{f}_oos" for f in BASE]
+#: Beyond the paper: the Ledoit-Wolf bootstrap p-value of dynamic against constant volatility (the gain).
+STATISTIC_FIGURES = ("gain_p_value", "gain_p_value_oos")
+FIGURES = BASE + [f"{f}_oos" for f in BASE] + list(STATISTIC_FIGURES)
 GAP = ("the paper's WML is its own value-weighted decile spread (CRSP, 1927:01-2013:03); here it is the Ken "
        "French 2x3 momentum factor (2025-revised), from 1928-07")
 
@@ -88,9 +90,10 @@ def daniel_moskowitz_2016(ctx: AnalysisContext, end: str = "2013-03", target_vol
     oos, oos_info = dm_model.out_of_sample(x, oos_start, target_vol, int(refit_months))
     values = headline(ins)
     values.update({f"{k}_oos": v for k, v in headline(oos).items()})
-    rows = scoreboard_rows(STUDY, bands, values, gaps={k: GAP for k in bands})
     ins_stats, ins_gain = statistics(ins, reps, seed)
     oos_stats, oos_gain = statistics(oos, reps, seed)
+    values.update({"gain_p_value": ins_gain["p_value"], "gain_p_value_oos": oos_gain["p_value"]})
+    rows = scoreboard_rows(STUDY, bands, values, gaps={k: GAP for k in bands if k not in STATISTIC_FIGURES})
     summary = pd.DataFrame({"in_sample": headline(ins), "out_of_sample": headline(oos)}).T
     summary["first_month"] = [f"{ins.index[0]:%Y-%m}", f"{oos.index[0]:%Y-%m}"]
     summary["last_month"] = [f"{ins.index[-1]:%Y-%m}", f"{oos.index[-1]:%Y-%m}"]

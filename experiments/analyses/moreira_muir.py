@@ -45,7 +45,11 @@ from plumbing.errors import FactorRegimesError
 
 STUDY = "moreira_muir_2017"
 #: Figures of one factor; the market's carry these names on the scoreboard, other factors ``<figure>_<factor>``.
-FIGURES = ["sharpe_managed", "sharpe_unmanaged", "alpha_annual_pct", "appraisal_ratio", "r2", "months"]
+FIGURES = ["sharpe_managed", "sharpe_unmanaged", "alpha_annual_pct", "appraisal_ratio", "r2", "months",
+           "sharpe_diff_p", "dsr_managed"]
+#: Figures that are the framework's statistics (beyond the paper): Ledoit-Wolf p-value of managed against
+#: unmanaged and the managed series' DSR; no data-vintage gap applies to them.
+STATISTIC_FIGURES = ("sharpe_diff_p", "dsr_managed")
 MARKET = "Mkt-RF"
 VINTAGE_GAP = ("the paper used the Ken French library of 2016; here the monthly factors are the 2025-revised "
                "202511 vintage and RV comes from the 202604 daily file, whose whole history was revised")
@@ -131,6 +135,8 @@ def factor_figures(frame: pd.DataFrame, bootstrap_reps: int, seed: int) -> dict:
             "sharpe_diff_p_hac"]
     out["statistics"] = {name: {k: (None if pd.isna(row.get(k)) else float(row[k])) for k in keep if k in row}
                          for name, row in table.to_dict(orient="index").items()}
+    out["sharpe_diff_p"] = out["statistics"]["managed"].get("sharpe_diff_p")
+    out["dsr_managed"] = out["statistics"]["managed"].get("dsr")
     return out
 
 
@@ -176,7 +182,8 @@ def moreira_muir_2017(ctx: AnalysisContext, start: str = "1926-07", end: str = "
         results[factor] = factor_figures(frame, reps, seed)
         series[factor] = frame[["unmanaged", "managed"]]
     values = {_scoreboard_name(f, factor): r[f] for factor, r in results.items() for f in FIGURES}
-    rows = scoreboard_rows(STUDY, bands, values, gaps={name: VINTAGE_GAP for name in bands})
+    rows = scoreboard_rows(STUDY, bands, values, gaps={name: VINTAGE_GAP for name in bands
+                                                       if not name.startswith(STATISTIC_FIGURES)})
     table = pd.DataFrame({k: {f: r[f] for f in FIGURES + ["alpha_se_ols_pct", "alpha_se_hac_pct", "beta",
                                                           "rmse_annual_pct", "c", "first_month", "last_month"]}
                           for k, r in results.items()}).T

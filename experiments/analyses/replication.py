@@ -129,6 +129,12 @@ def timing_backtest(prediction, realized) -> dict:
             "mean_static": float(realized.mean()), "share_invested": float((prediction > 0).mean())}
 
 
+def timing_series(prediction, realized, index: pd.DatetimeIndex) -> pd.DataFrame:
+    """Monthly returns of :func:`timing_backtest`'s two strategies: columns ``dynamic``, ``static`` on ``index``."""
+    prediction, realized = np.asarray(prediction, dtype=float), np.asarray(realized, dtype=float)
+    return pd.DataFrame({"dynamic": np.where(prediction > 0, realized, 0.0), "static": realized}, index=index)
+
+
 def _span(index: pd.DatetimeIndex) -> str:
     return f"{index[0]:%Y-%m}..{index[-1]:%Y-%m}"
 
@@ -151,6 +157,8 @@ def paper_protocol(data: pd.DataFrame) -> dict:
                           scoring="neg_mean_squared_error").fit(X[:n_train], y[:n_train])
     best, best_alpha = search.best_estimator_, float(search.best_params_["alpha"])
     pred_base, pred_best = base.predict(X), best.predict(X)
+    series = {"as_published": timing_series(pred_base, y, data.index),
+              "test_only_alpha1": timing_series(pred_base[n_train:], y[n_train:], test)}
     every_row = f"{_span(data.index)}, all {len(data)} rows (in-sample)"
     test_rows = f"{_span(test)}, {len(test)} test months (out-of-sample)"
     fit = f"fit on the first 80 % ({n_train} rows)"
@@ -171,7 +179,7 @@ def paper_protocol(data: pd.DataFrame) -> dict:
         "test_only_best_alpha": {"model": best_label, "sample": test_rows,
                                  **timing_backtest(pred_best[n_train:], y[n_train:])},
     }
-    return {"as_published": published, "variants": variants}
+    return {"as_published": published, "variants": variants, "series": series}
 
 
 def _vintage_series(ctx: AnalysisContext, relative: str) -> tuple[str, pd.Series, str, str]:
@@ -222,8 +230,11 @@ def data_revision(ctx: AnalysisContext, relative: str, start: str, end: str, cur
     return out
 
 
-def _walk_forward(ctx: AnalysisContext, data: pd.DataFrame, detectors: list[str], seed: int) -> dict:
-    """Expanding-window walk-forward on the panel's history; decisions for the same target months."""
+def _walk_forward(ctx: AnalysisContext, data: pd.DataFrame, detectors: list[str], seed: int,
+                  series_out: dict | None = None) -> dict:
+    """Expanding-window walk-forward on the panel's history; decisions for the same target months.
+
+    ``series_out`` receives each variant's monthly returns (:func:`timing_series`, indexed by target month)."""
     frame = ctx.panel.frame
     X = frame[FEATURES]  # features at t (known at t) predict UMD over t+1: the same pairs as the paper's lags
     y = frame["UMD"].shift(-1)
@@ -262,12 +273,15 @@ def _walk_forward(ctx: AnalysisContext, data: pd.DataFrame, detectors: list[str]
                                               / np.sum((r["realized"] - mean_f) ** 2)),
                       "rmse": float(np.sqrt(np.mean((r["realized"] - r["forecast"]) ** 2))),
                       **timing_backtest(r["forecast"], r["realized"])}
+        if series_out is not None:
+            series_out[label] = timing_series(r["forecast"], r["realized"], targets)
     return out
 
 
 def replicate_aliyev2025(ctx: AnalysisContext, start: str = "2000-01", end: str = "2024-12",
                          detectors: list[str] | None = None,
-                         vintages: list[str] | None = None) -> AnalysisOutput:
+                         vintages: list[str] | None = None, paper: dict | None = None,
+                         bootstrap_reps: int | None = None) -> AnalysisOutput:
     """Run the paper's protocol and every variant, and explain the gaps (see module docstring).
 
     Parameters
@@ -280,8 +294,15 @@ def replicate_aliyev2025(ctx: AnalysisContext, start: str = "2000-01", end: str 
         Other vintages of Ken French files, relative to the local data directory: each FF3 file's HML
         (or momentum file's UMD) replaces the current one in a re-run of the as-published protocol, to
         measure how much of the gap the data revision explains.
+    paper : dict, optional
+        ``{source, figures: {figure: {paper, band, why}}}``: scoreboard rows
+        (:mod:`experiments.analyses.replication_scoreboard`).
+    bootstrap_reps : int, optional
+        Bootstrap draws of the statistics (default: the config's ``evaluation.bootstrap_reps``).
     """
+    from experiments.analyses import replication_scoreboard as board
     detectors = detectors if detectors is not None else ["hmm", "jump"]
+    bands = board.check_bands(paper, detectors)
     data = paper_dataset(ctx.panel.frame, start, end)
     protocol = paper_protocol(data)
     published = protocol["as_published"]
@@ -294,7 +315,9 @@ def replicate_aliyev2025(ctx: AnalysisContext, start: str = "2000-01", end: str 
                                    f"{pd.Timestamp(start) - pd.offsets.MonthEnd(1):%Y-%m} close",
         **{k: wide[k] for k in ("n", "sharpe_dynamic", "sharpe_static", "mean_dynamic", "mean_static", "share_invested")}}
     revision = [data_revision(ctx, v, start, end, published) for v in (vintages or [])]
-    variants.update(_walk_forward(ctx, data, detectors, int(ctx.config["evaluation"]["seed"])))
+    series = dict(protocol["series"])
+    seed = int(ctx.config["evaluation"]["seed"])
+    variants.update(_walk_forward(ctx, data, detectors, seed, series_out=series))
     mom = next((r for r in ctx.panel.records if r.key == "mom_monthly"), None)
     ff3 = next((r for r in ctx.panel.records if r.key == "ff3_monthly"), None)
     result = {"paper": PUBLISHED, "as_published": published, "variants": variants, "data_revision": revision,
@@ -302,8 +325,27 @@ def replicate_aliyev2025(ctx: AnalysisContext, start: str = "2000-01", end: str 
                        "momentum_vintage": _file_vintage(ctx, "mom_monthly"),
                        "factors_vintage": _file_vintage(ctx, "ff3_monthly"),
                        "features": [f"{f}_lag1" for f in FEATURES], "window": [start, end]}}
-    return AnalysisOutput(name="replication", title=REPORT.title, tables=tables(result), data=result,
+    reps = int(ctx.config["evaluation"].get("bootstrap_reps", 1000) if bootstrap_reps is None else bootstrap_reps)
+    stats_table, p_values = board.statistics(series, reps, seed)
+    result["statistics"] = board.statistics_data(stats_table)
+    result["scoreboard"] = board.rows(bands, published, variants, p_values)
+    result["paper_source"] = (paper or {}).get("source")
+    out_tables = {**tables(result), "replication_statistics": stats_table}
+    if bands:
+        out_tables["replication_scoreboard"] = board.scoreboard_frame(result["scoreboard"])
+    return AnalysisOutput(name="replication", title=REPORT.title, tables=out_tables, data=result,
                           json_name=REPORT.json_name)
+
+
+def _section(out: AnalysisResult) -> str:
+    """The report section from the run directory's outputs: the replication, its statistics and scoreboard."""
+    from experiments.analyses import replication_scoreboard as board
+    text = report_html(out.data)
+    stats = out.tables.get("replication_statistics")
+    if stats is not None and len(stats):
+        text += board.html(stats, out.data.get("scoreboard") or [], {"source": out.data.get("paper_source")
+                                                                      or "the paper"})
+    return text
 
 
 def readme(out: AnalysisResult, run_name: str) -> str:
@@ -317,5 +359,7 @@ def readme(out: AnalysisResult, run_name: str) -> str:
             + markdown_table(variants, digits=4) + "\n\n" + "\n".join(f"- {s}" for s in gap_sentences(data)))
 
 
-REPORT = AnalysisReport(title="Replication of Aliyev (2025)", tables={"replication": 1, "replication_variants": 1},
-                        json_name="replication.json", section=lambda out: report_html(out.data), readme=readme)
+REPORT = AnalysisReport(title="Replication of Aliyev (2025)",
+                        tables={"replication": 1, "replication_variants": 1, "replication_statistics": 2,
+                                "replication_scoreboard": 0},
+                        json_name="replication.json", section=_section, readme=readme)

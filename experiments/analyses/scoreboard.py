@@ -102,8 +102,11 @@ def scoreboard_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=list(ROW_KEYS))
 
 
-def scoreboard_html(rows: list[dict[str, Any]], source: str) -> str:
-    """An HTML table of the rows; a figure outside its band is shown in bold with 'outside'."""
+def scoreboard_html(rows: list[dict[str, Any]], source: str, blind: bool = True) -> str:
+    """An HTML table of the rows; a figure outside its band is shown in bold with 'outside'.
+
+    ``blind`` False says that the bands were written when earlier figures of the study were already public.
+    """
     from html import escape
 
     def num(x):
@@ -115,6 +118,8 @@ def scoreboard_html(rows: list[dict[str, Any]], source: str) -> str:
         body.append(f"<tr><td>{escape(r['figure'])}</td><td>{num(r['paper'])}</td><td>{num(r['value'])}</td>"
                     f"<td>[{r['band_low']:g}, {r['band_high']:g}]</td><td>{status}</td>"
                     f"<td>{escape(r['note'])}</td></tr>")
-    return (f"<p>Figures against {escape(source)}; bands were stated in the config before the results were "
-            "seen.</p><table><thead><tr><th>figure</th><th>paper</th><th>here</th><th>band</th><th>status</th>"
+    when = ("bands were stated in the config before the results were seen" if blind else
+            "bands were stated in the config before this run, but earlier figures of this study were already "
+            "public (not blind; the config says so)")
+    return (f"<p>Figures against {escape(source)}; {when}.</p><table><thead><tr><th>figure</th><th>paper</th><th>here</th><th>band</th><th>status</th>"
             "<th>note</th></tr></thead><tbody>" + "".join(body) + "</tbody></table>")

@@ -8,6 +8,14 @@ month, annualized). It is the simplest "regime" strategy, so every regime
 model is compared with it. The paper reports, for its momentum series
 1927-2011, Sharpe 0.53 plain against 0.97 scaled, and excess kurtosis
 falling from about 18 to under 3.
+
+With a ``paper`` parameter (the replication config), the figures of the first period (the paper's) become
+scoreboard rows (:mod:`experiments.analyses.scoreboard`): ``sharpe_plain``, ``sharpe_scaled``,
+``gain_scaled_vs_plain``, ``excess_kurtosis_plain``, ``excess_kurtosis_scaled``, and beyond the paper the
+Ledoit-Wolf p-value of scaled against plain (``sharpe_diff_p``) and the scaled series' DSR (``dsr_scaled``).
+Every period also gets the
+framework's statistics of scaled against plain: PSR, DSR (the two series as trials), stationary-bootstrap
+Sharpe intervals and the Ledoit-Wolf bootstrap test of equal Sharpe ratios (and its HAC version).
 """
 
 from __future__ import annotations
@@ -16,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from allocation import metrics
+from allocation.evaluation import strategy_statistics
 from allocation.risk import trailing_vol
 from experiments.analyses._base import (
     AnalysisContext,
@@ -23,9 +32,25 @@ from experiments.analyses._base import (
     AnalysisReport,
     AnalysisResult,
 )
+from experiments.analyses.scoreboard import (
+    check_paper_spec,
+    scoreboard_frame,
+    scoreboard_html,
+    scoreboard_rows,
+)
 from experiments.tables import html_table, markdown_table
 from plumbing.errors import FactorRegimesError
 
+STUDY = "barroso_santa_clara_2015"
+#: Scoreboard figures, computed over the first period.
+FIGURES = ["sharpe_plain", "sharpe_scaled", "gain_scaled_vs_plain", "excess_kurtosis_plain", "excess_kurtosis_scaled",
+           "sharpe_diff_p", "dsr_scaled"]
+#: Figures that are the framework's statistics (beyond the paper): no data-vintage gap applies to them.
+STATISTIC_FIGURES = ("sharpe_diff_p", "dsr_scaled")
+GAP = ("the paper's momentum is its own decile series; here it is the Ken French UMD (2x3 sort, 2025-revised), "
+       "its volatility estimated from the daily UMD factor, which is formed daily")
+STAT_COLUMNS = ["psr", "dsr", "sharpe_ci_low", "sharpe_ci_high", "sharpe_diff", "sharpe_diff_p", "sharpe_diff_block",
+                "sharpe_diff_p_hac"]
 PUBLISHED = {"period": "1927-03..2011-12", "sharpe_plain": 0.53, "sharpe_scaled": 0.97,
              "excess_kurtosis_plain": 18.24, "excess_kurtosis_scaled": 2.68}
 
@@ -62,10 +87,35 @@ def _row(r: pd.Series) -> dict[str, float]:
             "worst_month": float(r.min()), "worst_month_date": r.idxmin().date().isoformat(), "n_months": len(r)}
 
 
+def period_figures(stats: dict) -> dict[str, float]:
+    """The scoreboard figures of one period's ``{"plain": row, "scaled": row, "statistics": ...}`` (:data:`FIGURES`)."""
+    scaled = stats.get("statistics", {}).get("scaled", {})
+    return {"sharpe_diff_p": scaled.get("sharpe_diff_p"), "dsr_scaled": scaled.get("dsr"),
+            "sharpe_plain": stats["plain"]["sharpe"], "sharpe_scaled": stats["scaled"]["sharpe"],
+            "gain_scaled_vs_plain": stats["scaled"]["sharpe"] - stats["plain"]["sharpe"],
+            "excess_kurtosis_plain": stats["plain"]["excess_kurtosis"],
+            "excess_kurtosis_scaled": stats["scaled"]["excess_kurtosis"]}
+
+
+def _statistics(both: pd.DataFrame, reps: int, seed: int) -> dict:
+    table = strategy_statistics(both, {"scaled": "plain"}, bootstrap_reps=reps, seed=seed)
+    return {name: {k: (None if pd.isna(row.get(k)) else float(row[k])) for k in STAT_COLUMNS if k in row}
+            for name, row in table.to_dict(orient="index").items()}
+
+
 def vol_managed_momentum(ctx: AnalysisContext, periods: list[list[str]] | None = None, target_vol: float = 0.12,
-                         window_days: int = 126, max_leverage: float | None = None) -> AnalysisOutput:
-    """Plain against volatility-scaled momentum over each period (see module docstring)."""
+                         window_days: int = 126, max_leverage: float | None = None, paper: dict | None = None,
+                         bootstrap_reps: int | None = None) -> AnalysisOutput:
+    """Plain against volatility-scaled momentum over each period (see module docstring).
+
+    ``paper`` (``{source, figures: {figure: {paper, band, why}}}``) adds scoreboard rows for the first period;
+    ``bootstrap_reps`` defaults to the config's ``evaluation.bootstrap_reps``.
+    """
     periods = periods or [["1927-03", "2011-12"], ["2000-01", "2024-12"]]
+    bands = check_paper_spec(STUDY, paper, figures=FIGURES) if paper is not None else {}
+    ev = ctx.config.get("evaluation", {})
+    reps = int(ev.get("bootstrap_reps", 1000) if bootstrap_reps is None else bootstrap_reps)
+    seed = int(ev.get("seed", 0))
     daily = ctx.daily_panel(start=None)
     umd_m = ctx.panel.frame["UMD"].dropna()
     series = scaled_momentum(umd_m, daily.frame["UMD"].dropna(), target_vol, window_days, max_leverage)
@@ -77,13 +127,22 @@ def vol_managed_momentum(ctx: AnalysisContext, periods: list[list[str]] | None =
         both = window[["plain", "scaled"]]
         key = f"{window.index[0].strftime('%Y-%m')}..{window.index[-1].strftime('%Y-%m')}"
         data["periods"][key] = {"plain": _row(both["plain"]), "scaled": _row(both["scaled"]),
-                                "mean_weight": float(window["weight"].shift(1).mean())}
+                                "mean_weight": float(window["weight"].shift(1).mean()),
+                                "statistics": _statistics(both, reps, seed)}
         for kind in ("plain", "scaled"):
             rows.append({"period": key, "series": kind, **_row(both[kind])})
     table = pd.DataFrame(rows).set_index(["period", "series"])
+    stats_table = pd.DataFrame({(k, s): v for k, p in data["periods"].items() for s, v in p["statistics"].items()}).T
+    stats_table.index.names = ["period", "series"]
+    first = next(iter(data["periods"].values()))
+    scoreboard = scoreboard_rows(STUDY, bands, period_figures(first), gaps={k: GAP for k in bands if k not in STATISTIC_FIGURES})
+    data["scoreboard"] = scoreboard
+    data["paper_source"] = (paper or {}).get("source")
     fig = _figure(series, periods)
-    return AnalysisOutput(name="vol_managed_momentum", title=REPORT.title,
-                          tables={"vol_managed_momentum": table, "vol_managed_series": series},
+    tables = {"vol_managed_momentum": table, "vol_managed_series": series, "vol_managed_statistics": stats_table}
+    if bands:
+        tables["vol_managed_scoreboard"] = scoreboard_frame(scoreboard)
+    return AnalysisOutput(name="vol_managed_momentum", title=REPORT.title, tables=tables,
                           data=data, figures={"vol_managed_momentum": fig}, json_name=REPORT.json_name)
 
 
@@ -99,7 +158,23 @@ def section(out: AnalysisResult) -> str:
               f"against {pub['sharpe_scaled']} scaled; excess kurtosis {pub['excess_kurtosis_plain']} "
               f"against {pub['excess_kurtosis_scaled']}. Gaps come from the data: the Ken French momentum "
               "factor here is the 2025-revised vintage, not the paper's own decile-based series, and the daily "
-              "momentum factor used for the volatility estimate is formed daily (see PROVENANCE).</p>")
+              "momentum factor used for the volatility estimate is formed daily (see PROVENANCE).</p>"
+            + _statistics_html(out))
+
+
+def _statistics_html(out: AnalysisResult) -> str:
+    """The framework's statistics of scaled against plain momentum, their verdict, and the scoreboard."""
+    stats_table = out.tables.get("vol_managed_statistics")
+    if stats_table is None or not len(stats_table):
+        return ""
+    text = ("<p>The framework's statistics of scaled against plain momentum in each period: PSR, DSR, "
+            "stationary-bootstrap Sharpe interval, Ledoit-Wolf bootstrap test of equal Sharpe ratios "
+            "(<code>sharpe_diff_p</code>) and its HAC version.</p>" + html_table(stats_table, digits=3)
+            + _verdict(stats_table))
+    board = out.data.get("scoreboard") or []
+    if board:
+        text += scoreboard_html(board, out.data.get("paper_source") or "the paper", blind=False)
+    return text
 
 
 def readme(out: AnalysisResult, run_name: str) -> str:
@@ -122,6 +197,19 @@ def readme(out: AnalysisResult, run_name: str) -> str:
             "volatility estimated from the daily UMD factor, which is formed daily.")
 
 
+def _verdict(stats_table: pd.DataFrame) -> str:
+    """One generated clause per period: is the scaled series' Sharpe gain significant (Ledoit-Wolf bootstrap)?"""
+    parts = []
+    for period in stats_table.index.get_level_values("period").unique():
+        row = stats_table.loc[(period, "scaled")]
+        p = row.get("sharpe_diff_p")
+        if p is None or pd.isna(p):
+            continue
+        sign = "higher" if row["sharpe_diff"] > 0 else "lower"
+        parts.append(f"{period}: scaled Sharpe {sign} (p = {p:.3f}, {'' if p < 0.05 else 'not '}significant at 5 %)")
+    return "<p>Scaled against plain, Ledoit-Wolf bootstrap test of equal Sharpe ratios: " + "; ".join(parts) + ".</p>"
+
+
 def _figure(series: pd.DataFrame, periods):
     import matplotlib.pyplot as plt
 
@@ -141,6 +229,7 @@ def _figure(series: pd.DataFrame, periods):
 
 
 REPORT = AnalysisReport(title="Volatility-managed momentum",
-                        tables={"vol_managed_momentum": 2, "vol_managed_series": 1},
+                        tables={"vol_managed_momentum": 2, "vol_managed_series": 1, "vol_managed_statistics": 2,
+                                "vol_managed_scoreboard": 0},
                         json_name="vol_managed_momentum.json", figures=("vol_managed_momentum",),
                         section=section, readme=readme)

@@ -16,7 +16,16 @@ from collections.abc import Iterator
 import click
 from rich.markup import escape
 
-from experiments.cli import config, data, regimes, run, runs, sweep, tearsheet  # noqa: F401 (each registers its commands)
+from experiments.cli import (  # noqa: F401 (each registers its commands)
+    config,
+    data,
+    regimes,
+    replicate,
+    run,
+    runs,
+    sweep,
+    tearsheet,
+)
 from experiments.cli._app import cli
 from experiments.cli.common import err_console
 from plumbing.errors import FactorRegimesError, FactorRegimesWarning

@@ -150,7 +150,7 @@ def test_moreira_muir_rmw_cma_reported_not_covered(mm_output) -> None:
 def test_moreira_muir_scoreboard_rows(mm_output) -> None:
     figures = config_params("moreira_muir_2017")["paper"]["figures"]["Mkt-RF"]
     assert list(figures) == ["sharpe_managed", "sharpe_unmanaged", "alpha_annual_pct", "appraisal_ratio", "r2",
-                             "months"]
+                             "months", "sharpe_diff_p", "dsr_managed"]
     rows = mm_output.data["scoreboard"]
     assert_scoreboard(rows, "moreira_muir_2017", figures)
     market = mm_output.data["factors"]["Mkt-RF"]
@@ -328,6 +328,8 @@ def test_daniel_moskowitz_scoreboard_rows(dm_output) -> None:
     assert rows["sharpe_dynamic"]["paper"] == 1.194 and rows["sharpe_cvol"]["paper"] == 1.041
     got = dm_output.data["in_sample"]
     assert rows["gain_dynamic_vs_cvol"]["value"] == got["sharpe_dynamic"] - got["sharpe_cvol"]
+    assert rows["gain_p_value"]["value"] == got["gain_test"]["p_value"]
+    assert rows["gain_p_value_oos"]["value"] == dm_output.data["out_of_sample"]["gain_test"]["p_value"]
 
 
 # ------------------------------------------------------------------------------------------ scoreboard, configs
