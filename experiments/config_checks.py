@@ -278,11 +278,9 @@ def _check_allocators(config: dict, at: Locate) -> None:
 
 
 def _check_analyses(config: dict, at: Locate) -> None:
-    """Analysis parameters are checked now, not after the comparison has run."""
-    import pandas as pd
-
-    from experiments.analyses import ANALYSES
-    from experiments.analyses.crisis import validate_windows
+    """Analysis parameters are checked now, not after the comparison has run: names and types by the
+    registry, values by the check each analysis registers with its :class:`AnalysisReport`."""
+    from experiments.analyses import ANALYSES, REPORTS
     items = config.get("analyses") or []
     _unique_labels(items, [item["name"] for item in items], ("analyses",), at, "analysis")
     for i, item in enumerate(items):
@@ -293,9 +291,9 @@ def _check_analyses(config: dict, at: Locate) -> None:
             if key not in valid:
                 raise ConfigError(f"{at('analyses', i, 'params', key)}: analysis {item['name']!r} has no parameter "
                                   f"{key!r}; valid: {', '.join(valid)}")
-        windows = (item.get("params") or {}).get("windows")
-        if item["name"] == "crisis_study" and windows is not None:
+        declared = REPORTS.get(item["name"])
+        if declared is not None and declared.check is not None:
             try:
-                validate_windows(windows, pd.Timestamp("1800-01-01"), pd.Timestamp("2200-01-01"))
+                declared.check(dict(item.get("params") or {}))
             except Exception as exc:  # FactorRegimesError: reworded as a config error with the file
                 raise ConfigError(f"{at('analyses', i, 'params')}.{exc}") from None
