@@ -393,6 +393,20 @@ def _stop_workers(pool, grace: float = 5.0) -> None:
             proc.join(1.0)
 
 
+def _remove_temporaries(todo: list[PlannedRun], pids: list[int]) -> None:
+    """Remove the temporary run folders of stopped workers ``pids`` (all dead by now).
+
+    A worker removes its own when SIGTERM reaches it in time; one killed after the grace period (a busy
+    machine) cannot, so the sweep does, for the runs it planned and only for those workers' folders.
+    """
+    import shutil
+    for run in todo:
+        for pid in pids:
+            tmp = run.run_dir.parent / f".{run.run_dir.name}.tmp-{pid}"
+            if tmp.is_dir() and not tmp.is_symlink():
+                shutil.rmtree(tmp, ignore_errors=True)
+
+
 def _local(todo: list[PlannedRun], workers: int, catalog: Catalog, failures: dict, say) -> None:
     import multiprocessing
     import os
@@ -411,7 +425,9 @@ def _local(todo: list[PlannedRun], workers: int, catalog: Catalog, failures: dic
             error = future.exception()
             _finish(run, None if error else future.result(), error, catalog, failures, say)
     except BaseException:  # interrupted (SIGINT, SIGTERM) or failed: no worker outlives the sweep
+        pids = [p.pid for p in (getattr(pool, "_processes", None) or {}).values()]
         _stop_workers(pool)
+        _remove_temporaries(todo, pids)
         raise
     pool.shutdown(wait=True)
 
