@@ -33,15 +33,20 @@ defaults for that frequency** (:func:`regimes.specs.resolve_panel`) through
 (:data:`SCHEDULES`: yearly, expanding window, labels aligned); the causal
 risk-off probability of the second half is thresholded at 0.5 and scored
 against the truth: balanced accuracy, switches against true switches, and
-inverted refit blocks: a block between two refits in which both true states
-occur and whose labels agree with the truth worse than chance (balanced
-accuracy under 0.5) at every lag of the truth from 0 to :data:`MAX_LAG`
+inverted refit blocks: a block between two refits in which each true state
+has at least :data:`MIN_ROWS` rows and whose labels agree with the truth worse
+than chance (accuracy and balanced accuracy under 0.5) at every lag of the
+truth from 0 to :data:`MAX_LAG`
 periods (about a month), so that a detector that is right but late is not
 counted as inverted (a block of one true state cannot tell an inversion from
 a miss and is not counted). On 12-row monthly blocks a late detector can still
 be out of phase for most of a block, so the count is an upper bound on
 inversions; detectors whose risk-off state is a rule or a high score by
-construction (:data:`NOT_LEARNED`) cannot invert and are left blank.
+construction (:data:`NOT_LEARNED`) cannot invert and are left blank. Beside
+it, the engine's own label-stability record: ``flipped_refits`` (refits whose
+risk-off label alignment changed, so they would have flipped without it) and
+``agreement_min`` (the lowest agreement of two consecutive models on their
+common history).
 
 **Peers**, fit once on the first half, then run causally over the second half:
 
@@ -157,25 +162,27 @@ def user_panel(frame: pd.DataFrame) -> Panel:
 
 #: Largest lag of the truth (periods) tried before a refit block is called inverted.
 MAX_LAG = {"daily": 21, "weekly": 4, "monthly": 1}
+#: Fewest rows of each true state in a block for the inversion test (fewer cannot tell inversion from a miss).
+MIN_ROWS = {"daily": 10, "weekly": 3, "monthly": 3}
 
 
 def blocks_inverted(labels: pd.Series, truth: pd.Series, refit_dates: pd.DatetimeIndex, first: int,
-                    max_lag: int) -> int:
+                    max_lag: int, min_rows: int) -> int:
     """Refit blocks (from row ``first`` on) whose labels beat chance against the truth at no lag 0..``max_lag``.
 
     Label t of a block is compared with true state ``t - lag``; the block is inverted when its balanced
-    accuracy is below 0.5 at every lag. Blocks where the truth holds one state only are skipped.
+    accuracy and its accuracy are below 0.5 at every lag. Blocks where a true state has fewer than
+    ``min_rows`` rows are skipped.
     """
     block = np.searchsorted(refit_dates, labels.index, side="right") - 1
     out = 0
     for b in np.unique(block[first:][block[first:] >= 0]):
         rows = np.flatnonzero((block == b) & labels.notna().to_numpy())
         rows = rows[rows >= first]
-        if len(rows) == 0 or len(np.unique(truth.to_numpy()[rows])) < 2:
+        if len(rows) == 0 or np.bincount(truth.to_numpy()[rows], minlength=2).min() < min_rows:
             continue
-        best = max(regime_scores(truth.to_numpy()[rows - lag], labels.to_numpy()[rows])["balanced_accuracy"]
-                   for lag in range(max_lag + 1))
-        out += int(best < 0.5)
+        scores = [regime_scores(truth.to_numpy()[rows - lag], labels.to_numpy()[rows]) for lag in range(max_lag + 1)]
+        out += int(all(s["accuracy"] < 0.5 and s["balanced_accuracy"] < 0.5 for s in scores))
     return out
 
 
@@ -204,7 +211,9 @@ def run_detector(name: str, panel: Panel, truth: pd.Series, seed: int, features:
     labels = (path.risk_off > 0.5).astype(float).where(path.risk_off.notna())
     out = score(path.risk_off, truth, n // 2)
     out.update({"inverted_blocks": blocks_inverted(labels, truth, path.refit_dates, n // 2,
-                                                   MAX_LAG[panel.frequency]),
+                                                   MAX_LAG[panel.frequency], MIN_ROWS[panel.frequency]),
+                "flipped_refits": path.stability.get("flipped", np.nan),
+                "agreement_min": path.stability.get("agreement_min", np.nan),
                 "refits": len(path.refit_dates), "cpu_seconds": seconds,
                 "features": ",".join(path.info.get("features", []))})
     return out
@@ -412,6 +421,9 @@ def summary(raw: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     out = g[["balanced_accuracy", "switches", "true_switches", "switch_ratio", "mean_delay", "cpu_seconds"]].mean()
     out["min_balanced_accuracy"] = g["balanced_accuracy"].min()
     out["inverted_blocks"] = g["inverted_blocks"].sum(min_count=1)
+    for col, how in (("flipped_refits", "sum"), ("agreement_min", "min")):
+        if col in raw.columns:
+            out[col] = g[col].agg(how) if how == "min" else g[col].sum(min_count=1)
     out["seeds"] = g.size()
     return out.round(3)
 
@@ -452,6 +464,30 @@ def goal_lines(table: pd.DataFrame) -> list[str]:
     out.append("- no inverted refit block: " + ("**met** (every detector, every family)" if bad.empty else
                "**missed**: " + ", ".join(f"`{n}` on {f} ({int(v)})" for (f, n), v in bad.items())))
     return out
+
+
+NOTES = """## Why a goal is missed (measured)
+
+- **Easy daily, `jump` and `ensemble`** (0.959 against 0.96): the online jump programme confirms a switch only
+  once the accumulated cost gap exceeds the penalty, about 2.7 days late per switch here, and the ensemble's
+  majority (`hmm + jump + sjm`) follows the two jump models. The penalty 5 reached 0.967 on the tuning seeds
+  (`detection_goals_tuning.md`); it was not re-chosen on the scoring seeds.
+- **Easy monthly, `jump` and `ensemble`**: the monthly defaults were left as they are (penalty 10, ensemble
+  `hmm + jump + bocpd`), because they are the main real-data study's. On 10-month spells the penalty 10
+  confirms a switch 2-3 months late (switch ratio 0.63); the tuning table gives 0.964 at penalty 1.
+- **Inverted blocks on monthly panels** (none on daily ones). For `hmm`, `ensemble` and `markov_switching`
+  the flagged 12-row blocks are labels out of phase with a short spell (a false alarm or a late exit), not
+  label flips between refits: no refit needed its risk-off label realigned (`flipped_refits` 0) and
+  consecutive models agree on at least 0.66-0.97 of their common history. For the jump family at the
+  monthly penalty 10 on hard monthly panels it is instability: alignment relabelled 5 (`jump`), 4 (`sjm`)
+  and 1 (`cjm`) refits and consecutive models agree on as little as 0.28-0.48 of their common history
+  (refits land on different optima when the 1.5x volatility ratio is all that separates the states), so
+  some flagged blocks there are genuine inversions the alignment's risk override did not prevent.
+- **Peers**: `jumpmodels` runs as in its daily example (return features only, penalty 50; monthly: the one
+  defined half-life, penalty 10), so it sees no VIX; its low scores measure that, not the package.
+- **Schedules**: refit yearly (252 daily rows, 12 months) on an expanding window after half the panel; see
+  `detection_goals_cadence.md` where measured. Recommended per frequency: `refit_every: 1Y`, `min_history: 5Y`.
+"""
 
 
 GOALS = ("Goals (issue 13): on hard daily panels some detector reaches balanced accuracy >= 0.85 with at most "
@@ -511,7 +547,9 @@ def main() -> None:
             "## Goals at the defaults\n\n" + "\n".join(goal_lines(table)) + "\n\n"
             f"{markdown_table(table, digits=3)}\n\n"
             "`switch_ratio`: predicted / true switches in the scored half; `inverted_blocks`: total over seeds; "
-            "`min_balanced_accuracy`: worst seed; `cpu_seconds`: process CPU per run (nice'd shared machine).\n")
+            "`flipped_refits`: total; `agreement_min`: lowest over seeds (blank where not recorded); "
+            "`min_balanced_accuracy`: worst seed; `cpu_seconds`: process CPU per run (nice'd shared machine).\n\n"
+            + NOTES)
     (args.out / "detection_goals.md").write_text(text)
     print(text)
 
