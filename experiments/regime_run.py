@@ -113,7 +113,9 @@ def _detectors(stage: RegimeStage) -> dict:
     for spec in stage.spec.detectors:
         path = stage.paths[spec.label]
         first = path.risk_off.first_valid_index()
-        out[spec.label] = {"name": spec.name, "features": list(spec.features), "frequency": spec.frequency,
+        # the features the path used (the panel frequency's defaults when the config names none)
+        out[spec.label] = {"name": spec.name, "features": list(path.info.get("features") or spec.features),
+                           "frequency": spec.frequency,
                            "params": dict(spec.params), "cache": path.info.get("cache", "off"),
                            "refit_dates": [d.date().isoformat() for d in path.refit_dates],
                            "first_output": None if first is None else first.date().isoformat()}

@@ -53,13 +53,39 @@ DAILY_PERSISTENCE: dict[str, Any] = {"hysteresis": [0.2, 0.8], "min_duration": 3
 #: (name, feature panel frequency) -> parameters used there unless the spec sets them. garch's default
 #: ``min_history`` (252) is a year of daily returns; on a monthly panel (the user's CSV) it is fit on
 #: monthly returns and ranks its volatility after 60 months, on a weekly one after 104 weeks.
+#: Daily jump-model penalties and the daily ensemble were chosen by ``benchmarks/detection_goals.py --tune``
+#: (``benchmarks/results/detection_goals_tuning.md``, tuning seeds only): on daily features the penalty
+#: trades delay for switches; ``jump`` takes 5 (the largest that keeps balanced accuracy >= 0.96 on the easy
+#: daily panels; 10 delays each switch by about a day more), ``sjm`` and ``cjm`` 10 and 15 (the fewest
+#: switches at about the same balanced accuracy on the hard daily panels). The daily ensemble replaces
+#: ``bocpd`` (weak and slow on daily rows) by ``sjm``. ``changepoint`` re-segments only the last year of
+#: daily rows (without it each date re-segments the whole history: hours on 5,000 rows).
 FREQUENCY_PARAMS: dict[tuple[str, str], dict[str, Any]] = {
     ("garch", "daily"): DAILY_PERSISTENCE,
     ("bocpd", "daily"): DAILY_PERSISTENCE,
-    ("changepoint", "daily"): DAILY_PERSISTENCE,
+    ("changepoint", "daily"): {**DAILY_PERSISTENCE, "max_window": 252},
     ("vix_threshold", "daily"): {"min_duration": 5},
+    ("jump", "daily"): {"jump_penalty": 5.0},
+    ("sjm", "daily"): {"jump_penalty": 15.0},
+    ("cjm", "daily"): {"jump_penalty": 10.0},
+    ("ensemble", "daily"): {"members": [{"name": "hmm"}, {"name": "jump"}, {"name": "sjm"}]},
     ("garch", "monthly"): {"min_history": 60},
     ("garch", "weekly"): {"min_history": 104},
+}
+
+#: Daily features of the learned-state detectors: the log VIX and the log exponentially weighted downside
+#: deviation of returns at a 5-day half-life (Shu, Yu & Mulvey 2024), chosen by
+#: ``benchmarks/detection_goals.py --tune``: the monthly default's 21-day overlapping return makes an HMM
+#: split states on the sign of returns (balanced accuracy 0.83 against 0.87, and more switches, on the hard
+#: daily panels), and a 5-day half-life reacts faster than 10 or 21 days at equal or better accuracy.
+DAILY_FEATURES: tuple[str, ...] = ("log_vix", "dd_log_5")
+
+#: (name, feature panel frequency) -> features used there when the spec does not name any (every one
+#: computable from ``vix`` and ``sp500_ret`` alone); absent: the features of :data:`DEFAULTS`. Weekly and
+#: monthly panels keep :data:`DEFAULTS` (weekly: not measured; monthly: see the tuning table).
+FREQUENCY_FEATURES: dict[tuple[str, str], tuple[str, ...]] = {
+    **{(name, "daily"): DAILY_FEATURES for name in ("hmm", "jump", "cjm", "sjm", "ensemble", "tuned")},
+    ("markov_switching", "daily"): ("sp500_ret",),
 }
 
 
@@ -80,6 +106,11 @@ class DetectorSpec:
         use the last day of each month.
     params : dict
         Detector parameters (``members`` of an ensemble are specs as dicts).
+    defaulted : frozenset of str
+        What :meth:`from_dict` filled from :data:`DEFAULTS` because the config
+        omitted it: ``"features"`` and parameter names. Only these give way to
+        the panel frequency's defaults (:func:`resolve_panel`); a spec built
+        directly has none.
     """
 
     name: str
@@ -87,6 +118,7 @@ class DetectorSpec:
     features: tuple[str, ...] = ()
     frequency: str = ""
     params: Mapping[str, Any] = field(default_factory=dict)
+    defaulted: frozenset[str] = field(default=frozenset(), compare=False)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> DetectorSpec:
@@ -95,9 +127,11 @@ class DetectorSpec:
         if name not in DETECTORS:
             DETECTORS.get(str(name))  # raises the "unknown detector" error with suggestions
         feats, freq, params = DEFAULTS[name]
+        given = dict(data.get("params") or {})
+        defaulted = {k for k in params if k not in given} | (set() if data.get("features") else {"features"})
         return cls(name=name, label=str(data.get("label") or name),
                    features=tuple(data.get("features") or feats), frequency=str(data.get("frequency") or freq),
-                   params={**params, **dict(data.get("params") or {})})
+                   params={**params, **given}, defaulted=frozenset(defaulted))
 
     def build(self, seed: int | None = None) -> RegimeDetector:
         """The unfitted detector: parameters plus risk statistic and seed defaults."""
@@ -130,8 +164,11 @@ def resolve_panel(spec: DetectorSpec, panels: Mapping[str, Panel]) -> tuple[Dete
     Returns
     -------
     spec : DetectorSpec
-        ``spec`` with :data:`FREQUENCY_PARAMS` for the panel's frequency
-        added under its own parameters (a parameter the spec sets wins).
+        ``spec`` with the panel frequency's defaults: :data:`FREQUENCY_FEATURES`
+        when its features were defaulted, and :data:`FREQUENCY_PARAMS` for every
+        parameter it does not set (a parameter the config sets wins). Members of
+        an ensemble and the base of a tuned detector given as dicts get their
+        own names' frequency parameters the same way.
     panel : Panel
         ``panels[spec.frequency]``, or the user's panel when it is the only one.
 
@@ -148,5 +185,34 @@ def resolve_panel(spec: DetectorSpec, panels: Mapping[str, Panel]) -> tuple[Dete
             raise FactorRegimesError(f"detector {spec.label!r} needs the {spec.frequency} panel, which the data "
                                      f"source cannot build")
         panel = user[0]
-    defaults = FREQUENCY_PARAMS.get((spec.name, panel.frequency), {})
-    return replace(spec, params={**defaults, **spec.params}), panel
+    return frequency_defaults(spec, panel.frequency), panel
+
+
+def _frequency_params(name: str, params: Mapping[str, Any], defaulted: frozenset[str] | set[str],
+                      frequency: str) -> dict[str, Any]:
+    own = {k: v for k, v in params.items() if k not in defaulted}
+    out = {**{k: v for k, v in params.items() if k in defaulted},
+           **FREQUENCY_PARAMS.get((name, frequency), {}), **own}
+    if isinstance(out.get("members"), list):
+        out["members"] = [_nested(m, frequency) for m in out["members"]]
+    if isinstance(out.get("base"), Mapping):
+        out["base"] = _nested(out["base"], frequency)
+    return out
+
+
+def _nested(item: Any, frequency: str) -> Any:
+    """A member / base spec dict with its own name's frequency parameters under the ones it sets."""
+    if not isinstance(item, Mapping) or item.get("name") not in DEFAULTS:
+        return item
+    params = dict(item.get("params") or {})
+    merged = _frequency_params(str(item["name"]), params, frozenset(), frequency)
+    return {**item, "params": merged} if merged else dict(item)
+
+
+def frequency_defaults(spec: DetectorSpec, frequency: str) -> DetectorSpec:
+    """``spec`` with the defaults of a feature panel of ``frequency`` (see :func:`resolve_panel`)."""
+    features = spec.features
+    if "features" in spec.defaulted and (spec.name, frequency) in FREQUENCY_FEATURES:
+        features = FREQUENCY_FEATURES[(spec.name, frequency)]
+    return replace(spec, features=tuple(features),
+                   params=_frequency_params(spec.name, spec.params, spec.defaulted, frequency))
