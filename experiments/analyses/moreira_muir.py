@@ -39,6 +39,7 @@ from experiments.analyses.scoreboard import (
     scoreboard_frame,
     scoreboard_html,
     scoreboard_rows,
+    sharpe_verdict,
 )
 from experiments.tables import html_table
 from plumbing.errors import FactorRegimesError
@@ -218,7 +219,7 @@ def _html(table, stats_table, rows, source, not_covered, unverified) -> str:
              "<p>The framework's statistics, managed against unmanaged on the same months: PSR and DSR, "
              "stationary-bootstrap Sharpe interval, Ledoit-Wolf bootstrap test of equal Sharpe ratios "
              "(<code>sharpe_diff_p</code>) and its HAC version.</p>", html_table(stats_table, digits=3),
-             _verdict(stats_table), scoreboard_html(rows, source),
+             sharpe_verdict(stats_table, "managed", "unmanaged"), scoreboard_html(rows, source),
              f"<p>Gap common to every figure: {VINTAGE_GAP}.</p>"]
     if unverified:
         parts.append(f"<p>No paper figures are given for {', '.join(unverified)}: their Table I values could not "
@@ -226,19 +227,6 @@ def _html(table, stats_table, rows, source, not_covered, unverified) -> str:
     if not_covered:
         parts.append("<p>Not covered: " + "; ".join(f"{k}: {v}" for k, v in not_covered.items()) + ".</p>")
     return "".join(parts)
-
-
-def _verdict(stats_table: pd.DataFrame) -> str:
-    """One generated clause per factor: is the managed series' Sharpe gain significant (Ledoit-Wolf bootstrap)?"""
-    parts = []
-    for factor in stats_table.index.get_level_values("factor").unique():
-        row = stats_table.loc[(factor, "managed")]
-        p = row.get("sharpe_diff_p")
-        if p is None or pd.isna(p):
-            continue
-        sign = "higher" if row["sharpe_diff"] > 0 else "lower"
-        parts.append(f"{factor}: managed Sharpe {sign} (p = {p:.3f}{', significant at 5 %' if p < 0.05 else ''})")
-    return "<p>Managed against unmanaged, Ledoit-Wolf bootstrap test of equal Sharpe ratios: " + "; ".join(parts) + ".</p>"
 
 
 REPORT = AnalysisReport(title="Volatility-managed factors (Moreira & Muir 2017)",

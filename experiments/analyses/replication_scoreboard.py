@@ -10,7 +10,6 @@ Sharpe ratios, dynamic against static (and its HAC version).
 
 from __future__ import annotations
 
-import html as _html
 from typing import Any
 
 import pandas as pd
@@ -21,6 +20,7 @@ from experiments.analyses.scoreboard import (
     scoreboard_frame,
     scoreboard_html,
     scoreboard_rows,
+    sharpe_verdict,
 )
 from experiments.tables import html_table
 
@@ -111,19 +111,10 @@ def statistics_data(table: pd.DataFrame) -> dict:
 
 def html(table: pd.DataFrame, board: list[dict], paper: dict | None) -> str:
     """The report's statistics paragraph, a generated verdict per backtest, and the scoreboard table."""
-    parts = []
-    for backtest in table.index.get_level_values("backtest").unique():
-        row = table.loc[(backtest, "dynamic")]
-        p = row.get("sharpe_diff_p")
-        if p is None or pd.isna(p):
-            continue
-        sign = "higher" if row["sharpe_diff"] > 0 else "lower"
-        parts.append(f"{_html.escape(backtest)}: dynamic Sharpe {sign} than static (p = {p:.3f}, "
-                     f"{'' if p < 0.05 else 'not '}significant at 5 %)")
     text = ("<p><b>The framework's statistics</b>, dynamic against static in each backtest: PSR, DSR, "
             "stationary-bootstrap Sharpe interval, Ledoit-Wolf bootstrap test of equal Sharpe ratios "
             "(<code>sharpe_diff_p</code>) and its HAC version.</p>" + html_table(table, digits=3)
-            + "<p>" + "; ".join(parts) + ".</p>")
+            + sharpe_verdict(table, "dynamic", "static"))
     if board:
         text += scoreboard_html(board, (paper or {}).get("source", "the paper"), blind=False)
     return text

@@ -123,3 +123,30 @@ def scoreboard_html(rows: list[dict[str, Any]], source: str, blind: bool = True)
             "public (not blind; the config says so)")
     return (f"<p>Figures against {escape(source)}; {when}.</p><table><thead><tr><th>figure</th><th>paper</th><th>here</th><th>band</th><th>status</th>"
             "<th>note</th></tr></thead><tbody>" + "".join(body) + "</tbody></table>")
+
+
+def sharpe_verdict(stats_table: pd.DataFrame, treated: str, against: str, level: str = "5 %",
+                   size: float = 0.05) -> str:
+    """One generated clause per group of ``stats_table``: is ``treated``'s Sharpe gain significant?
+
+    Parameters
+    ----------
+    stats_table : pandas.DataFrame
+        Indexed by (group, series), with ``sharpe_diff`` and ``sharpe_diff_p`` (Ledoit-Wolf studentized
+        bootstrap test of equal Sharpe ratios, :func:`allocation.stats.sharpe_difference_bootstrap`).
+    treated, against : str
+        The series tested (an index value of the second level) and the one it is tested against (words).
+    """
+    from html import escape
+
+    parts = []
+    for group in stats_table.index.get_level_values(0).unique():
+        row = stats_table.loc[(group, treated)]
+        p = row.get("sharpe_diff_p")
+        if p is None or pd.isna(p):
+            continue
+        sign = "higher" if row["sharpe_diff"] > 0 else "lower"
+        parts.append(f"{escape(str(group))}: {escape(treated)} Sharpe {sign} (p = {p:.3f}, "
+                     f"{'' if p < size else 'not '}significant at {level})")
+    return (f"<p>{escape(treated.capitalize())} against {escape(against)}, Ledoit-Wolf bootstrap test of equal "
+            "Sharpe ratios: " + "; ".join(parts) + ".</p>")

@@ -37,6 +37,7 @@ from experiments.analyses.scoreboard import (
     scoreboard_frame,
     scoreboard_html,
     scoreboard_rows,
+    sharpe_verdict,
 )
 from experiments.tables import html_table, markdown_table
 from plumbing.errors import FactorRegimesError
@@ -170,7 +171,7 @@ def _statistics_html(out: AnalysisResult) -> str:
     text = ("<p>The framework's statistics of scaled against plain momentum in each period: PSR, DSR, "
             "stationary-bootstrap Sharpe interval, Ledoit-Wolf bootstrap test of equal Sharpe ratios "
             "(<code>sharpe_diff_p</code>) and its HAC version.</p>" + html_table(stats_table, digits=3)
-            + _verdict(stats_table))
+            + sharpe_verdict(stats_table, "scaled", "plain"))
     board = out.data.get("scoreboard") or []
     if board:
         text += scoreboard_html(board, out.data.get("paper_source") or "the paper", blind=False)
@@ -195,19 +196,6 @@ def readme(out: AnalysisResult, run_name: str) -> str:
             + markdown_table(table, digits=3) +
             "\n\nGap: the paper's momentum is its own series; here it is the Ken French UMD (2025 vintage), with "
             "volatility estimated from the daily UMD factor, which is formed daily.")
-
-
-def _verdict(stats_table: pd.DataFrame) -> str:
-    """One generated clause per period: is the scaled series' Sharpe gain significant (Ledoit-Wolf bootstrap)?"""
-    parts = []
-    for period in stats_table.index.get_level_values("period").unique():
-        row = stats_table.loc[(period, "scaled")]
-        p = row.get("sharpe_diff_p")
-        if p is None or pd.isna(p):
-            continue
-        sign = "higher" if row["sharpe_diff"] > 0 else "lower"
-        parts.append(f"{period}: scaled Sharpe {sign} (p = {p:.3f}, {'' if p < 0.05 else 'not '}significant at 5 %)")
-    return "<p>Scaled against plain, Ledoit-Wolf bootstrap test of equal Sharpe ratios: " + "; ".join(parts) + ".</p>"
 
 
 def _figure(series: pd.DataFrame, periods):
