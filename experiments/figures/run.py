@@ -57,6 +57,8 @@ def write_figures(result, folder: Path, progress=None) -> dict[str, Path]:
             result.forecasts, t, list(m))))
         if not result.importance.empty:
             jobs.append((f"importance_{target}", lambda t=target: importance_figure(result.importance, t)))
+    from experiments.tearsheet import run_tearsheet_jobs
+    jobs += run_tearsheet_jobs(result)
     expect(progress, "figures", regime_figure_count(paths) + len(jobs))
     out: dict[str, Path] = dict(write_regime_figures(paths, panel, folder, progress=progress))
     for name, draw in jobs:
@@ -65,8 +67,4 @@ def write_figures(result, folder: Path, progress=None) -> dict[str, Path]:
         fig = draw()
         if fig is not None:
             out[name] = save(fig, folder / f"{name}.png")
-    from experiments.tearsheet import write_run_tearsheet_figures
-    if progress is not None:
-        progress("figures", "tearsheets")
-    out.update(write_run_tearsheet_figures(result, folder))
     return out

@@ -165,7 +165,7 @@ def _record(catalog, name: str, source: str, sharpes: dict[str, float], turnover
     metrics = pd.DataFrame({"sharpe": sharpes, "dsr": 0.5, "n_periods": 180, "turnover": turnover})
     metrics.index.name = "strategy"
     manifest = {"config_hash": name * 10, "name": name, "started": "s", "finished": f"2026-01-0{len(name)}",
-                "source": source}
+                "source": source, "periods_per_year": 12}
     run_dir = catalog.path.parent / name
     run_dir.mkdir()
     (run_dir / "manifest.json").write_text(json.dumps(manifest))
