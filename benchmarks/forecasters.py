@@ -27,7 +27,7 @@ from threadpoolctl import threadpool_limits  # noqa: E402
 from allocation.forecasters import FORECASTERS, make_forecaster  # noqa: E402
 from allocation.forecasting import ForecastSchedule, forecast_walk_forward  # noqa: E402
 from experiments.study import forecast_features  # noqa: E402
-from regimes.data.sources import make_source  # noqa: E402
+from regimes.data import make_source  # noqa: E402
 from regimes.detectors import DETECTORS  # noqa: E402
 from regimes.panel import build_panel  # noqa: E402
 from regimes.walkforward import Schedule, walk_forward  # noqa: E402

@@ -474,7 +474,7 @@ def test_run_study_daily(sources) -> None:
     regime with a one-day trading delay, total returns with cash at the daily risk-free rate."""
     results = {}
     for kind, end in (("cut", str(CUT.date())), ("perturbed", LATER)):
-        spec = StudySpec(targets=("sp500_ret",), features=("vix", "sp500_ret"), total_returns=True, frequency="daily",
+        spec = StudySpec(assets=("sp500_ret",), features=("vix", "sp500_ret"), total_returns=True, frequency="daily",
                          detectors=(DetectorSpec.from_dict({"name": "vix_threshold"}),
                                     DetectorSpec.from_dict({"name": "jump", "params": _JUMP})),
                          forecasters=({"name": "ridge"}, {"name": "regime_conditioned"}),

@@ -174,7 +174,7 @@ def test_make_reporter_picks_bars_lines_or_nothing() -> None:
 
 
 def test_detectors_report_each_refit_and_cache_reads(tmp_path) -> None:
-    from regimes.data.sources import make_source
+    from regimes.data import make_source
     from regimes.pipeline import RegimeData
     from regimes.specs import DetectorSpec
     from regimes.walkforward import Schedule
