@@ -14,9 +14,11 @@ the end of the month the window ends in) and delays are in months
 window and delays are in trading days (``delay_days``); at weekly ones weeks
 (``delay_weeks``). Windows are calendar dates at every frequency.
 
-Detectors run walk-forward on monthly features available since 1926
+At monthly decisions detectors run walk-forward on monthly features available since 1926
 (realized volatility and the market return) unless a config names others, so
-even the early crises get filtered labels once five years of history exist.
+even the early crises get filtered labels once five years of history exist; at daily decisions
+they read the daily panel at their daily defaults (VIX from 1990), so windows before the first fit
+get factor statistics only.
 """
 
 from __future__ import annotations
