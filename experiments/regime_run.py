@@ -51,6 +51,7 @@ from regimes.walkforward import RegimePath
 
 Progress = Callable[[str, str], None]
 _PERIOD = {"monthly": "month", "weekly": "week", "daily": "day"}
+_DELAY_UNIT = {"monthly": "months", "weekly": "weeks", "daily": "trading days"}
 
 
 @dataclass
@@ -211,7 +212,8 @@ def write_regime_report(config: dict, manifest: dict, table: pd.DataFrame, figur
               "<h2>Regime evaluation</h2>", html_table(table, digits=3),
               "<p class='muted'>Labels: risk-off when the filtered probability exceeds 0.5. switches_per_year, "
               "mean_duration (periods per run of equal labels; the sample cuts the first and last), share_risk_off "
-              "and the crisis delays (periods from the onset to the first risk-off label) describe each path; "
+              f"and the crisis delays ({_DELAY_UNIT[dates.get('frequency', 'monthly')]} from the onset to the first "
+              "risk-off label within a calendar year) describe each path; "
               "refits, flipped, flip_share, overridden and agreement (consecutive refits on their common history) "
               "its label stability; agreement_with_&lt;detector&gt; the share of common dates on which two "
               "detectors give the same label.</p>"]

@@ -134,6 +134,9 @@ def regime_scores(true: np.ndarray, pred: np.ndarray) -> dict[str, float]:
 
 
 #: Crisis onsets used to measure how fast a detector flags risk-off on real data.
+# how far after a crisis onset path_summary looks for the first risk-off label: calendar time, so the
+# horizon is the same at daily, weekly and monthly decisions (12 month ends at monthly ones)
+DELAY_HORIZON = pd.DateOffset(months=12)
 CRISIS_ONSETS: dict[str, str] = {"Sep-2008": "2008-09-30", "Aug-2011": "2011-08-31", "Feb-2020": "2020-02-29"}
 
 
@@ -167,7 +170,10 @@ def path_summary(risk_off: pd.Series, threshold: float = 0.5,
         runs are cut by the sample, so this understates long regimes),
         ``mean_duration_risk_off`` (the same for risk-off runs; NaN if none),
         and for each onset ``delay_<name>``: periods from the onset to the
-        first risk-off label at or after it (within 12 periods; NaN if none,
+        first risk-off label at or after it, counted in the path's periods
+        (months at monthly decisions, trading days at daily ones) and searched
+        within a calendar year: up to the end of the month one year after the
+        onset, the same 12 months whatever the frequency (NaN if none,
         or if the onset lies outside the dates with output; 0 if already
         risk-off). Dates without output (NaN) are dropped, so
         runs join across them.
@@ -187,7 +193,7 @@ def path_summary(risk_off: pd.Series, threshold: float = 0.5,
         if not len(labels) or onset < labels.index[0] or onset > labels.index[-1]:
             out[f"delay_{name}"] = np.nan  # the path has no output at the onset: no delay to measure
             continue
-        after = labels.loc[onset:].iloc[:13]
+        after = labels.loc[onset: onset + DELAY_HORIZON + pd.offsets.MonthEnd(0)]
         hits = np.flatnonzero(after.to_numpy() == 1)
         out[f"delay_{name}"] = float(hits[0]) if len(hits) else np.nan
     return out

@@ -3,14 +3,22 @@
 For each window (an editable catalog in the config): the cumulative return,
 maximum drawdown and annualized volatility of UMD, HML and the market (daily
 Fama-French data reach back to 1926), their pairwise correlations; each
-detector's share of risk-off labels over the window's month ends and its
-detection delay (months from the window's first month end to its first
-filtered risk-off label); and, when the run also holds the comparison, each
+detector's share of risk-off labels over the window's decision dates and its
+detection delay (decision periods from the window's first decision date to its
+first filtered risk-off label); and, when the run also holds the comparison, each
 strategy's return and drawdown over the window against static exposure.
 
-Detectors run walk-forward on monthly features available since 1926
+At monthly decisions the decision dates of a window are its month ends (through
+the end of the month the window ends in) and delays are in months
+(``delay_months``); at daily decisions they are the trading days inside the
+window and delays are in trading days (``delay_days``); at weekly ones weeks
+(``delay_weeks``). Windows are calendar dates at every frequency.
+
+At monthly decisions detectors run walk-forward on monthly features available since 1926
 (realized volatility and the market return) unless a config names others, so
-even the early crises get filtered labels once five years of history exist.
+even the early crises get filtered labels once five years of history exist; at daily decisions
+they read the daily panel at their daily defaults (VIX from 1990), so windows before the first fit
+get factor statistics only.
 """
 
 from __future__ import annotations
@@ -46,6 +54,24 @@ DEFAULT_DETECTORS = [{"name": "hmm", "features": ["log_rv", "mkt_ret"]},
                      {"name": "jump", "features": ["log_rv", "mkt_ret"]},
                      {"name": "vix_threshold"}]
 FACTORS = {"Market": None, "UMD": "UMD", "HML": "HML"}
+# the unit of a detection delay: one decision period of the run's frequency
+DELAY_UNITS = {"monthly": "months", "weekly": "weeks", "daily": "days"}
+DELAY_WORDS = {"monthly": ("months", "month end"), "weekly": ("weeks", "week end"),
+               "daily": ("trading days", "trading day")}
+
+
+def delay_column(regimes: pd.DataFrame) -> tuple[str, str]:
+    """The delay column of a ``crisis_regimes`` table and the run's frequency it implies."""
+    for frequency, unit in DELAY_UNITS.items():
+        if f"delay_{unit}" in regimes.columns:
+            return f"delay_{unit}", frequency
+    return "delay_months", "monthly"
+
+
+def window_dates(dates: pd.DatetimeIndex, start: pd.Timestamp, end: pd.Timestamp, frequency: str) -> pd.DatetimeIndex:
+    """Decision dates of a window: month ends through the end month (monthly), else the dates inside it."""
+    last = end + pd.offsets.MonthEnd(0) if frequency == "monthly" else end
+    return dates[(dates >= start) & (dates <= last)]
 
 
 def validate_windows(windows: list, first: pd.Timestamp, last: pd.Timestamp) -> list[dict]:
@@ -102,6 +128,8 @@ def crisis_study(ctx: AnalysisContext, windows: list | None = None, detectors: l
     # so a detector named here gives the path a run or `regimes plot --config` gives it
     data = ctx.regime_data()
     dates = data.dates
+    frequency = str(ctx.panel.frequency)
+    delay_key = f"delay_{DELAY_UNITS[frequency]}"
     schedule = ctx.regime_schedule(refit_every=refit_every, min_history=min_history)
     schedule.validate()  # a bad schedule is an error, not a reason to leave every detector out below
     paths = {}
@@ -117,17 +145,17 @@ def crisis_study(ctx: AnalysisContext, windows: list | None = None, detectors: l
     for w in catalog:
         rows.append({"crisis": w["name"], "start": w["start"].date().isoformat(),
                      "end": w["end"].date().isoformat(), **_window_stats(daily, w["start"], w["end"])})
-        month_ends = dates[(dates >= w["start"]) & (dates <= w["end"] + pd.offsets.MonthEnd(0))]
+        decision_dates = window_dates(dates, w["start"], w["end"], frequency)
         for label, path in paths.items():
-            p = path.risk_off.reindex(month_ends)
+            p = path.risk_off.reindex(decision_dates)
             flagged = np.flatnonzero(p.to_numpy() > 0.5)
             live = len(p) > 0 and np.isfinite(p.iloc[0])  # a delay only counts if the detector had output at the start
             regime_rows.append({"crisis": w["name"], "detector": label,
                                 "share_risk_off": float((p > 0.5).mean()) if p.notna().any() else np.nan,
-                                "delay_months": float(flagged[0]) if live and len(flagged) else np.nan,
+                                delay_key: float(flagged[0]) if live and len(flagged) else np.nan,
                                 "p_at_start": float(p.iloc[0]) if len(p) else np.nan})
         if ctx.result is not None:
-            rets = ctx.result.returns.loc[w["start"]: w["end"] + pd.offsets.MonthEnd(0)]
+            rets = ctx.result.returns.loc[window_dates(ctx.result.returns.index, w["start"], w["end"], frequency)]
             if len(rets):
                 for name, r in rets.items():
                     strategy_rows.append({"crisis": w["name"], "strategy": name,
@@ -157,20 +185,23 @@ def section(out: AnalysisResult) -> str:
     """The report section, from the analysis's tables."""
     table, regimes = out.tables["crisis_factors"], out.tables["crisis_regimes"]
     strategies = out.tables.get("crisis_strategies")
+    key, frequency = delay_column(regimes)
+    unit, point = DELAY_WORDS[frequency]
     html = ("<p>Daily Fama-French factors over each window of the catalog (cumulative return, maximum drawdown, "
-            "annualized volatility, correlations), and what each detector said at the month ends inside the "
-            "window, with filtered labels from models refit on data up to each date.</p>"
+            f"annualized volatility, correlations), and what each detector said at the {point}s inside the "
+            f"window ({frequency} decisions), with filtered labels from models refit on data up to each date.</p>"
             + html_table(table.drop(columns=["start", "end"]), digits=3))
     if len(regimes):
         share = regimes.pivot_table(index="crisis", columns="detector", values="share_risk_off")
-        delay = regimes.pivot_table(index="crisis", columns="detector", values="delay_months")
+        delay = regimes.pivot_table(index="crisis", columns="detector", values=key)
         html += "<h3>Share of risk-off labels</h3>" + html_table(share.reindex(table.index), digits=2)
-        html += ("<h3>Detection delay (months from the first month end in the window to the first risk-off "
+        html += (f"<h3>Detection delay ({unit} from the first {point} in the window to the first risk-off "
                  "label; blank: never flagged, or no output at the window's start)</h3>"
                  + html_table(delay.reindex(table.index), digits=0))
     if strategies is not None and len(strategies):
         pivot = strategies.pivot_table(index="crisis", columns="strategy", values="return")
-        html += "<h3>Strategy returns over each window (monthly, net)</h3>" + html_table(pivot, digits=3)
+        html += (f"<h3>Strategy returns over each window ({frequency}, net)</h3>"
+                 + html_table(pivot, digits=3))
     return html
 
 
@@ -179,11 +210,12 @@ def readme(out: AnalysisResult, run_name: str) -> str:
     factors, regimes = out.tables["crisis_factors"], out.tables["crisis_regimes"]
     cols = ["Market return", "UMD return", "HML return", "UMD max drawdown", "corr UMD-Market"]
     table = factors[cols]
-    delay = regimes.pivot_table(index="crisis", columns="detector", values="delay_months").reindex(table.index)
+    key, frequency = delay_column(regimes)
+    delay = regimes.pivot_table(index="crisis", columns="detector", values=key).reindex(table.index)
     table = table.join(delay.add_prefix("delay "))
-    return ("**Factor behaviour in crises** (`" + run_name + "`; delays in months to the first filtered risk-off "
-            "label; blank when never flagged or when the detector had no output at the window's start):\n\n"
-            + markdown_table(table, digits=2))
+    return ("**Factor behaviour in crises** (`" + run_name + f"`; delays in {DELAY_WORDS[frequency][0]} to the "
+            "first filtered risk-off label; blank when never flagged or when the detector had no output at the "
+            "window's start):\n\n" + markdown_table(table, digits=2))
 
 
 def check_params(params: dict) -> None:

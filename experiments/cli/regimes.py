@@ -342,7 +342,8 @@ def _draw(paths: dict, stage, config: dict, src, out: Path, first: str, last: st
             progress("figures", "comparison")
         save(regime_comparison(list(paths.values()), panel), out / f"{main}.png")
     csv = write_regimes_csv(paths, out / f"{main}.csv")
-    notes = ["Delays: months from the onset to the first filtered risk-off label ('-': none within 12)."]
+    unit = {"monthly": "months", "weekly": "weeks", "daily": "trading days"}.get(str(panel.frequency), "periods")
+    notes = [f"Delays: {unit} from the onset to the first filtered risk-off label ('-': none within a year)."]
     if len(paths) > 1:
         notes.append(f"Comparison: {out / (main + '.png')}")
     notes.append(f"Regime paths (dates drawn): {csv}")
