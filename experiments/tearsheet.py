@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -97,19 +98,30 @@ def run_selection(result) -> dict:
             "risk_off": risk_off, "periods_per_year": ppy}
 
 
-def write_run_tearsheet_figures(result, folder: Path) -> dict[str, Path]:
-    """The ``tearsheet_<strategy>.png`` figures of :func:`run_selection` (a run's ``figures/``)."""
-    from experiments.figures.style import save
+def run_tearsheet_jobs(result) -> list[tuple[str, Callable]]:
+    """The ``(name, draw)`` jobs of the ``tearsheet_<strategy>.png`` figures of :func:`run_selection`;
+    ``draw()`` returns a figure or None."""
     from experiments.figures.tearsheet import tearsheet_figure
 
-    sel, out = run_selection(result), {}
+    sel, jobs = run_selection(result), []
     for name in sel["strategies"]:
         cols = [name] + [c for c in sel["comparisons"][name] if c in result.returns.columns]
         det = sel["detectors"].get(name)
-        fig = tearsheet_figure(result.returns[cols], name, sel["periods_per_year"], market=sel["market"],
-                               risk_off=sel["risk_off"].get(det) if det else None, detector=det or "")
+        jobs.append((f"tearsheet_{_key(name)}", lambda c=tuple(cols), n=name, d=det: tearsheet_figure(
+            result.returns[list(c)], n, sel["periods_per_year"], market=sel["market"],
+            risk_off=sel["risk_off"].get(d) if d else None, detector=d or "")))
+    return jobs
+
+
+def write_run_tearsheet_figures(result, folder: Path) -> dict[str, Path]:
+    """The ``tearsheet_<strategy>.png`` figures of :func:`run_selection` (a run's ``figures/``)."""
+    from experiments.figures.style import save
+
+    out = {}
+    for name, draw in run_tearsheet_jobs(result):
+        fig = draw()
         if fig is not None:
-            out[f"tearsheet_{_key(name)}"] = save(fig, Path(folder) / f"tearsheet_{_key(name)}.png")
+            out[name] = save(fig, Path(folder) / f"{name}.png")
     return out
 
 
