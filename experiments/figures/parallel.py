@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -59,6 +60,13 @@ def figure_workers() -> int:
     if not sys.platform.startswith("linux") or multiprocessing.parent_process() is not None:
         return 1
     return max(1, min(DEFAULT_WORKERS, os.cpu_count() or 1))
+
+
+def _quiet_signals() -> None:
+    """Worker initializer: undo the handlers inherited from the CLI (its SIGTERM handler cleans up the run
+    directory and raises KeyboardInterrupt): SIGTERM ends a worker at once, Ctrl-C is left to the parent."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _draw_and_save(index: int) -> tuple[int, str | None]:
@@ -100,11 +108,18 @@ def render(jobs: Sequence[Job], folder: Path, progress=None, workers: int | None
     else:
         _shared = (folder, jobs)
         try:
-            with multiprocessing.get_context("fork").Pool(min(workers, len(jobs))) as pool:
+            pool = multiprocessing.get_context("fork").Pool(min(workers, len(jobs)), initializer=_quiet_signals)
+            try:
                 for i, path in pool.imap_unordered(_draw_and_save, range(len(jobs))):
                     if progress is not None:
                         progress("figures", jobs[i][0])
                     done[i] = path
+                pool.close()  # normal end: workers exit on their own
+            except BaseException:
+                pool.terminate()  # an error or Ctrl-C here: stop the workers (SIGTERM kills them quietly)
+                raise
+            finally:
+                pool.join()
         finally:
             _shared = None
     return {jobs[i][0]: Path(done[i]) for i in range(len(jobs)) if done[i] is not None}

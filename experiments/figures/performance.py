@@ -23,7 +23,9 @@ def _selected(returns: pd.DataFrame, meta: pd.DataFrame, target: str, top: int =
     static = list(rows.index[rows["allocator"] == "static"])
     uncond = list(rows.index[(rows["regime_model"] == "none") & (rows["allocator"] != "static")])
     regime = rows[rows["regime_model"] != "none"]
-    best = list(returns[regime.index].apply(metrics.sharpe).sort_values(ascending=False).index[:top])
+    best = []  # a target with no regime-aware strategy (an empty frame's apply returns a frame)
+    if len(regime):
+        best = list(returns[regime.index].apply(metrics.sharpe).sort_values(ascending=False).index[:top])
     return [s for s in static + uncond[:3] + best if s in returns.columns]
 
 
