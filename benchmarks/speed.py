@@ -4,7 +4,7 @@ Usage::
 
     python benchmarks/speed.py --data-dir ../shared/data [--before REV] [--repeats 2] [--out benchmarks/results]
 
-Measures, each in a fresh process (:func:`benchmarks.runs.measure`) and ``--repeats`` times:
+Measures, each in a fresh process (as :func:`benchmarks.runs.measure`, started in the folder of the code measured) and ``--repeats`` times:
 
 1. ``configs/regime_comparison.yaml`` on real data from a cold regime cache;
 2. the same with its regimes cached (the cache the cold run filled);
@@ -30,19 +30,25 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "benchmarks"))
-from runs import measure as _measure  # noqa: E402
-
 CASES = ("cold", "cached", "quickstart")
 
 
-def measure(args: list[str], env: dict[str, str]) -> dict:
-    """:func:`benchmarks.runs.measure` (wall, peak MB) plus the CPU seconds (user + system) of the run's process
-    tree, which a loaded machine inflates much less than the wall time."""
-    before = os.times()
-    out = _measure(args, env)
-    after = os.times()
-    out["cpu"] = (after.children_user - before.children_user) + (after.children_system - before.children_system)
+def measure(args: list[str], env: dict[str, str], cwd: Path) -> dict:
+    """Run a command in a child process started in ``cwd`` (``python -m`` imports the code found there): wall
+    seconds, the peak RSS (MB) of its largest process, the CPU seconds (user + system) of its process tree.
+
+    As :func:`benchmarks.runs.measure`, with the working directory as a parameter (the code measured) and
+    the CPU time, which a loaded machine inflates much less than the wall time.
+    """
+    wrapper = ("import resource, subprocess, sys, time, json; t = time.perf_counter(); "
+               "p = subprocess.run(sys.argv[1:], capture_output=True, text=True); "
+               "u = resource.getrusage(resource.RUSAGE_CHILDREN); "
+               "print(json.dumps({'wall': time.perf_counter() - t, 'rc': p.returncode, "
+               "'peak_mb': u.ru_maxrss / 1024, 'cpu': u.ru_utime + u.ru_stime, 'stderr': p.stderr[-2000:]}))")
+    done = subprocess.run([sys.executable, "-c", wrapper, *args], capture_output=True, text=True, env=env, cwd=cwd)
+    out = json.loads(done.stdout)
+    if out["rc"] != 0:
+        raise SystemExit(f"{' '.join(args)} failed: {out['stderr']}")
     return out
 
 
@@ -65,10 +71,10 @@ def one_round(code: Path, tmp: Path, data_dir: str) -> dict[str, dict]:
     out = {}
     for case, args in (("cold", [*main, "--out", str(runs / "cold")]),
                        ("cached", [*main, "--out", str(runs / "cached")])):
-        out[case] = measure(args, env) | {"stages": stages(runs / case)}
+        out[case] = measure(args, env, code) | {"stages": stages(runs / case)}
     qcache = Path(tempfile.mkdtemp(dir=tmp))
     out["quickstart"] = measure([*cli, "configs/quickstart.yaml", "--out", str(runs / "qs"), "--runs-dir",
-                                 str(runs), "--quiet"], {**env, "FACTOR_REGIMES_CACHE": str(qcache)})
+                                 str(runs), "--quiet"], {**env, "FACTOR_REGIMES_CACHE": str(qcache)}, code)
     out["quickstart"]["stages"] = stages(runs / "qs")
     return out
 
@@ -117,7 +123,7 @@ def main() -> None:
         for i in range(args.repeats):
             order = list(codes.items()) if i % 2 == 0 else list(reversed(codes.items()))
             for label, code in order:
-                got = one_round(code, tmp, args.data_dir)  # configs from this checkout (runs.measure)
+                got = one_round(code, tmp, args.data_dir)
                 for case in CASES:
                     results.setdefault(label, {c: [] for c in CASES})[case].append(got[case])
                 print(label, {c: round(got[c]["wall"], 1) for c in CASES}, flush=True)
@@ -133,7 +139,7 @@ def main() -> None:
              "same with the regimes it cached; `quickstart` = `configs/quickstart.yaml` (offline sample), empty "
              "cache. `outputs:*` split the outputs stage (tables, figures, report). Peak MB: the largest resident "
              "set of the run's process tree member (figure workers are forked and share its pages). CPU s: user + "
-             "system seconds of the run and its workers (the wrapper process of the measurement included).", ""]
+             "system seconds of the run and its workers.", ""]
     lines += table(results)
     args.out.mkdir(parents=True, exist_ok=True)
     text = "\n".join(lines) + "\n"
