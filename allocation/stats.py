@@ -18,6 +18,7 @@ Sharpe ratios inside the tests are per period (not annualized) unless stated.
 
 from __future__ import annotations
 
+import functools
 import itertools
 from dataclasses import dataclass
 
@@ -170,6 +171,21 @@ def sharpe_block_length(a, b) -> int:
     return int(min(max(b_len, 2), max(2, n // 10)))
 
 
+@functools.lru_cache(maxsize=16)
+def _circular_block_indices(block: int, n: int, reps: int, seed: int) -> np.ndarray:
+    """The ``(reps, n)`` row indices of ``reps`` circular block bootstrap samples (``arch``), read-only.
+
+    They depend on the block length, sample size, count and seed only, so the strategies of a run that share a
+    block length and sample reuse one draw (the same indices each would draw from a fresh generator).
+    """
+    from arch.bootstrap import CircularBlockBootstrap
+
+    bs = CircularBlockBootstrap(block, np.arange(n), seed=np.random.default_rng(seed))
+    idx = np.stack([pos[0] for pos, _ in bs.bootstrap(reps)])
+    idx.flags.writeable = False
+    return idx
+
+
 def sharpe_difference_bootstrap(a, b, block: int | None = None, reps: int = 1000, seed: int = 0,
                                 lags: int | None = None) -> dict[str, float]:
     """Ledoit & Wolf (2008) studentized circular block bootstrap test of equal Sharpe ratios.
@@ -205,7 +221,6 @@ def sharpe_difference_bootstrap(a, b, block: int | None = None, reps: int = 1000
     dict
         ``diff`` (per-period Sharpe of a minus b), ``se``, ``p_value``, ``block``, ``reps``.
     """
-    from arch.bootstrap import CircularBlockBootstrap
 
     x = _paired(a, b)
     n = len(x)
@@ -218,8 +233,7 @@ def sharpe_difference_bootstrap(a, b, block: int | None = None, reps: int = 1000
     if not np.isfinite(se) or se <= 1e-15:
         return {"diff": diff, "se": se, "p_value": 1.0 if np.isfinite(diff) else np.nan, "block": block,
                 "reps": reps}
-    bs = CircularBlockBootstrap(block, np.arange(n), seed=np.random.default_rng(seed))
-    idx = np.stack([pos[0] for pos, _ in bs.bootstrap(reps)])  # (reps, n)
+    idx = _circular_block_indices(block, n, reps, seed)  # (reps, n)
     xs = x[idx]  # (reps, n, 2)
     mu = xs.mean(axis=1)
     gamma = (xs ** 2).mean(axis=1)
@@ -356,8 +370,9 @@ def pbo_cscv(returns: pd.DataFrame, n_blocks: int = 16) -> dict[str, float]:
     for chosen in itertools.combinations(range(n_blocks), n_blocks // 2):
         is_rows = np.concatenate([blocks[i] for i in chosen])
         oos_rows = np.concatenate([blocks[i] for i in range(n_blocks) if i not in chosen])
-        sr_is = values[is_rows].mean(0) / values[is_rows].std(0, ddof=1)
-        sr_oos = values[oos_rows].mean(0) / values[oos_rows].std(0, ddof=1)
+        v_is, v_oos = values[is_rows], values[oos_rows]  # each gathered once
+        sr_is = v_is.mean(0) / v_is.std(0, ddof=1)
+        sr_oos = v_oos.mean(0) / v_oos.std(0, ddof=1)
         best = int(np.nanargmax(sr_is))
         rank = stats.rankdata(sr_oos)[best]  # 1 = worst
         omega = rank / (n_strat + 1)

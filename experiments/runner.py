@@ -246,10 +246,13 @@ def _compute_and_write(config: dict, run_dir: Path, tmp: Path, say: Progress, us
         say("tables", "tables and manifest")
         run = RunResult.from_study(result, config, analyses)
         run.save(tmp)
+        parts = {"outputs:tables": time.perf_counter() - t_out}
+        t_part = time.perf_counter()
         write_analysis_figures(analyses, tmp, figures=config["outputs"]["figures"])
         if config["outputs"]["figures"] and result is not None:
             from experiments.figures.run import write_figures
             write_figures(result, tmp / "figures", progress=say)
+        parts["outputs:figures"] = time.perf_counter() - t_part
         timings = dict(result.timings) if result is not None else {}
         timings.update({f"analysis:{k}": v for k, v in analysis_seconds.items()})
         finished = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
@@ -259,8 +262,11 @@ def _compute_and_write(config: dict, run_dir: Path, tmp: Path, say: Progress, us
         if config["outputs"]["report"]:
             from experiments.report import write_report
             say("report", "report.html")
+            t_part = time.perf_counter()
             write_report(run, tmp)
+            parts["outputs:report"] = time.perf_counter() - t_part
         timings["outputs"] = time.perf_counter() - t_out
+        timings.update(parts)
         timings["total"] = time.perf_counter() - t0
         outputs = sorted(str(p.relative_to(tmp)) for p in tmp.rglob("*") if p.is_file() and p.name != "manifest.json")
         manifest = write_manifest(result, config, tmp, started, finished, timings, chash, source.name,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -97,30 +98,19 @@ def run_selection(result) -> dict:
             "risk_off": risk_off, "periods_per_year": ppy}
 
 
-def run_tearsheet_jobs(result) -> list[tuple[str, object]]:
-    """``(figure name, draw)`` for each tearsheet of :func:`run_selection`; ``draw()`` returns the figure or None."""
+def run_tearsheet_jobs(result) -> list[tuple[str, Callable]]:
+    """The ``(name, draw)`` jobs of the ``tearsheet_<strategy>.png`` figures of :func:`run_selection`;
+    ``draw()`` returns a figure or None."""
     from experiments.figures.tearsheet import tearsheet_figure
 
     sel, jobs = run_selection(result), []
     for name in sel["strategies"]:
         cols = [name] + [c for c in sel["comparisons"][name] if c in result.returns.columns]
         det = sel["detectors"].get(name)
-        jobs.append((f"tearsheet_{_key(name)}", lambda cols=tuple(cols), name=name, det=det: tearsheet_figure(
-            result.returns[list(cols)], name, sel["periods_per_year"], market=sel["market"],
-            risk_off=sel["risk_off"].get(det) if det else None, detector=det or "")))
+        jobs.append((f"tearsheet_{_key(name)}", lambda c=tuple(cols), n=name, d=det: tearsheet_figure(
+            result.returns[list(c)], n, sel["periods_per_year"], market=sel["market"],
+            risk_off=sel["risk_off"].get(d) if d else None, detector=d or "")))
     return jobs
-
-
-def write_run_tearsheet_figures(result, folder: Path) -> dict[str, Path]:
-    """The ``tearsheet_<strategy>.png`` figures of :func:`run_selection` (a run's ``figures/``)."""
-    from experiments.figures.style import save
-
-    out = {}
-    for name, draw in run_tearsheet_jobs(result):
-        fig = draw()
-        if fig is not None:
-            out[name] = save(fig, Path(folder) / f"{name}.png")
-    return out
 
 
 def tearsheet_sections(returns: pd.DataFrame, strategies: list[str], comparisons: dict[str, list[str]],

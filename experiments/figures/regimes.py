@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -113,6 +113,19 @@ def regime_figure_count(paths: Mapping[str, RegimePath]) -> int:
     return len(paths) + (len(paths) > 1) + 1
 
 
+def regime_figure_jobs(paths: Mapping[str, RegimePath], panel: Panel) -> list[tuple[str, Callable]]:
+    """The ``(name, draw)`` jobs of a run's regime figures, in report order (see :func:`write_regime_figures`);
+    ``draw()`` returns a figure, or None where there is nothing to show (no transition matrix)."""
+    from experiments.figures.diagnostics import transition_figure
+
+    jobs: list[tuple[str, Callable]] = [(f"regimes_{label}", lambda p=path: regime_timeline(p, panel))
+                                        for label, path in paths.items()]
+    if len(paths) > 1:
+        jobs.append(("regimes_comparison", lambda: regime_comparison(list(paths.values()), panel)))
+    jobs.append(("transitions", lambda: transition_figure(dict(paths))))
+    return jobs
+
+
 def write_regime_figures(paths: Mapping[str, RegimePath], panel: Panel, folder: Path,
                          progress=None) -> dict[str, Path]:
     """A run's regime figures: ``regimes_<label>.png`` per path, ``regimes_comparison.png`` (two or more paths)
@@ -120,20 +133,12 @@ def write_regime_figures(paths: Mapping[str, RegimePath], panel: Panel, folder: 
 
     ``progress(stage, detail)`` hears ``"figures"`` once per figure considered (:func:`regime_figure_count`).
     """
-    from experiments.figures.diagnostics import transition_figure
-
     say = progress or (lambda stage, detail="": None)
     folder = Path(folder)
     out = {}
-    for label, path in paths.items():
-        say("figures", f"regimes_{label}")
-        out[f"regimes_{label}"] = save(regime_timeline(path, panel), folder / f"regimes_{label}.png")
-    if len(paths) > 1:
-        say("figures", "regimes_comparison")
-        out["regimes_comparison"] = save(regime_comparison(list(paths.values()), panel),
-                                         folder / "regimes_comparison.png")
-    say("figures", "transitions")
-    trans = transition_figure(dict(paths))
-    if trans is not None:
-        out["transitions"] = save(trans, folder / "transitions.png")
+    for name, draw in regime_figure_jobs(paths, panel):
+        say("figures", name)
+        fig = draw()
+        if fig is not None:
+            out[name] = save(fig, folder / f"{name}.png")
     return out

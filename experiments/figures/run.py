@@ -18,15 +18,15 @@ from experiments.figures.performance import (
     shading_detector,
     weights_figure,
 )
-from experiments.figures.regimes import regime_figure_count, write_regime_figures
-from experiments.figures.style import save
+from experiments.figures.regimes import regime_figure_jobs
 
 
 def write_figures(result, folder: Path, progress=None) -> dict[str, Path]:
     """Write all figures; returns ``{name: path}`` in the order a report shows them.
 
-    ``progress(stage, detail)`` (:mod:`experiments.progress`) hears ``"figures"`` once per figure, after
-    the number of figures was announced.
+    The figures are drawn in forked worker processes (:mod:`experiments.figures.parallel`), byte-identical to
+    drawing them here. ``progress(stage, detail)`` (:mod:`experiments.progress`) hears ``"figures"`` once per
+    figure as it is finished, after the number of figures was announced.
     """
     from experiments.progress import expect
 
@@ -57,14 +57,8 @@ def write_figures(result, folder: Path, progress=None) -> dict[str, Path]:
             result.forecasts, t, list(m))))
         if not result.importance.empty:
             jobs.append((f"importance_{target}", lambda t=target: importance_figure(result.importance, t)))
+    from experiments.figures.parallel import render
     from experiments.tearsheet import run_tearsheet_jobs
-    jobs += run_tearsheet_jobs(result)
-    expect(progress, "figures", regime_figure_count(paths) + len(jobs))
-    out: dict[str, Path] = dict(write_regime_figures(paths, panel, folder, progress=progress))
-    for name, draw in jobs:
-        if progress is not None:
-            progress("figures", name)
-        fig = draw()
-        if fig is not None:
-            out[name] = save(fig, folder / f"{name}.png")
-    return out
+    everything = regime_figure_jobs(paths, panel) + jobs + run_tearsheet_jobs(result)
+    expect(progress, "figures", len(everything))
+    return render(everything, folder, progress=progress)
