@@ -9,7 +9,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from experiments.cli._app import cli
-from experiments.cli.common import console, data_dir_option
+from experiments.cli.common import console, data_dir_option, quiet_option, reporter
 
 
 @cli.command("replicate")
@@ -24,8 +24,9 @@ from experiments.cli.common import console, data_dir_option
                    "never used.")
 @click.option("--readme", type=click.Path(path_type=Path, dir_okay=False, exists=True), default=None,
               help="Also write the scoreboard into this README, between its scoreboard markers.")
+@quiet_option
 def replicate_command(studies: tuple[str, ...], data_dir: Path | None, out: Path, force: bool,
-                      readme: Path | None) -> None:
+                      readme: Path | None, quiet: bool) -> None:
     """Run the replications STUDIES (default: every registered one) and print their scoreboard.
 
     Writes OUT/scoreboard.json, OUT/scoreboard.csv, OUT/index.html (one section per study: its figures,
@@ -36,9 +37,7 @@ def replicate_command(studies: tuple[str, ...], data_dir: Path | None, out: Path
 
     chosen = replications.select(studies)
     protected = [Path.cwd(), Path.home(), replications.CONFIGS, data_dir]
-    with console.status("starting") as status:
-        def progress(stage: str, detail: str = "") -> None:
-            status.update(f"[bold]{escape(stage)}[/bold] {escape(detail)}")
+    with reporter(quiet) as progress:  # bars on a terminal, timestamped lines when piped, nothing with --quiet
         outcomes = replications.replicate(chosen, out, data_dir=data_dir, force=force,
                                           protected=[p for p in protected if p is not None], progress=progress)
     rows = [r for o in outcomes for r in o.rows]

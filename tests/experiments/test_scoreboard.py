@@ -239,9 +239,12 @@ def test_cli_replicate_one_study_end_to_end(shared_data: Path, tmp_path: Path) -
         status = {True: "within", False: "OUTSIDE"}[r["within"]]
         assert re.search(rf"{r['figure']}\s.*{status}", result.stdout), r["figure"]
     assert "needs daily decisions" in result.stdout and (out / "index.html").is_file()
+    # piped: timestamped stage lines on stderr (the study running), the scoreboard on stdout
+    assert re.search(r"^\d\d:\d\d:\d\d running: barroso_santa_clara_2015", result.stderr, re.M), result.stderr
     again = run_cli("replicate", "barroso_santa_clara_2015", "--data-dir", str(shared_data), "--out", str(out),
-                    cwd=tmp_path)
+                    "--quiet", cwd=tmp_path)
     assert again.returncode == 0, again.stderr  # an earlier scoreboard folder is replaced
+    assert again.stderr.strip() == ""  # --quiet: no progress, only the scoreboard
     assert read_scoreboard(out / "scoreboard.json") == rows  # identical data, identical rows
 
 
