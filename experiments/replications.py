@@ -75,13 +75,11 @@ _study("moreira_muir_2017", "Moreira & Muir (2017): volatility-managed factors, 
 _study("daniel_moskowitz_2016", "Daniel & Moskowitz (2016): dynamic momentum against constant volatility",
        "daniel_moskowitz_2016")
 
-#: Studies that cannot honestly run yet: name -> (title, reason).
-PENDING: dict[str, tuple[str, str]] = {
-    "shu_yu_mulvey_2024": ("Shu, Yu & Mulvey (2024): statistical jump model vs HMM 0/1 timing of the S&P 500",
-                           "not yet reproducible: needs daily decisions (daily in-or-out positions with a one-day "
-                           "delay and 10 bp costs, the jump penalty chosen inside each training window), which the "
-                           "framework does not have yet"),
-}
+_study("shu_yu_mulvey_2024", "Shu, Yu & Mulvey (2024): statistical jump model vs HMM 0/1 timing of the S&P 500, "
+       "daily, 2007-2023", "shu_yu_mulvey_2024")
+
+#: Studies that cannot honestly run yet: name -> (title, reason). None at present.
+PENDING: dict[str, tuple[str, str]] = {}
 
 
 def select(names: Iterable[str]) -> list[Replication]:

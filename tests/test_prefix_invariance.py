@@ -35,7 +35,7 @@ from allocation.forecasters import FORECASTERS, make_forecaster
 from allocation.forecasting import ForecastSchedule, forecast_walk_forward
 from allocation.risk import trailing_vol
 from experiments.analyses import ANALYSES, AnalysisContext, run_analysis
-from experiments.config import load_config
+from experiments.config import build_study, load_config
 from experiments.study import StudySpec, run_study
 from plumbing.errors import FactorRegimesError
 from regimes.data.sources import DataSource, LoadedSeries, LocalSource, TruncatedSource
@@ -408,6 +408,15 @@ ANALYSIS_PARAMS: dict[str, Callable[[pd.Timestamp], dict]] = {
                                     "paper": _NO_PAPER_FIGURES},
     "daniel_moskowitz_2016": lambda t: {"end": t.strftime("%Y-%m"), "oos_start": "2003-06", "bootstrap_reps": 20,
                                         "paper": _NO_PAPER_FIGURES},  # out of sample once bear months exist
+    "shu_yu_mulvey_2024": lambda t: {"bootstrap_reps": 20, "paper": _NO_PAPER_FIGURES},
+}
+#: Analyses that read the run's own strategies: the config (and overrides) of the comparison the test runs on
+#: each input. Its decisions end in September 2008, so the last return (one-day delay) is dated before t:
+#: the run on the perturbed inputs (changed after t) must give the same analysis outputs, every table entirely.
+ANALYSIS_RUNS: dict[str, tuple] = {
+    "shu_yu_mulvey_2024": (REPO / "configs" / "replications" / "shu_yu_mulvey_2024.yaml",
+                           ("data.history_start=2001-01-02", "data.start=2006-01", "data.end=2008-09",
+                            "evaluation.bootstrap_reps=20", "evaluation.spa_reps=20")),
 }
 
 
@@ -423,9 +432,15 @@ def test_analysis(name: str, sources, monkeypatch, tmp_path) -> None:
     outputs = {}
     for kind, end in (("cut", CUT), ("perturbed", pd.Timestamp(LATER) + pd.offsets.MonthEnd(0))):
         monkeypatch.setenv("FACTOR_REGIMES_CACHE", str(tmp_path / kind))  # no regime path from a cache
-        config = load_config(_QUICKSTART, (f"data.end={end.strftime('%Y-%m')}",))
-        panel = build_panel(sources[kind], "monthly", start="1990-01")
-        context = AnalysisContext(config=config, source=sources[kind], panel=panel)
+        if name in ANALYSIS_RUNS:
+            path, overrides = ANALYSIS_RUNS[name]
+            config = load_config(path, overrides)
+            result = run_study(build_study(config), sources[kind])
+            context = AnalysisContext(config=config, source=sources[kind], panel=result.panel, result=result)
+        else:
+            config = load_config(_QUICKSTART, (f"data.end={end.strftime('%Y-%m')}",))
+            panel = build_panel(sources[kind], "monthly", start="1990-01")
+            context = AnalysisContext(config=config, source=sources[kind], panel=panel)
         outputs[kind] = run_analysis({"name": name, "params": ANALYSIS_PARAMS[name](CUT)}, context)
         plt.close("all")
     short, long = outputs["cut"], outputs["perturbed"]

@@ -1,5 +1,5 @@
 """Registered analyses (config key ``analyses``): ``replicate_aliyev2025``, ``vol_managed_momentum``, ``crisis_study``,
-``moreira_muir_2017``, ``daniel_moskowitz_2016``.
+``moreira_muir_2017``, ``daniel_moskowitz_2016``, ``shu_yu_mulvey_2024``.
 
 Each is registered with its :class:`AnalysisReport` (:func:`register`): the files it writes, its report section
 and its README block, so the report, the run result and ``results`` treat every analysis alike.
@@ -12,6 +12,7 @@ from experiments.analyses import (
     daniel_moskowitz,
     moreira_muir,
     replication,
+    shu_yu_mulvey,
     vol_managed,
 )
 from experiments.analyses._base import (
@@ -42,6 +43,7 @@ register("vol_managed_momentum", vol_managed.REPORT)(vol_managed.vol_managed_mom
 register("crisis_study", crisis.REPORT)(crisis.crisis_study)
 register("moreira_muir_2017", moreira_muir.REPORT)(moreira_muir.moreira_muir_2017)
 register("daniel_moskowitz_2016", daniel_moskowitz.REPORT)(daniel_moskowitz.daniel_moskowitz_2016)
+register("shu_yu_mulvey_2024", shu_yu_mulvey.REPORT)(shu_yu_mulvey.shu_yu_mulvey_2024)
 
 
 def render_section(name: str, output: AnalysisOutput) -> str:

@@ -183,10 +183,9 @@ def test_scoreboard_page_sections(scoreboard: Path) -> None:
         assert f"<h2 id='{study}'>" in page and f"href='{study}/report.html'" in page
         assert (scoreboard / study / "report.html").is_file()
     assert "<img src='barroso_santa_clara_2015/figures/vol_managed_momentum.png'" in page
-    pending = page.split("<h2 id='shu_yu_mulvey_2024'>", 1)[1]
-    assert "not yet reproducible: needs daily decisions" in pending and "<table" not in pending
+    assert "not yet reproducible" not in page  # no study is pending any more
     rows = read_scoreboard(scoreboard / "scoreboard.json")
-    assert "shu_yu_mulvey_2024" not in {r["study"] for r in rows}
+    assert "shu_yu_mulvey_2024" not in {r["study"] for r in rows}  # not run here (tests/experiments/test_shu_yu_mulvey.py)
     manifest = json.loads((scoreboard / "manifest.json").read_text())
     assert set(manifest["seconds_by_study"]) == set(FAST)
 
@@ -209,14 +208,13 @@ def test_scoreboard_folder_replaced_only_by_a_scoreboard(shared_data: Path, scor
 def test_select_names_and_refusals() -> None:
     assert [s.name for s in replications.select([])] == replications.STUDIES.names()
     assert set(replications.STUDIES.names()) == {"aliyev_2025", "barroso_santa_clara_2015", "moreira_muir_2017",
-                                                  "daniel_moskowitz_2016"}
+                                                  "daniel_moskowitz_2016", "shu_yu_mulvey_2024"}
+    assert replications.PENDING == {}
     for study in replications.select([]):
         config = load_config(study.config)
         assert config["name"] == study.name and study.analysis in [a["name"] for a in config["analyses"]]
     with pytest.raises(FactorRegimesError, match="did you mean moreira_muir_2017"):
         replications.select(["moreira_muir_2018"])
-    with pytest.raises(FactorRegimesError, match="needs daily decisions"):
-        replications.select(["shu_yu_mulvey_2024"])
 
 
 # ------------------------------------------------------------------------------------------- CLI, README
@@ -238,7 +236,7 @@ def test_cli_replicate_one_study_end_to_end(shared_data: Path, tmp_path: Path) -
     for r in rows:  # the terminal table shows every row with its status
         status = {True: "within", False: "OUTSIDE"}[r["within"]]
         assert re.search(rf"{r['figure']}\s.*{status}", result.stdout), r["figure"]
-    assert "needs daily decisions" in result.stdout and (out / "index.html").is_file()
+    assert "not yet reproducible" not in result.stdout and (out / "index.html").is_file()
     # piped: timestamped stage lines on stderr (the study running), the scoreboard on stdout
     assert re.search(r"^\d\d:\d\d:\d\d running: barroso_santa_clara_2015", result.stderr, re.M), result.stderr
     again = run_cli("replicate", "barroso_santa_clara_2015", "--data-dir", str(shared_data), "--out", str(out),
