@@ -41,6 +41,7 @@ from typing import TypeVar
 
 from threadpoolctl import threadpool_limits
 
+from plumbing.env import positive_int_env
 from plumbing.errors import FactorRegimesError
 
 #: Environment variable overriding the number of BLAS/OpenMP threads per process.
@@ -66,14 +67,8 @@ def thread_count() -> int:
     FactorRegimesError
         When ``FACTOR_REGIMES_THREADS`` is set to anything but a positive integer.
     """
-    raw = os.environ.get(ENV_VAR, "").strip()
-    if raw:
-        try:
-            value = int(raw)
-        except ValueError:
-            value = 0
-        if value < 1:
-            raise FactorRegimesError(f"{ENV_VAR} must be a positive integer (threads per process), not {raw!r}")
+    value = positive_int_env(ENV_VAR, "threads per process")
+    if value is not None:
         return value
     return _process_default if _process_default is not None else SINGLE_RUN_THREADS
 

@@ -28,7 +28,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from plumbing.errors import FactorRegimesError
+from plumbing.env import positive_int_env
 
 #: Environment variable overriding the number of figure worker processes.
 ENV_VAR = "FACTOR_REGIMES_FIGURE_WORKERS"
@@ -48,14 +48,8 @@ def figure_workers() -> int:
     FactorRegimesError
         When ``FACTOR_REGIMES_FIGURE_WORKERS`` is set to anything but a positive integer.
     """
-    raw = os.environ.get(ENV_VAR, "").strip()
-    if raw:
-        try:
-            value = int(raw)
-        except ValueError:
-            value = 0
-        if value < 1:
-            raise FactorRegimesError(f"{ENV_VAR} must be a positive integer (figure worker processes), not {raw!r}")
+    value = positive_int_env(ENV_VAR, "figure worker processes")
+    if value is not None:
         return value
     if not sys.platform.startswith("linux") or multiprocessing.parent_process() is not None:
         return 1
