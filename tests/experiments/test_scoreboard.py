@@ -228,7 +228,7 @@ def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 def test_cli_replicate_one_study_end_to_end(shared_data: Path, tmp_path: Path) -> None:
     out = tmp_path / "board"
-    result = run_cli("replicate", "barroso_santa_clara_2015", "--data-dir", str(shared_data), "--out", str(out),
+    result = run_cli("replicate", "barroso_santa_clara_2015", "--data-dir", str(shared_data.resolve()), "--out", str(out),
                      cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     rows = read_scoreboard(out / "scoreboard.json")
@@ -239,7 +239,7 @@ def test_cli_replicate_one_study_end_to_end(shared_data: Path, tmp_path: Path) -
     assert "not yet reproducible" not in result.stdout and (out / "index.html").is_file()
     # piped: timestamped stage lines on stderr (the study running), the scoreboard on stdout
     assert re.search(r"^\d\d:\d\d:\d\d running: barroso_santa_clara_2015", result.stderr, re.M), result.stderr
-    again = run_cli("replicate", "barroso_santa_clara_2015", "--data-dir", str(shared_data), "--out", str(out),
+    again = run_cli("replicate", "barroso_santa_clara_2015", "--data-dir", str(shared_data.resolve()), "--out", str(out),
                     "--quiet", cwd=tmp_path)
     assert again.returncode == 0, again.stderr  # an earlier scoreboard folder is replaced
     assert again.stderr.strip() == ""  # --quiet: no progress, only the scoreboard
