@@ -67,14 +67,15 @@ def one_round(code: Path, tmp: Path, data_dir: str) -> dict[str, dict]:
     env = {**os.environ, "PYTHONPATH": str(code), "FACTOR_REGIMES_CACHE": str(cache), "HOME": str(home),
            "MPLBACKEND": "Agg"}
     cli = [sys.executable, "-m", "experiments.cli", "run"]
-    main = [*cli, "configs/regime_comparison.yaml", "--data-dir", data_dir, "--runs-dir", str(runs), "--quiet"]
+    quiet = ["--quiet"] if (code / "experiments" / "progress.py").is_file() else []  # older code has no --quiet
+    main = [*cli, "configs/regime_comparison.yaml", "--data-dir", data_dir, "--runs-dir", str(runs), *quiet]
     out = {}
     for case, args in (("cold", [*main, "--out", str(runs / "cold")]),
                        ("cached", [*main, "--out", str(runs / "cached")])):
         out[case] = measure(args, env, code) | {"stages": stages(runs / case)}
     qcache = Path(tempfile.mkdtemp(dir=tmp))
     out["quickstart"] = measure([*cli, "configs/quickstart.yaml", "--out", str(runs / "qs"), "--runs-dir",
-                                 str(runs), "--quiet"], {**env, "FACTOR_REGIMES_CACHE": str(qcache)}, code)
+                                 str(runs), *quiet], {**env, "FACTOR_REGIMES_CACHE": str(qcache)}, code)
     out["quickstart"]["stages"] = stages(runs / "qs")
     return out
 
