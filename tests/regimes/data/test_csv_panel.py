@@ -213,7 +213,7 @@ def test_a_monthly_study_runs_end_to_end_on_the_users_panel(real, tmp_path: Path
                       "evaluation: {bootstrap_reps: 50, spa_reps: 50, importance_repeats: 0}\n"
                       "outputs: {figures: false, report: false}\n")
     main(["run", str(config), "--runs-dir", str(tmp_path / "runs")])
-    run = next((tmp_path / "runs").iterdir())
+    run = next(p for p in (tmp_path / "runs").iterdir() if p.is_dir())  # the run, not the catalog beside it
     manifest = json.loads((run / "manifest.json").read_text())
     assert manifest["source"] == "csv"
     assert manifest["data_files"][0]["sha256"] == hashlib.sha256(csv.read_bytes()).hexdigest()
