@@ -186,6 +186,7 @@ def deflate_across_trials(frame):
     (recorded in its manifest, or inferred from its dates for older runs), never an assumed frequency.
     """
     import numpy as np
+    import pandas as pd
 
     from allocation.stats import deflated_sharpe, expected_max_sharpe
 
@@ -202,6 +203,7 @@ def deflate_across_trials(frame):
         sr = per_period.loc[idx]
         var = float(sr.var(ddof=1)) if len(sr) > 1 else 0.0
         frame.loc[idx, "expected_max_sharpe"] = expected_max_sharpe(len(sr), var) * np.sqrt(ppy.loc[idx])
-        frame.loc[idx, "dsr_trials"] = [deflated_sharpe(s, int(n), len(sr), var) if np.isfinite(s) and n else np.nan
-                                        for s, n in zip(sr, frame.loc[idx, "n_periods"].fillna(0))]
+        # a strategy without a Sharpe ratio or a recorded length has no DSR (NaN), never one computed from 0 periods
+        frame.loc[idx, "dsr_trials"] = [deflated_sharpe(s, int(n), len(sr), var) if np.isfinite(s) and pd.notna(n) and n
+                                        else np.nan for s, n in zip(sr, frame.loc[idx, "n_periods"])]
     return frame
