@@ -20,7 +20,12 @@ state level, so it lags and only partly separates the states. Four families:
 * ``easy-daily`` / ``easy-monthly``: the same lengths and spells, Gaussian
   shocks, volatility 2.5x, log VIX levels 0.6 apart, AR 0.3 (the VIX moves
   most of the way to its new level in one period), noise 0.04 a day / 0.08
-  a month.
+  a month;
+* ``hard-weekly`` / ``easy-weekly`` (no goal in the issue; they choose the
+  weekly defaults): 1,300 weeks, mean spell 16 weeks, the daily families'
+  volatilities scaled by sqrt(5), log VIX AR 0.6 / 0.3 and noise 0.1 / 0.06
+  a week (interpolated between the daily and monthly calibrations, not
+  calibrated against a peer).
 
 Each panel has only the columns ``vix`` and ``sp500_ret`` and goes through
 the user's path: written to a CSV in a temporary folder and read back with
@@ -33,16 +38,23 @@ defaults for that frequency** (:func:`regimes.specs.resolve_panel`) through
 (:data:`SCHEDULES`: yearly, expanding window, labels aligned); the causal
 risk-off probability of the second half is thresholded at 0.5 and scored
 against the truth: balanced accuracy, switches against true switches, and
-inverted refit blocks: a block between two refits in which each true state
-has at least :data:`MIN_ROWS` rows and whose labels agree with the truth worse
-than chance (accuracy and balanced accuracy under 0.5) at every lag of the
-truth from 0 to :data:`MAX_LAG`
-periods (about a month), so that a detector that is right but late is not
-counted as inverted (a block of one true state cannot tell an inversion from
-a miss and is not counted). On 12-row monthly blocks a late detector can still
-be out of phase for most of a block, so the count is an upper bound on
-inversions; detectors whose risk-off state is a rule or a high score by
-construction (:data:`NOT_LEARNED`) cannot invert and are left blank. Beside
+refit blocks out of phase and inverted. A block (the rows between two
+refits) is **out of phase** when each true state has at least
+:data:`MIN_ROWS` rows in it and its labels agree with the truth worse than
+chance (accuracy and balanced accuracy under 0.5) at every lag of the truth
+from 0 to :data:`MAX_LAG` periods (about a month), so that a detector that is
+right but late is not counted (a block of one true state cannot tell an
+inversion from a miss and is not counted). On 12-row monthly blocks a missed
+6-month spell is enough to put a block out of phase, so this counts misses as
+well as inverted labels. A block is **inverted** when its label is: it is out
+of phase and its model's risk-off label does not carry the meaning of a
+correct one before it, that is unless the model agrees with the model before
+it on at least :data:`CARRY` of their common history (the engine's alignment
+record) and that earlier model's label was right (its own block beat chance,
+or it carried a right label in turn). The first block, and any block after a
+model it disagrees with, is judged by itself, so an out-of-phase first block
+counts as inverted. Detectors whose risk-off state is a rule or a high score
+by construction (:data:`NOT_LEARNED`) cannot invert and are left blank. Beside
 it, the engine's own label-stability record: ``flipped_refits`` (refits whose
 risk-off label alignment changed, so they would have flipped without it) and
 ``agreement_min`` (the lowest agreement of two consecutive models on their
@@ -104,9 +116,20 @@ FAMILIES: dict[str, dict] = {
                          noise=0.12),
     "easy-daily": dict(n=5000, freq="B", spell=80, mean=4e-4, vol=(0.007, 0.0175), t_df=None, gap=0.6, ar=0.3,
                        noise=0.04),
+    "hard-weekly": dict(n=1300, freq="W-FRI", spell=16, mean=2e-3, vol=(0.018, 0.027), t_df=4, gap=0.25, ar=0.6,
+                        noise=0.1),
+    "easy-weekly": dict(n=1300, freq="W-FRI", spell=16, mean=2e-3, vol=(0.0157, 0.039), t_df=None, gap=0.6,
+                        ar=0.3, noise=0.06),
     "easy-monthly": dict(n=600, freq="ME", spell=10, mean=5e-3, vol=(0.03, 0.075), t_df=None, gap=0.6, ar=0.3,
                          noise=0.08),
 }
+
+
+
+def frequency_of(family: str) -> str:
+    """``"daily"``, ``"weekly"`` or ``"monthly"``: the panel frequency of a family."""
+    return family.rsplit("-", 1)[1]
+
 
 #: Walk-forward schedule per panel frequency (refit yearly; min_history is set to half the panel).
 SCHEDULES = {"daily": 252, "weekly": 52, "monthly": 12}
@@ -166,24 +189,46 @@ MAX_LAG = {"daily": 21, "weekly": 4, "monthly": 1}
 MIN_ROWS = {"daily": 10, "weekly": 3, "monthly": 3}
 
 
-def blocks_inverted(labels: pd.Series, truth: pd.Series, refit_dates: pd.DatetimeIndex, first: int,
-                    max_lag: int, min_rows: int) -> int:
-    """Refit blocks (from row ``first`` on) whose labels beat chance against the truth at no lag 0..``max_lag``.
+#: Agreement with the previous model (share of common history) above which a model carries its label meaning.
+CARRY = 0.9
 
-    Label t of a block is compared with true state ``t - lag``; the block is inverted when its balanced
-    accuracy and its accuracy are below 0.5 at every lag. Blocks where a true state has fewer than
-    ``min_rows`` rows are skipped.
+
+def blocks_inverted(labels: pd.Series, truth: pd.Series, refit_dates: pd.DatetimeIndex, first: int,
+                    max_lag: int, min_rows: int, agreement: pd.Series | None = None) -> tuple[int, int]:
+    """Refit blocks (from row ``first`` on) out of phase with the truth, and those whose label is inverted.
+
+    Label t of a block is compared with true state ``t - lag``; the block is out of phase when its balanced
+    accuracy and its accuracy are below 0.5 at every lag 0..``max_lag``. Blocks where a true state has fewer
+    than ``min_rows`` rows are not judged by themselves. ``agreement`` (indexed by refit date: the share of
+    common history on which the model agrees with the one before it) decides whether a model carries the
+    label meaning of the one before it (see the module docstring); without it every out-of-phase block
+    counts as inverted.
+
+    Returns
+    -------
+    out_of_phase, inverted : int
     """
     block = np.searchsorted(refit_dates, labels.index, side="right") - 1
-    out = 0
+    out_of_phase = inverted = 0
+    meaning = None  # label meaning of the block before: "right", "inverted" or None (unknown)
     for b in np.unique(block[first:][block[first:] >= 0]):
         rows = np.flatnonzero((block == b) & labels.notna().to_numpy())
         rows = rows[rows >= first]
+        agree = np.nan if agreement is None else float(agreement.get(refit_dates[b], np.nan))
+        carried = meaning if agree >= CARRY else None
         if len(rows) == 0 or np.bincount(truth.to_numpy()[rows], minlength=2).min() < min_rows:
+            meaning = carried
             continue
         scores = [regime_scores(truth.to_numpy()[rows - lag], labels.to_numpy()[rows]) for lag in range(max_lag + 1)]
-        out += int(all(s["accuracy"] < 0.5 and s["balanced_accuracy"] < 0.5 for s in scores))
-    return out
+        if not all(s["accuracy"] < 0.5 and s["balanced_accuracy"] < 0.5 for s in scores):
+            meaning = "right"
+            continue
+        out_of_phase += 1
+        if carried == "right":
+            continue  # a miss by a model whose label means what a right one before it meant
+        inverted += 1
+        meaning = "inverted"
+    return out_of_phase, inverted
 
 
 def score(risk_off: pd.Series, truth: pd.Series, first: int) -> dict:
@@ -210,8 +255,10 @@ def run_detector(name: str, panel: Panel, truth: pd.Series, seed: int, features:
     seconds = time.process_time() - started
     labels = (path.risk_off > 0.5).astype(float).where(path.risk_off.notna())
     out = score(path.risk_off, truth, n // 2)
-    out.update({"inverted_blocks": blocks_inverted(labels, truth, path.refit_dates, n // 2,
-                                                   MAX_LAG[panel.frequency], MIN_ROWS[panel.frequency]),
+    agreement = path.alignment["agreement"] if path.alignment is not None else None
+    out_of_phase, inverted = blocks_inverted(labels, truth, path.refit_dates, n // 2, MAX_LAG[panel.frequency],
+                                             MIN_ROWS[panel.frequency], agreement)
+    out.update({"out_of_phase_blocks": out_of_phase, "inverted_blocks": inverted,
                 "flipped_refits": path.stability.get("flipped", np.nan),
                 "agreement_min": path.stability.get("agreement_min", np.nan),
                 "refits": len(path.refit_dates), "cpu_seconds": seconds,
@@ -246,7 +293,8 @@ def peer_hmmlearn(panel: Panel, truth: pd.Series, seed: int) -> dict:
     off = int(np.argmax(model.means_[:, 0]))
     risk_off = pd.Series(proba[:, off], index=X.index).reindex(panel.frame.index)
     out = score(risk_off, truth, half)
-    out.update({"inverted_blocks": np.nan, "refits": 1, "cpu_seconds": time.process_time() - started,
+    out.update({"out_of_phase_blocks": np.nan, "inverted_blocks": np.nan, "refits": 1,
+                "cpu_seconds": time.process_time() - started,
                 "features": "log_vix,sp500_ret"})
     return out
 
@@ -271,7 +319,8 @@ def peer_jumpmodels(panel: Panel, truth: pd.Series, seed: int) -> dict:
     labels = np.asarray(model.predict_online(Z))
     risk_off = pd.Series((labels == off).astype(float), index=X.index).reindex(panel.frame.index)
     out = score(risk_off, truth, half)
-    out.update({"inverted_blocks": np.nan, "refits": 1, "cpu_seconds": time.process_time() - started,
+    out.update({"out_of_phase_blocks": np.nan, "inverted_blocks": np.nan, "refits": 1,
+                "cpu_seconds": time.process_time() - started,
                 "features": ",".join(names)})
     return out
 
@@ -292,14 +341,14 @@ CANDIDATES: dict[str, dict[str, list[tuple[str, list[str] | None, dict | None]]]
                    for f, feats in (("log_vix,dd_log_5", ["log_vix", "dd_log_5"]),
                                     ("log_vix,dd_log_10", ["log_vix", "dd_log_10"]),
                                     ("log_vix,dd_log_21", ["log_vix", "dd_log_21"]))
-                   for lam in ((5.0, 7.0, 10.0, 15.0, 20.0) if f.endswith("_5") else (5.0, 10.0, 20.0))]],
+                   for lam in ((3.0, 4.0, 5.0, 7.0, 10.0, 15.0, 20.0) if f.endswith("_5") else (5.0, 10.0, 20.0))]],
         "sjm": [(f"log_vix,dd_log_5 pen={lam:g}", ["log_vix", "dd_log_5"], {"jump_penalty": lam})
                 for lam in (10.0, 15.0)],
         "cjm": [(f"log_vix,dd_log_5 pen={lam:g}", ["log_vix", "dd_log_5"], {"jump_penalty": lam})
                 for lam in (10.0, 20.0)],
-        "ensemble": [("log_vix,dd_log_5 hmm,jump(5),sjm(15)", ["log_vix", "dd_log_5"],
-                      {"members": [{"name": "hmm"}, {"name": "jump", "params": {"jump_penalty": 5.0}},
-                                   {"name": "sjm", "params": {"jump_penalty": 15.0}}]}),
+        "ensemble": [*[(f"log_vix,dd_log_5 hmm,jump({lam:g}),sjm(15)", ["log_vix", "dd_log_5"],
+                        {"members": [{"name": "hmm"}, {"name": "jump", "params": {"jump_penalty": lam}},
+                                     {"name": "sjm", "params": {"jump_penalty": 15.0}}]}) for lam in (3.0, 5.0)],
                      ("log_vix,dd_log_5 hmm,jump(5),cjm(10)", ["log_vix", "dd_log_5"],
                       {"members": [{"name": "hmm"}, {"name": "jump", "params": {"jump_penalty": 5.0}},
                                    {"name": "cjm", "params": {"jump_penalty": 10.0}}]})],
@@ -309,11 +358,32 @@ CANDIDATES: dict[str, dict[str, list[tuple[str, list[str] | None, dict | None]]]
         "hmm": [("log_vix,sp500_ret_1m (old)", ["log_vix", "sp500_ret_1m"], None),
                 ("log_vix,sp500_ret", ["log_vix", "sp500_ret"], None),
                 ("log_vix,dd_log_21", ["log_vix", "dd_log_21"], None)],
-        "jump": [(f"{f} pen={lam:g}{' (old)' if lam == 10 and f.endswith('1m') else ''}", feats,
-                  {"jump_penalty": lam})
+        "jump": [*[(f"log_vix,sp500_ret_1m pen={lam:g}{' (old)' if lam == 10 else ''}",
+                    ["log_vix", "sp500_ret_1m"], {"jump_penalty": lam})
+                   for lam in (0.5, 0.75, 1.0, 1.25, 1.5, 2.0, 3.0, 5.0, 10.0)],
+                 *[(f"log_vix,dd_log_21 pen={lam:g}", ["log_vix", "dd_log_21"], {"jump_penalty": lam})
+                   for lam in (1.0, 2.0, 5.0)]],
+        "cjm": [(f"log_vix,sp500_ret_1m pen={lam:g}{' (old)' if lam == 10 else ''}", ["log_vix", "sp500_ret_1m"],
+                 {"jump_penalty": lam}) for lam in (1.0, 2.0, 5.0, 10.0)],
+        "sjm": [(f"log_vix,sp500_ret_1m pen={lam:g}{' (old)' if lam == 10 else ''}", ["log_vix", "sp500_ret_1m"],
+                 {"jump_penalty": lam}) for lam in (1.0, 2.0, 5.0, 10.0)],
+        "ensemble": [(f"log_vix,sp500_ret_1m hmm,jump({lam:g}),bocpd{' (old)' if lam == 10 else ''}",
+                      ["log_vix", "sp500_ret_1m"],
+                      {"members": [{"name": "hmm"}, {"name": "jump", "params": {"jump_penalty": lam}},
+                                   {"name": "bocpd"}]}) for lam in (1.0, 10.0)],
+    },
+    "weekly": {
+        "hmm": [("log_vix,sp500_ret_1m (monthly default)", ["log_vix", "sp500_ret_1m"], None),
+                ("log_vix,dd_log_5 (daily default)", ["log_vix", "dd_log_5"], None),
+                ("log_vix,sp500_ret", ["log_vix", "sp500_ret"], None)],
+        "jump": [(f"{f} pen={lam:g}", feats, {"jump_penalty": lam})
                  for f, feats in (("log_vix,sp500_ret_1m", ["log_vix", "sp500_ret_1m"]),
-                                  ("log_vix,dd_log_21", ["log_vix", "dd_log_21"]))
-                 for lam in (1.0, 2.0, 3.0, 5.0, 10.0)],
+                                  ("log_vix,dd_log_5", ["log_vix", "dd_log_5"]))
+                 for lam in (1.0, 2.0, 3.0, 5.0)],
+        "cjm": [(f"log_vix,dd_log_5 pen={lam:g}", ["log_vix", "dd_log_5"], {"jump_penalty": lam})
+                for lam in (2.0, 5.0, 10.0)],
+        "sjm": [(f"log_vix,dd_log_5 pen={lam:g}", ["log_vix", "dd_log_5"], {"jump_penalty": lam})
+                for lam in (2.0, 5.0, 10.0)],
     },
 }
 
@@ -356,7 +426,7 @@ ratio as low as it allows, subject to the easy-panel goal (>= 0.96) for `hmm`, `
 def tune(seeds: list[int], families: list[str]) -> pd.DataFrame:
     rows = []
     for family in families:
-        freq = "daily" if family.endswith("daily") else "monthly"
+        freq = frequency_of(family)
         for seed in seeds:
             frame, truth = simulate(family, seed)
             panel = user_panel(frame)
@@ -370,7 +440,7 @@ def tune(seeds: list[int], families: list[str]) -> pd.DataFrame:
 
 
 #: Refit cadences compared by ``--cadence`` (rows between refits, per panel frequency; the last is one fit only).
-CADENCES = {"daily": (63, 252, 1260, 100000), "monthly": (3, 12, 60, 100000)}
+CADENCES = {"daily": (63, 252, 1260, 100000), "weekly": (13, 52, 260, 100000), "monthly": (3, 12, 60, 100000)}
 
 
 @capped
@@ -378,7 +448,7 @@ def cadence(seeds: list[int], families: list[str], detectors: list[str]) -> pd.D
     """Each detector at its defaults under several refit cadences (min_history still half the panel)."""
     rows = []
     for family in families:
-        freq = "daily" if family.endswith("daily") else "monthly"
+        freq = frequency_of(family)
         for seed in seeds:
             frame, truth = simulate(family, seed)
             panel = user_panel(frame)
@@ -419,11 +489,15 @@ NOT_LEARNED = ("vix_threshold", "garch", "bocpd", "changepoint")
 
 
 def summary(raw: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    """Mean over seeds (inverted blocks: total, blank for :data:`NOT_LEARNED`), with the seed count."""
-    raw = raw.assign(inverted_blocks=raw["inverted_blocks"].where(~raw["detector"].isin(NOT_LEARNED)))
+    """Mean over seeds (blocks out of phase and inverted: totals, blank for :data:`NOT_LEARNED`), seed count."""
+    learned = ~raw["detector"].isin(NOT_LEARNED)
+    raw = raw.assign(**{c: raw[c].where(learned) for c in ("out_of_phase_blocks", "inverted_blocks")
+                        if c in raw.columns})
     g = raw.groupby(keys, sort=False)
     out = g[["balanced_accuracy", "switches", "true_switches", "switch_ratio", "mean_delay", "cpu_seconds"]].mean()
     out["min_balanced_accuracy"] = g["balanced_accuracy"].min()
+    if "out_of_phase_blocks" in raw.columns:
+        out["out_of_phase_blocks"] = g["out_of_phase_blocks"].sum(min_count=1)
     out["inverted_blocks"] = g["inverted_blocks"].sum(min_count=1)
     for col, how in (("flipped_refits", "sum"), ("agreement_min", "min")):
         if col in raw.columns:
@@ -500,16 +574,30 @@ GOALS = ("Goals (issue 13): on hard daily panels some detector reaches balanced 
          "no inverted refit block.")
 
 
+def goals_report(raw: pd.DataFrame, seeds: list[int], stamp: str, title: str = "#") -> str:
+    """``detection_goals.md``: the goal lines, the table and the notes, from the raw rows of :func:`evaluate`."""
+    table = summary(raw, ["family", "detector"])
+    return (f"{title} Detection goals: detectors at their defaults on synthetic user panels\n\nGenerated by `python "
+            f"benchmarks/detection_goals.py --seeds {' '.join(map(str, seeds))}` (or `benchmarks/regimes.py`) on "
+            f"{stamp}; {GOALS}\n\n{title}# Goals at the defaults\n\n" + "\n".join(goal_lines(table)) + "\n\n"
+            f"{markdown_table(table, digits=3)}\n\n"
+            "`switch_ratio`: predicted / true switches in the scored half; `out_of_phase_blocks` and "
+            "`inverted_blocks`: totals over seeds (see the module docstring); `flipped_refits`: total; "
+            "`agreement_min`: lowest over seeds (blank where not recorded); `min_balanced_accuracy`: worst seed; "
+            "`cpu_seconds`: process CPU per run (nice'd shared machine).\n\n" + NOTES.replace("## ", f"{title}# "))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=None,
-                        help="scoring seeds (default 0 1 2); tuning seeds with --tune (default 100 101)")
+                        help="scoring seeds (default 0 1 2); tuning seeds with --tune (default 100 101 102)")
     parser.add_argument("--only", nargs="+", choices=list(FAMILIES), default=list(FAMILIES))
     parser.add_argument("--detectors", nargs="+", default=list(DETECTORS))
     parser.add_argument("--slow-seeds", type=int, default=1, help="seeds for bocpd, changepoint and tuned")
     parser.add_argument("--tune", action="store_true")
     parser.add_argument("--cadence", action="store_true", help="compare refit cadences (tuning seeds)")
-    parser.add_argument("--from-csv", type=Path, default=None, help="re-render detection_goals.md from its csv")
+    parser.add_argument("--from-csv", type=Path, default=None,
+                        help="re-render detection_goals.md (with --tune: detection_goals_tuning.md) from a csv")
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
@@ -527,15 +615,24 @@ def main() -> None:
         print(text)
         return
     if args.tune:
-        seeds = args.seeds or [100, 101]
-        raw = tune(seeds, args.only)
-        raw.to_csv(args.out / "detection_goals_tuning.csv", index=False)
+        seeds = args.seeds or [100, 101, 102]
+        path = args.out / "detection_goals_tuning.csv"
+        if args.from_csv is not None:
+            raw = pd.read_csv(args.from_csv)
+        else:  # the families run replace their own rows of an earlier table; the others are kept
+            raw = tune(seeds, args.only)
+            if path.exists():
+                earlier = pd.read_csv(path)
+                raw = pd.concat([earlier[~earlier["family"].isin(args.only)], raw], ignore_index=True)
+        raw.to_csv(path, index=False)
         table = summary(raw, ["family", "detector", "candidate"])
+        per_family = "; ".join(f"{f}: {' '.join(map(str, sorted(g['seed'].unique())))}"
+                               for f, g in raw.groupby("family", sort=False))
         text = (f"# Detection goals: tuning the frequency defaults\n\nGenerated by `python benchmarks/"
-                f"detection_goals.py --tune --seeds {' '.join(map(str, seeds))}` on {stamp} (tuning seeds, "
-                "never the scoring seeds). Each candidate runs through the pipeline on the user's panel "
-                "(other parameters at their defaults); mean over seeds.\n\n"
-                f"{markdown_table(table, digits=3)}\n\n{CHOICE}")
+                f"detection_goals.py --tune --only FAMILY... --seeds SEED...` (last on {stamp}) on tuning seeds, "
+                f"never the scoring seeds ({per_family}; monthly runs are cheap, so they take more seeds). Each "
+                "candidate runs through the pipeline on the user's panel (other parameters at their defaults); "
+                f"mean over seeds.\n\n{markdown_table(table, digits=3)}\n\n{CHOICE}")
         (args.out / "detection_goals_tuning.md").write_text(text)
         print(text)
         return
@@ -546,15 +643,7 @@ def main() -> None:
     else:
         raw = evaluate(seeds, args.only, args.detectors, args.slow_seeds)
         raw.to_csv(args.out / "detection_goals.csv", index=False)
-    table = summary(raw, ["family", "detector"])
-    text = (f"# Detection goals: detectors at their defaults on synthetic user panels\n\nGenerated by `python "
-            f"benchmarks/detection_goals.py --seeds {' '.join(map(str, seeds))}` on {stamp}; {GOALS}\n\n"
-            "## Goals at the defaults\n\n" + "\n".join(goal_lines(table)) + "\n\n"
-            f"{markdown_table(table, digits=3)}\n\n"
-            "`switch_ratio`: predicted / true switches in the scored half; `inverted_blocks`: total over seeds; "
-            "`flipped_refits`: total; `agreement_min`: lowest over seeds (blank where not recorded); "
-            "`min_balanced_accuracy`: worst seed; `cpu_seconds`: process CPU per run (nice'd shared machine).\n\n"
-            + NOTES)
+    text = goals_report(raw, seeds, stamp)
     (args.out / "detection_goals.md").write_text(text)
     print(text)
 

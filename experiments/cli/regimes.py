@@ -44,22 +44,43 @@ def regimes_list() -> None:
     """List the registered detectors with their default features and parameters.
 
     A parameter shows the value a config gets when it leaves the parameter out: the framework's default for
-    the detector where it sets one, else the estimator's own.
+    the detector where it sets one, else the estimator's own. The last column shows what differs on a
+    panel of another frequency (``data.frequency`` or the user's CSV).
     """
     from regimes.detectors import DETECTORS
     from regimes.specs import DEFAULTS
 
     table = Table(title="Regime detectors: default features and parameters (set any of them in a config's "
                         "regimes.detectors entry)", title_justify="left")
-    for col in ("name", "features", "frequency", "parameters (defaults)"):
+    for col in ("name", "features", "frequency", "parameters (defaults)", "on other panel frequencies"):
         table.add_column(col, overflow="fold")
     for name in DETECTORS.names():
         feats, freq, _ = DEFAULTS[name]
         defaults = detector_defaults(name)
         table.add_row(name, ", ".join(feats), freq,
                       escape(", ".join(f"{k}={v!r}" if v is not REQUIRED else f"{k} (required)"
-                                       for k, v in defaults.items())))
+                                       for k, v in defaults.items())),
+                      escape(frequency_differences(name)))
     console.print(table)
+
+
+def frequency_differences(name: str) -> str:
+    """What detector ``name`` uses on each panel frequency where it differs from :data:`regimes.specs.DEFAULTS`.
+
+    For example ``"daily: features log_vix, dd_log_5; jump_penalty=3.0"``; empty when nothing differs.
+    """
+    from regimes.specs import DEFAULTS, FREQUENCY_FEATURES, FREQUENCY_PARAMS
+
+    parts = []
+    for freq in ("daily", "weekly", "monthly"):
+        items = []
+        feats = FREQUENCY_FEATURES.get((name, freq))
+        if feats is not None and tuple(feats) != tuple(DEFAULTS[name][0]):
+            items.append("features " + ", ".join(feats))
+        items += [f"{k}={v!r}" for k, v in FREQUENCY_PARAMS.get((name, freq), {}).items()]
+        if items:
+            parts.append(f"{freq}: " + "; ".join(items))
+    return " | ".join(parts)
 
 
 #: Marks a parameter without a default in :func:`detector_defaults`.

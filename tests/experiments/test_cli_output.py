@@ -237,7 +237,10 @@ def test_regimes_list_shows_every_detectors_defaults(capsys, monkeypatch) -> Non
             else:
                 expected = f"{param}={signature.parameters[param].default!r}"
             assert expected in out, (name, expected)
-    assert "n_states=2" in out and "jump_penalty=10.0" in out
+    assert "n_states=2" in out and "jump_penalty=1.0" in out  # the monthly jump penalty, not the estimator's 10
+    # what differs on another panel frequency is listed beside the monthly defaults
+    assert "daily: features log_vix, dd_log_5; jump_penalty=3.0" in out
+    assert "weekly: min_history=104" in out
 
 
 def test_column_text_uses_one_format_per_column() -> None:

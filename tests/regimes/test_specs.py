@@ -45,7 +45,9 @@ def test_daily_panel_gets_the_daily_features_and_parameters() -> None:
     assert spec.params["jump_penalty"] == FREQUENCY_PARAMS[("jump", "daily")]["jump_penalty"]
     assert spec.build(0).jump_penalty == FREQUENCY_PARAMS[("jump", "daily")]["jump_penalty"]
     monthly = frequency_defaults(DetectorSpec.from_dict({"name": "jump"}), "monthly")
-    assert monthly.features == DEFAULTS["jump"][0] and "jump_penalty" not in monthly.params
+    assert monthly.features == DEFAULTS["jump"][0]
+    assert monthly.params["jump_penalty"] == DEFAULTS["jump"][2]["jump_penalty"] != spec.params["jump_penalty"]
+    assert monthly.build(0).jump_penalty == DEFAULTS["jump"][2]["jump_penalty"]
 
 
 def test_what_the_config_sets_wins_over_the_frequency_defaults() -> None:
