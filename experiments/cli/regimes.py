@@ -1,8 +1,9 @@
 """``factor-regimes regimes``: list detectors, plot walk-forward regimes, run the regime stage of a config.
 
 Every command computes paths with the one regime pipeline (:mod:`regimes.pipeline`) at the same decision
-dates: every month from the data's first date (``history_start``) to its end. ``--start`` and ``--end`` of
-``regimes plot`` only crop what is drawn and written, so a plot of a config shows the paths its run uses.
+dates: every month, week or business day (``data.frequency``) from the data's first date (``history_start``)
+to its end. ``--start`` and ``--end`` of ``regimes plot`` only crop what is drawn and written, so a plot of
+a config shows the paths its run uses.
 """
 
 from __future__ import annotations
@@ -174,6 +175,11 @@ def _value(value):
     return value.item() if hasattr(value, "item") else value
 
 
+#: ``--frequency`` choices: the decision frequencies a config allows (:data:`experiments.config_tree.FREQUENCIES`,
+#: not imported here to keep ``--help`` fast; a test checks they agree).
+PLOT_FREQUENCIES = ("monthly", "weekly", "daily")
+
+
 @regimes.command("plot")
 @click.option("--config", "config_path", type=click.Path(path_type=Path), default=None,
               help="Draw the regimes of an experiment CONFIG: its data, detectors, schedule and seed, i.e. the "
@@ -194,9 +200,17 @@ def _value(value):
                    "regimes CSV only: detectors always walk forward from --history-start.")
 @click.option("--end", default=None, help="Last date drawn (default: the config's data.end, else the end of data).")
 @click.option("--history-start", default=None, help="First date of data the detectors learn from [default: 1990-01].")
-@click.option("--refit-every", type=click.IntRange(min=1), default=None, help="Months between refits [default: 12].")
-@click.option("--min-history", type=click.IntRange(min=2), default=None,
-              help="Months of data before the first fit [default: 60].")
+@click.option("--frequency", type=click.Choice(PLOT_FREQUENCIES), default=None,
+              help="Decision frequency (data.frequency): the detectors walk forward over every month end, week end "
+                   "or business day [default: monthly]. With --config: the config's (change it with --set "
+                   "data.frequency=daily).")
+@click.option("--refit-every", default=None, metavar="N|SPAN",
+              help="Refit schedule: an integer N refits every N decision dates (months, weeks or trading days, by "
+                   "--frequency); a calendar span means the same at any frequency: 1Y, 3M, 4W or 63D (D business "
+                   "days, W weeks, M months, Y years) [default: 12].")
+@click.option("--min-history", default=None, metavar="N|SPAN",
+              help="History needed before the first fit: an integer N counts periods of --frequency (months, "
+                   "weeks or trading days); a span (5Y, 126D) is calendar time [default: 60].")
 @click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=None, help="Detector seed [default: 0].")
 @click.option("--no-cache", is_flag=True, help="Recompute regime paths instead of reusing cached ones.")
 @click.option("--out", type=click.Path(path_type=Path), default=Path("figures"), show_default=True,
@@ -205,8 +219,8 @@ def _value(value):
 def regimes_plot(config_path: Path | None, overrides: tuple[str, ...], detectors: tuple[str, ...],
                  params: tuple[str, ...], feature_lists: tuple[str, ...], source: str | None, data_dir: Path | None,
                  cache_dir: Path | None, start: str | None, end: str | None, history_start: str | None,
-                 refit_every: int | None, min_history: int | None, seed: int | None, no_cache: bool,
-                 out: Path, quiet: bool) -> None:
+                 frequency: str | None, refit_every: str | None, min_history: str | None, seed: int | None,
+                 no_cache: bool, out: Path, quiet: bool) -> None:
     """Run detectors walk-forward (filtered, refit on data up to each date), plot them and write their paths.
 
     Files carry the detector label, its parameters and a hash of everything that defines the path (so a
@@ -224,14 +238,18 @@ def regimes_plot(config_path: Path | None, overrides: tuple[str, ...], detectors
                 pd.Timestamp(str(value))
             except (TypeError, ValueError):
                 raise FactorRegimesError(f"{option} {value!r}: expected a date YYYY-MM or YYYY-MM-DD") from None
+    refit_every = schedule_length("--refit-every", refit_every, "refit_every")
+    min_history = schedule_length("--min-history", min_history, "min_history")
     if config_path is not None:
         given = [name for name, value in (("--param", params), ("--features", feature_lists), ("--source", source),
                                           ("--cache-dir", cache_dir), ("--history-start", history_start),
-                                          ("--refit-every", refit_every), ("--min-history", min_history),
-                                          ("--seed", seed)) if value]
+                                          ("--frequency", frequency), ("--refit-every", refit_every),
+                                          ("--min-history", min_history), ("--seed", seed))
+                 if value not in (None, ())]
         if given:
+            example = "data.frequency=daily" if "--frequency" in given else "regimes.schedule.refit_every=6"
             raise click.UsageError(f"{', '.join(given)} cannot be combined with --config; change the config with "
-                                   "--set (e.g. --set regimes.schedule.refit_every=6)")
+                                   f"--set (e.g. --set {example})")
         from experiments.runner import resolve
         config = resolve(config_path, overrides, data_dir)
         src = config_source(config)
@@ -245,8 +263,8 @@ def regimes_plot(config_path: Path | None, overrides: tuple[str, ...], detectors
     else:
         if overrides:
             raise click.UsageError("--set needs --config")
-        config = _plot_config(detectors or ("hmm",), params, feature_lists, end, history_start, refit_every,
-                              min_history, seed)
+        config = _plot_config(detectors or ("hmm",), params, feature_lists, end, history_start, frequency,
+                              refit_every, min_history, seed)
         src = resolve_source(source, data_dir, cache_dir)
     with reporter(quiet) as progress:
         stage = regime_stage(config, src, use_cache=not no_cache, progress=progress)
@@ -261,8 +279,35 @@ def regimes_plot(config_path: Path | None, overrides: tuple[str, ...], detectors
         console.print(line)
 
 
-def _plot_config(detectors, params, feature_lists, end, history_start, refit_every, min_history, seed) -> dict:
-    """The config a plot without ``--config`` stands for: the defaults, its detectors and schedule."""
+def schedule_length(option: str, text: str | None, key: str) -> int | str | None:
+    """``--refit-every`` / ``--min-history`` as the schedule key ``key`` takes it, checked by that key's rule.
+
+    An integer (decision periods) or a calendar span (``1Y``, ``3M``, ``4W``, ``63D``: :mod:`regimes.calendar`),
+    exactly the values ``regimes.schedule.<key>`` accepts in a config (:mod:`experiments.config_tree`).
+
+    Raises
+    ------
+    FactorRegimesError
+        One line naming ``option`` and the value when the key's rule refuses it (``1Q``, ``0``, ``1.5``).
+    """
+    if text is None:
+        return None
+    from experiments.config_tree import RegimeSchedule
+    from experiments.schema import rules
+
+    try:
+        value: int | str = int(text)
+    except ValueError:
+        value = text.strip()
+    problem = rules(RegimeSchedule)[key].check(value)
+    if problem:
+        raise FactorRegimesError(f"{option} {text!r}: {problem}")
+    return value
+
+
+def _plot_config(detectors, params, feature_lists, end, history_start, frequency, refit_every, min_history,
+                 seed) -> dict:
+    """The config a plot without ``--config`` stands for: the defaults, its detectors, frequency and schedule."""
     import yaml
 
     from experiments.config import deep_merge
@@ -290,11 +335,13 @@ def _plot_config(detectors, params, feature_lists, end, history_start, refit_eve
     items = [{"name": d, "params": overrides[d], **({"features": feats[d]} if d in feats else {})} for d in detectors]
     for item in items:
         DetectorSpec.from_dict(item)  # unknown detector: one line naming the close matches
-    given = {"history_start": history_start, "refit_every": refit_every, "min_history": min_history, "seed": seed}
+    given = {"history_start": history_start, "frequency": frequency, "refit_every": refit_every,
+             "min_history": min_history, "seed": seed}
     given = {k: v for k, v in given.items() if v is not None}  # the others: an experiment config's defaults
     schedule = {k: given[k] for k in ("refit_every", "min_history") if k in given}
     return deep_merge(tree_defaults(), {
-        "name": "regimes_plot", "data": {"end": end, **{k: given[k] for k in ("history_start",) if k in given}},
+        "name": "regimes_plot",
+        "data": {"end": end, **{k: given[k] for k in ("history_start", "frequency") if k in given}},
         "regimes": {"detectors": items, "schedule": schedule},
         "evaluation": {k: given[k] for k in ("seed",) if k in given}})
 
@@ -321,6 +368,7 @@ def plot_stem(spec, config: dict, source_text: str) -> str:
     scalars = [f"{k}={v}" for k, v in sorted(spec.params.items()) if isinstance(v, (int, float, str, bool))]
     identity = {"detector": {"name": spec.name, "label": spec.label, "features": list(spec.features),
                              "frequency": spec.frequency, "params": spec.params},
+                "decisions": str(config["data"].get("frequency") or "monthly"),
                 "schedule": config["regimes"]["schedule"], "seed": config["evaluation"]["seed"],
                 "history_start": str(config["data"]["history_start"]), "end": str(config["data"]["end"]),
                 "extra_csv": list(config["data"].get("extra_csv") or []), "source": source_text}

@@ -116,6 +116,52 @@ def test_regimes_plot_writes_figures_and_summary(shared_data: Path, tmp_path: Pa
     assert "vix_threshold" in result.stdout and "Sep-2008" in result.stdout
 
 
+def test_regimes_plot_daily_with_calendar_spans(shared_data: Path, tmp_path: Path) -> None:
+    out = tmp_path / "figs"
+    result = run_cli("regimes", "plot", "--data-dir", str(shared_data), "--frequency", "daily", "--start", "2020-01",
+                     "--end", "2020-06", "--history-start", "2015-01", "--refit-every", "1Y", "--min-history", "2Y",
+                     "--detector", "hmm", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    import pandas as pd
+    (csv,) = out.glob("*.csv")
+    paths = pd.read_csv(csv, index_col="date", parse_dates=True)
+    assert list(paths.columns) == ["hmm"]
+    days = paths.index
+    weekdays = pd.bdate_range("2020-01-01", "2020-06-30")
+    # business days (trading days: weekdays less market holidays), not month ends
+    assert days.isin(weekdays).all() and days.is_monotonic_increasing and days.is_unique
+    assert len(days) >= 0.9 * len(weekdays) and days.month.nunique() == 6
+    assert days[0] == pd.Timestamp("2020-01-02") and days[-1] == pd.Timestamp("2020-06-30")
+    proba = paths["hmm"]
+    assert proba.notna().all() and proba.between(0.0, 1.0).all()  # 2Y of history from 2015: fitted since 2017
+    assert "trading days from the onset" in result.stdout
+
+
+def test_regimes_plot_frequency_choices_are_the_configs() -> None:
+    from experiments.cli.regimes import PLOT_FREQUENCIES
+    from experiments.config_tree import FREQUENCIES
+    assert PLOT_FREQUENCIES == FREQUENCIES
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (("--frequency", "daily", "--refit-every", "1Q"),
+     "--refit-every '1Q': expected an integer (periods) or a span such as 1Y, 3M, 4W or 63D"),
+    (("--refit-every", "0"), "--refit-every '0': expected an integer >= 1"),
+    (("--min-history", "1.5"), "--min-history '1.5': expected an integer (periods) or a span"),
+    (("--frequency", "weekly", "--min-history", "0Y"), "--min-history '0Y': expected a span of at least 1 unit"),
+    (("--config", "configs/regime_comparison.yaml", "--frequency", "daily"),
+     "--frequency cannot be combined with --config; change the config with --set (e.g. --set data.frequency=daily)"),
+])
+def test_regimes_plot_bad_schedule_is_one_line(shared_data: Path, tmp_path: Path, args: tuple, message: str) -> None:
+    from tests import REPO
+    args = tuple(str(REPO / a) if a.endswith(".yaml") else a for a in args)
+    result = run_cli("regimes", "plot", "--data-dir", str(shared_data), *args, "--out", str(tmp_path))
+    assert result.returncode == 2
+    err = result.stderr.strip()
+    assert len(err.splitlines()) == 1 and "Traceback" not in err and message in err, err
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_regimes_plot_bad_input_is_one_line(shared_data: Path, tmp_path: Path) -> None:
     typo = run_cli("regimes", "plot", "--data-dir", str(shared_data), "--detector", "hmmm", "--out", str(tmp_path))
     assert typo.returncode == 2 and "unknown detector 'hmmm'; did you mean hmm" in typo.stderr

@@ -9,6 +9,7 @@ invariance of every output, through the walk-forward engine.
 from __future__ import annotations
 
 import itertools
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -149,10 +150,49 @@ def test_sjm_exact_recovery_and_zero_weights_on_noise_features() -> None:
 def test_sjm_selects_the_informative_features_of_a_noisy_panel() -> None:
     X, truth = _noisy_panel(seed=3)
     names = ["vix", "trend", "n1", "n2", "n3", "n4"]
-    det = SparseJumpModelDetector(jump_penalty=5.0, kappa=1.3, random_state=0).fit(pd.DataFrame(X, columns=names))
+    frame = pd.DataFrame(X, columns=names)
+    det = SparseJumpModelDetector(jump_penalty=5.0, kappa=1.3, random_state=0).fit(frame)
     assert det.selected_features_ == ["vix", "trend"], det.feature_weights_
     assert np.all(det.feature_weights_[2:] == 0)
-    assert np.mean(det.predict(X) == truth) > 0.95
+    assert np.mean(det.predict(frame) == truth) > 0.95  # the columns it was fitted on, by name
+
+
+def test_sjm_reports_feature_names_without_warnings() -> None:
+    """Names from a DataFrame (predicting on frames) or from ``feature_names`` (arrays, as the walk-forward
+    fits and filters): the same fit, the same outputs, selected features by name, and no warning at all."""
+    X, _ = _noisy_panel(seed=3, n_blocks=10)
+    names = ["vix", "trend", "n1", "n2", "n3", "n4"]
+    frame = pd.DataFrame(X, columns=names, index=pd.bdate_range("2005-01-03", periods=len(X)))
+    params = {"jump_penalty": 5.0, "kappa": 1.3}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        by_frame = SparseJumpModelDetector(**params, random_state=0).fit(frame)
+        proba_frame = by_frame.filtered_proba(frame, start=100)
+        labels_frame = by_frame.predict(frame)
+        by_names = SparseJumpModelDetector(**params, feature_names=names, random_state=0).fit(X)
+        proba_array = by_names.filtered_proba(X, start=100)
+        labels_array = by_names.predict(X)
+        det = DetectorSpec.from_dict({"name": "sjm", "features": names, "params": params}).build(seed=0)
+        path = walk_forward(det, frame, schedule=Schedule(refit_every=150, min_history=300))
+    assert by_frame.selected_features_ == by_names.selected_features_ == ["vix", "trend"]
+    np.testing.assert_array_equal(by_frame.feature_weights_, by_names.feature_weights_)
+    np.testing.assert_array_equal(proba_frame, proba_array)
+    np.testing.assert_array_equal(labels_frame, labels_array)
+    assert len(path.refit_dates) == len(path.info["selected"]) == 3  # rows 300, 450 and 600 of 600
+    for weights in path.info["selected"].values():  # every refit's weights, by feature name
+        assert list(weights["feature_weights"]) == names
+        assert weights["feature_weights"]["vix"] > 0 and weights["feature_weights"]["n3"] == 0.0
+
+
+@pytest.mark.parametrize("make", [JumpModelDetector, ContinuousJumpModelDetector, SparseJumpModelDetector],
+                         ids=["jump", "cjm", "sjm"])
+def test_fit_on_names_then_an_array_warns_like_every_scikit_learn_estimator(make) -> None:
+    """Fitted on named columns, given an unnamed array: scikit-learn's warning that the columns cannot be checked,
+    the same for sjm as for jump and cjm (the walk-forward never mixes the two)."""
+    X, _ = _noisy_panel(seed=3, n_blocks=4)
+    det = make(random_state=0).fit(pd.DataFrame(X, columns=["vix", "trend", "n1", "n2", "n3", "n4"]))
+    with pytest.warns(UserWarning, match="X does not have valid feature names"):
+        det.predict(X)
 
 
 def test_sjm_parameter_errors_are_one_line() -> None:
