@@ -364,8 +364,13 @@ def _slug(text: str, limit: int = 60) -> str:
 
 
 def plot_stem(spec, config: dict, source_text: str) -> str:
-    """File stem of a detector's plot: label, its scalar parameters, and a hash of what defines its path."""
-    scalars = [f"{k}={v}" for k, v in sorted(spec.params.items()) if isinstance(v, (int, float, str, bool))]
+    """File stem of a detector's plot: label, the scalar parameters given, and a hash of what defines its path.
+
+    Parameters filled from the defaults are left out of the readable part (a monthly default would
+    mislabel a daily plot, whose frequency's default differs); the hash covers them all.
+    """
+    scalars = [f"{k}={v}" for k, v in sorted(spec.params.items())
+               if isinstance(v, (int, float, str, bool)) and k not in spec.defaulted]
     identity = {"detector": {"name": spec.name, "label": spec.label, "features": list(spec.features),
                              "frequency": spec.frequency, "params": spec.params},
                 "decisions": str(config["data"].get("frequency") or "monthly"),

@@ -116,6 +116,18 @@ def test_regimes_plot_writes_figures_and_summary(shared_data: Path, tmp_path: Pa
     assert "vix_threshold" in result.stdout and "Sep-2008" in result.stdout
 
 
+def test_plot_names_show_only_the_parameters_given() -> None:
+    from experiments.cli.regimes import _plot_config, plot_stem
+    from regimes.specs import DetectorSpec
+
+    config = _plot_config(("jump",), (), (), None, None, "daily", None, None, None)
+    default = plot_stem(DetectorSpec.from_dict({"name": "jump"}), config, "local")
+    given = plot_stem(DetectorSpec.from_dict({"name": "jump", "params": {"jump_penalty": 8}}), config, "local")
+    # a default penalty (the monthly one) would mislabel a daily plot, whose default differs: not in the name
+    assert default.startswith("regimes_jump-") and given.startswith("regimes_jump_jump_penalty=8-")
+    assert default.rsplit("-", 1)[1] != given.rsplit("-", 1)[1]
+
+
 def test_regimes_plot_daily_with_calendar_spans(shared_data: Path, tmp_path: Path) -> None:
     out = tmp_path / "figs"
     result = run_cli("regimes", "plot", "--data-dir", str(shared_data), "--frequency", "daily", "--start", "2020-01",
