@@ -346,6 +346,14 @@ def hlz_hurdle(t_stat: float, hurdle: float = 3.0) -> bool:
     return bool(np.isfinite(t_stat) and t_stat > hurdle)
 
 
+def _ranked_sharpe(values: np.ndarray) -> np.ndarray:
+    """Per-column Sharpe ratio of ``values`` (rows, strategies) for ranking: 0 or +/-inf without variation."""
+    mean, sd = values.mean(0), values.std(0, ddof=1)
+    flat = sd == 0
+    limit = np.where(mean > 0, np.inf, np.where(mean < 0, -np.inf, 0.0))
+    return np.where(flat, limit, mean / np.where(flat, 1.0, sd))
+
+
 def pbo_cscv(returns: pd.DataFrame, n_blocks: int = 16) -> dict[str, float]:
     """Probability of backtest overfitting by CSCV (Bailey et al. 2017).
 
@@ -354,6 +362,10 @@ def pbo_cscv(returns: pd.DataFrame, n_blocks: int = 16) -> dict[str, float]:
     in-sample Sharpe ratio is ranked out of sample. PBO is the share of
     splits where that strategy ranks at or below the out-of-sample median
     (logit <= 0).
+
+    A strategy without variation in a half (cash earning nothing, a weight of 0 throughout) has the Sharpe
+    ratio 0 there when its mean is 0 and +/-inf by the sign of its mean otherwise, so it is still ranked
+    (a 0/0 would rank every strategy NaN and count the split as not overfit).
 
     Returns
     -------
@@ -371,9 +383,8 @@ def pbo_cscv(returns: pd.DataFrame, n_blocks: int = 16) -> dict[str, float]:
         is_rows = np.concatenate([blocks[i] for i in chosen])
         oos_rows = np.concatenate([blocks[i] for i in range(n_blocks) if i not in chosen])
         v_is, v_oos = values[is_rows], values[oos_rows]  # each gathered once
-        sr_is = v_is.mean(0) / v_is.std(0, ddof=1)
-        sr_oos = v_oos.mean(0) / v_oos.std(0, ddof=1)
-        best = int(np.nanargmax(sr_is))
+        sr_is, sr_oos = _ranked_sharpe(v_is), _ranked_sharpe(v_oos)
+        best = int(np.argmax(sr_is))
         rank = stats.rankdata(sr_oos)[best]  # 1 = worst
         omega = rank / (n_strat + 1)
         logits.append(np.log(omega / (1 - omega)))

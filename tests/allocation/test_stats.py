@@ -69,6 +69,32 @@ def test_pbo_near_one_half_for_noise_low_for_a_real_edge() -> None:
     assert stats.pbo_cscv(edge, n_blocks=6)["pbo"] < 0.05
 
 
+def test_pbo_ranks_a_strategy_without_variation() -> None:
+    """Cash (returns exactly 0) has Sharpe 0 in every half, so it is ranked: an undefined 0/0 once ranked
+    every strategy NaN and counted the split as not overfit."""
+    import itertools
+
+    rng = np.random.default_rng(11)
+    losers = pd.DataFrame({"cash": np.zeros(96), "a": rng.normal(-0.03, 0.01, 96), "b": rng.normal(-0.03, 0.01, 96)})
+    out = stats.pbo_cscv(losers, n_blocks=4)
+    # cash wins every in-sample half and ranks first of three out of sample: logit log(3/4 / 1/4) each time
+    assert out["pbo"] == 0.0 and out["n_splits"] == 6 and out["mean_logit"] == pytest.approx(np.log(3.0))
+
+    winners = pd.DataFrame({"cash": np.zeros(96), "a": rng.normal(0.01, 0.02, 96), "b": rng.normal(0.01, 0.02, 96)})
+    blocks = np.array_split(np.arange(96), 4)
+    overfit = []
+    for chosen in itertools.combinations(range(4), 2):  # written here from the definition, loop by loop
+        ins = winners.iloc[np.concatenate([blocks[i] for i in chosen])]
+        oos = winners.iloc[np.concatenate([blocks[i] for i in range(4) if i not in chosen])]
+        sharpe_is = {c: (ins[c].mean() / ins[c].std() if ins[c].std() > 0 else 0.0) for c in winners}
+        sharpe_oos = pd.Series({c: (oos[c].mean() / oos[c].std() if oos[c].std() > 0 else 0.0) for c in winners})
+        best = max(sharpe_is, key=sharpe_is.get)
+        omega = sharpe_oos.rank()[best] / 4
+        overfit.append(np.log(omega / (1 - omega)) <= 0)
+    got = stats.pbo_cscv(winners, n_blocks=4)
+    assert got["pbo"] == pytest.approx(np.mean(overfit)) and np.isfinite(got["mean_logit"])
+
+
 def test_spa_and_hlz() -> None:
     rng = np.random.default_rng(6)
     bench = rng.normal(0.005, 0.04, 300)
