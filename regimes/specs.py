@@ -51,22 +51,21 @@ DAYS_PER_MONTH = 21
 DAILY_PERSISTENCE: dict[str, Any] = {"hysteresis": [0.2, 0.8], "min_duration": 3}
 
 #: (name, feature panel frequency) -> parameters used there unless the spec sets them. garch's default
-#: ``min_history`` (252) is a year of daily returns; on a monthly panel (the user's CSV) it is fit on
-#: monthly returns and ranks its volatility after 60 months, on a weekly one after 104 weeks.
-#: Jump-model penalties per frequency and the daily ensemble were chosen by
-#: ``benchmarks/detection_goals.py --tune`` (``benchmarks/results/detection_goals_tuning.md``, tuning seeds
-#: only; monthly values are in :data:`DEFAULTS`, which weekly panels keep: not measured there; the
-#: estimators' own default, 10, is what the Python API gets): the penalty trades the
-#: delay with which the online programme confirms a switch for fewer switches. ``jump`` takes the largest
-#: penalty whose easy-panel balanced accuracy stays >= 0.97 on the tuning seeds (a margin over the 0.96
-#: goal): 3 on daily features, 1 on monthly ones (on 10-month spells the old monthly 10 confirmed switches
-#: 2-3 months late: 0.79; on the real monthly panel 2000-2024 it gives 1.9 switches a year against 0.2 at
-#: 10 and the HMM's 0.8). ``sjm`` and ``cjm``: the fewest switches at about the same balanced accuracy on
-#: the hard panels with consecutive refits agreeing on >= 0.9 of their common history (daily 15 and 10,
-#: monthly 2 and 2; at 5 and the old monthly 10 consecutive ``sjm`` refits agreed on as little as 0.44 of
-#: their common history and alignment had to relabel up to 3 of them). The daily ensemble replaces
-#: ``bocpd`` (weak and slow on daily rows) by ``sjm``. ``changepoint`` re-segments only the last year of
-#: daily rows (without it each date re-segments the whole history: hours on 5,000 rows).
+#: ``min_history`` (252) is a year of daily returns; on a monthly panel (the user's CSV) it is fit on monthly
+#: returns and ranks its volatility after 60 months, on a weekly one after 104 weeks. Jump-model penalties per
+#: frequency and the daily ensemble were chosen by ``benchmarks/detection_goals.py --tune``
+#: (``benchmarks/results/detection_goals_tuning.md``, tuning seeds only; monthly values are in
+#: :data:`DEFAULTS`, which weekly panels keep, measured there too; the estimators' own default, 10, is what
+#: the Python API gets): the penalty trades the delay with which the online programme confirms a switch for
+#: fewer switches. ``jump`` takes the largest penalty whose easy-panel balanced accuracy stays >= 0.97 on the
+#: tuning seeds (a margin over the 0.96 goal): 3 on daily features, 1 on monthly ones (on 10-month spells the
+#: old monthly 10 confirmed switches 2-3 months late: 0.79; on the real monthly panel 2000-2024 penalty 1 gives 1.9
+#: switches a year against 0.2 at 10 and the HMM's 0.8). ``sjm`` and ``cjm``: the fewest switches at about the
+#: same balanced accuracy on the hard panels with consecutive refits agreeing on about 0.9 or more of their
+#: common history (daily 15 and 10, monthly 2 and 2; at 5 and the old monthly 10 consecutive ``sjm`` refits
+#: agreed on as little as 0.44 of their common history and alignment had to relabel up to 3 of them). The
+#: daily ensemble replaces ``bocpd`` (weak and slow on daily rows) by ``sjm``. ``changepoint`` re-segments
+#: only the last year of daily rows (without it each date re-segments the whole history: hours on 5,000 rows).
 FREQUENCY_PARAMS: dict[tuple[str, str], dict[str, Any]] = {
     ("garch", "daily"): DAILY_PERSISTENCE,
     ("bocpd", "daily"): DAILY_PERSISTENCE,
