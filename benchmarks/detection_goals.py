@@ -611,8 +611,9 @@ NOTES = """## Notes (measured)
   learned detectors (`hmm`, the jump family, `ensemble`, `tuned`) have no inverted block anywhere.
 - **Label instability before this round's defaults**, measured on the tuning seeds: the jump family at
   the monthly penalties 5 and 10 (consecutive refits agreeing on as little as 0.44, up to 3 refits of
-  `sjm` relabelled by alignment), and `markov_switching` on the overlapping 21-day (daily) or 4-week
-  (weekly) return (agreement as low as 0.46 and 0.59), which now reads the period's own return there.
+  `sjm` relabelled by alignment; at 10, `sjm` inverted 2 blocks and the ensemble 1), and
+  `markov_switching` on the overlapping 21-day (daily) or 4-week (weekly) return (agreement as low as 0.46
+  and 0.59; 8 and 1 inverted blocks), which now reads the period's own return there.
 - **Weekly families** carry no goal in the issue; they chose the weekly defaults and are scored here for
   completeness.
 - **Peers**: `jumpmodels` runs as in its daily example (return features only, penalty 50; monthly: the one
