@@ -454,20 +454,31 @@ on about 0.9 or more of their common history.
 """
 
 
+def panels(families: list[str], seeds: list[int]):
+    """Yield ``(family, frequency, seed index, seed, panel, truth)`` for every family and seed, the panel read
+    back through the csv source (:func:`user_panel`)."""
+    for family in families:
+        for i, seed in enumerate(seeds):
+            frame, truth = simulate(family, seed)
+            yield family, frequency_of(family), i, seed, user_panel(frame), truth
+
+
+def _scored(rows: list[dict], row: dict, *label) -> None:
+    """Append ``row`` and print one progress line: its keys, accuracy, switch ratio, inverted blocks, CPU."""
+    rows.append(row)
+    print(*label, round(row["balanced_accuracy"], 3), round(row["switch_ratio"], 2), row.get("inverted_blocks"),
+          round(row["cpu_seconds"], 1), flush=True)
+
+
 @capped
 def tune(seeds: list[int], families: list[str]) -> pd.DataFrame:
-    rows = []
-    for family in families:
-        freq = frequency_of(family)
-        for seed in seeds:
-            frame, truth = simulate(family, seed)
-            panel = user_panel(frame)
-            for name, cands in CANDIDATES[freq].items():
-                for label, feats, params in cands:
-                    r = run_detector(name, panel, truth, seed, feats, params)
-                    rows.append({"family": family, "detector": name, "candidate": label, "seed": seed, **r})
-                    print(family, seed, name, label, round(r["balanced_accuracy"], 3), round(r["switch_ratio"], 2),
-                          r["inverted_blocks"], round(r["cpu_seconds"], 1), flush=True)
+    rows: list[dict] = []
+    for family, freq, _, seed, panel, truth in panels(families, seeds):
+        for name, cands in CANDIDATES[freq].items():
+            for label, feats, params in cands:
+                r = run_detector(name, panel, truth, seed, feats, params)
+                _scored(rows, {"family": family, "detector": name, "candidate": label, "seed": seed, **r},
+                        family, seed, name, label)
     return pd.DataFrame(rows)
 
 
@@ -478,40 +489,29 @@ CADENCES = {"daily": (63, 252, 1260, 100000), "weekly": (13, 52, 260, 100000), "
 @capped
 def cadence(seeds: list[int], families: list[str], detectors: list[str]) -> pd.DataFrame:
     """Each detector at its defaults under several refit cadences (min_history still half the panel)."""
-    rows = []
-    for family in families:
-        freq = frequency_of(family)
-        for seed in seeds:
-            frame, truth = simulate(family, seed)
-            panel = user_panel(frame)
-            for name in detectors:
-                for every in CADENCES[freq]:
-                    r = run_detector(name, panel, truth, seed, refit_every=every)
-                    label = "once" if every >= len(frame) else str(every)
-                    rows.append({"family": family, "detector": name, "refit_every": label, "seed": seed, **r})
-                    print(family, seed, name, label, round(r["balanced_accuracy"], 3), round(r["switch_ratio"], 2),
-                          r["inverted_blocks"], round(r["cpu_seconds"], 1), flush=True)
+    rows: list[dict] = []
+    for family, freq, _, seed, panel, truth in panels(families, seeds):
+        for name in detectors:
+            for every in CADENCES[freq]:
+                r = run_detector(name, panel, truth, seed, refit_every=every)
+                label = "once" if every >= len(panel.frame) else str(every)
+                _scored(rows, {"family": family, "detector": name, "refit_every": label, "seed": seed, **r},
+                        family, seed, name, label)
     return pd.DataFrame(rows)
 
 
 @capped
 def evaluate(seeds: list[int], families: list[str], detectors: list[str], slow_seeds: int) -> pd.DataFrame:
-    rows = []
-    for family in families:
-        for i, seed in enumerate(seeds):
-            frame, truth = simulate(family, seed)
-            panel = user_panel(frame)
-            for name in detectors:
-                if name in SLOW and i >= slow_seeds:
-                    continue
-                r = run_detector(name, panel, truth, seed)
-                rows.append({"family": family, "detector": name, "seed": seed, **r})
-                print(family, seed, name, round(r["balanced_accuracy"], 3), round(r["switch_ratio"], 2),
-                      r["inverted_blocks"], round(r["cpu_seconds"], 1), flush=True)
-            for name, peer in PEERS.items():
-                r = peer(panel, truth, seed)
-                rows.append({"family": family, "detector": name, "seed": seed, **r})
-                print(family, seed, name, round(r["balanced_accuracy"], 3), round(r["switch_ratio"], 2), flush=True)
+    rows: list[dict] = []
+    for family, _, i, seed, panel, truth in panels(families, seeds):
+        for name in detectors:
+            if name in SLOW and i >= slow_seeds:
+                continue
+            _scored(rows, {"family": family, "detector": name, "seed": seed, **run_detector(name, panel, truth, seed)},
+                    family, seed, name)
+        for name, peer in PEERS.items():
+            _scored(rows, {"family": family, "detector": name, "seed": seed, **peer(panel, truth, seed)},
+                    family, seed, name)
     return pd.DataFrame(rows)
 
 
