@@ -34,6 +34,24 @@ def _recessions(ax, frame: pd.DataFrame) -> None:
         shade(ax, frame["nber_recession"] == 1, color=RECESSION, alpha=0.22, label="NBER recession (ex post)")
 
 
+def _market(ax, frame: pd.DataFrame, **line) -> str:
+    """Draw the S&P 500 on ``ax`` (log scale) and return the axis label saying what is drawn.
+
+    The level when the panel has it; else, on a user's panel with returns only, the growth of 1 from
+    ``sp500_ret`` when the window has no missing return (a gap is never bridged as a zero return); else
+    nothing, and the label says so.
+    """
+    if "sp500" in frame:
+        ax.plot(finite(frame["sp500"]), **line)
+        log_price_axis(ax)
+        return "S&P 500 (log scale)"
+    if "sp500_ret" in frame and frame["sp500_ret"].notna().all():
+        ax.plot((1 + frame["sp500_ret"]).cumprod(), **line)
+        log_price_axis(ax)
+        return "S&P 500 growth of 1\n(from sp500_ret, log scale)"
+    return "S&P 500: no level or\ngap-free returns in the panel"
+
+
 def regime_timeline(path: RegimePath, panel: Panel, threshold: float = 0.5):
     """S&P 500 (log scale) with risk-off shading, VIX, and the filtered probability.
 
@@ -43,8 +61,8 @@ def regime_timeline(path: RegimePath, panel: Panel, threshold: float = 0.5):
         Walk-forward output; shading marks dates where the filtered risk-off
         probability (information up to that date) exceeds ``threshold``.
     panel : Panel
-        Monthly panel with ``sp500`` and, when present, ``vix`` and
-        ``nber_recession``.
+        Panel with ``sp500`` (or, on a user's panel, ``sp500_ret``: see :func:`_market`) and, when
+        present, ``vix`` and ``nber_recession``.
 
     Returns
     -------
@@ -56,19 +74,18 @@ def regime_timeline(path: RegimePath, panel: Panel, threshold: float = 0.5):
         fig, axes = plt.subplots(3, 1, figsize=(WIDTH, 7.5), sharex=True,
                                  gridspec_kw={"height_ratios": [3, 1.3, 1.3], "hspace": 0.08})
         ax = axes[0]
-        if "sp500" in frame:
-            ax.plot(finite(frame["sp500"]), color="black", lw=1.1, label="S&P 500")
-            log_price_axis(ax)
+        ylabel = _market(ax, frame, color="black", lw=1.1, label="S&P 500")
         shade(ax, risk_off > threshold, label=f"risk-off (filtered p > {threshold:g})")
         _recessions(ax, frame)
-        ax.set_ylabel("S&P 500 (log scale)")
-        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
+        ax.set_ylabel(ylabel)
+        if ax.get_legend_handles_labels()[0]:  # a path never risk-off on a panel without a level has none
+            ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
         ax.set_title(f"Regimes: {path.name} (walk-forward, filtered; refits: {len(path.refit_dates)})")
         ax = axes[1]
         if "vix" in frame:
             ax.plot(finite(frame["vix"]), color="#5d6d7e", lw=1.0)
         shade(ax, risk_off > threshold)
-        ax.set_ylabel("VIX")
+        ax.set_ylabel("VIX" if "vix" in frame else "VIX: not in\nthe panel")
         ax = axes[2]
         ax.fill_between(risk_off.index, 0, risk_off.fillna(0).to_numpy(), color=RISK_OFF, alpha=0.6, step="post",
                         lw=0)
@@ -87,11 +104,9 @@ def regime_comparison(paths: list[RegimePath], panel: Panel):
         fig, axes = plt.subplots(len(paths) + 1, 1, figsize=(WIDTH, 2.2 + 0.75 * len(paths)), sharex=True,
                                  gridspec_kw={"height_ratios": [2.5] + [1] * len(paths), "hspace": 0.12})
         ax = axes[0]
-        if "sp500" in frame:
-            ax.plot(finite(frame["sp500"]), color="black", lw=1.0)
-            log_price_axis(ax)
+        ylabel = _market(ax, frame, color="black", lw=1.0)
         _recessions(ax, frame)
-        ax.set_ylabel("S&P 500")
+        ax.set_ylabel(ylabel)
         ax.set_title("Filtered risk-off probability by detector (walk-forward)")
         if "nber_recession" in frame:
             ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)

@@ -39,3 +39,36 @@ def test_growth_shading_follows_the_best_regime_strategy_drawn() -> None:
     assert shading_detector(returns, meta, "T") == ("jump", "T/binary/ridge@jump")
     no_regime = meta.assign(regime_model="none")
     assert shading_detector(returns, no_regime, "T") == (None, None)
+
+
+def test_the_timeline_says_what_it_draws_on_a_panel_without_an_index_level() -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from experiments.figures.regimes import regime_comparison, regime_timeline
+    from regimes.panel import Panel
+    from regimes.walkforward import RegimePath
+
+    dates = pd.date_range("2000-01-31", periods=36, freq="ME")
+    ret = pd.Series(np.random.default_rng(4).normal(0.005, 0.04, 36), index=dates)
+    proba = pd.DataFrame({"risk_on": 0.7, "risk_off": 0.3}, index=dates)
+    path = RegimePath(name="hmm", proba=proba, next_proba=proba, refit_dates=dates[:1], detector=None)
+
+    def panel(frame: pd.DataFrame) -> Panel:
+        return Panel(frame=frame, frequency="monthly", source="csv", records=[], missing=pd.DataFrame())
+
+    # returns only: the growth of 1, computed here from the returns
+    fig = regime_timeline(path, panel(pd.DataFrame({"sp500_ret": ret})))
+    top = fig.axes[0]
+    assert "growth of 1" in top.get_ylabel() and "not in" in fig.axes[1].get_ylabel()
+    np.testing.assert_allclose(top.lines[0].get_ydata(), np.cumprod(1 + ret.to_numpy()))
+    plt.close(fig)
+    # a missing return is never bridged: nothing drawn, and the label says why
+    gappy = ret.copy()
+    gappy.iloc[10] = np.nan
+    for draw in (lambda p: regime_timeline(path, p), lambda p: regime_comparison([path], p)):
+        fig = draw(panel(pd.DataFrame({"sp500_ret": gappy})))
+        assert not fig.axes[0].lines and "no level" in fig.axes[0].get_ylabel()
+        plt.close(fig)
